@@ -1,0 +1,230 @@
+"""DICOMDIR reading (viewer.dicom.dicomdir) against pydicom's bundled media and synthetic CDs.
+
+Counts are checked against what pydicom's own FileSet reports for the same DICOMDIR.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import warnings
+from pathlib import Path
+
+import pydicom
+import pytest
+from pydicom.fileset import FileSet
+
+from tests import factories
+from viewer.dicom.catalog import Catalog
+from viewer.dicom.dicomdir import is_dicomdir_file, is_dicomdir_path, referenced_files
+from viewer.dicom.indexer import index_paths
+
+DICOMDIR_TESTS = Path(pydicom.__file__).parent / "data" / "test_files" / "dicomdirtests"
+VARIANTS = [
+    "DICOMDIR",
+    "DICOMDIR-implicit",
+    "DICOMDIR-bigEnd",
+    "DICOMDIR-reordered",
+    "DICOMDIR-nooffset",
+    "DICOMDIR-nopatient",
+    "TINY_ALPHA/DICOMDIR",
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _require_bundled_media():
+    if not (DICOMDIR_TESTS / "DICOMDIR").is_file():
+        pytest.skip("pydicom's dicomdirtests are not bundled")
+
+
+def counts(catalog: Catalog) -> tuple[int, int, int, int]:
+    """(patients, studies, series, instances)."""
+    studies = [st for p in catalog.patients.values() for st in p.studies.values()]
+    series = [se for st in studies for se in st.series.values()]
+    return len(catalog.patients), len(studies), len(series), catalog.instance_count
+
+
+def fileset_counts(path: Path) -> tuple[int, int, int, int] | None:
+    """What pydicom's FileSet says, or None when pydicom cannot load this variant.
+
+    FileSet warns about non-conformant variants and leaves staging folders behind (some
+    internal, some from a constructor that raised); both are silenced and collected here.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return _fileset_counts(path)
+        except ValueError:
+            return None
+        finally:
+            gc.collect()
+
+
+def _fileset_counts(path: Path) -> tuple[int, int, int, int]:
+    fileset = FileSet(pydicom.dcmread(path))
+    try:
+        return (
+            len(fileset.find_values("PatientID")),
+            len(fileset.find_values("StudyInstanceUID")),
+            len(fileset.find_values("SeriesInstanceUID")),
+            len(fileset),
+        )
+    finally:
+        factories.close_fileset(fileset)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_bundled_dicomdir_variants_match_pydicom_fileset(variant):
+    path = DICOMDIR_TESTS / variant
+    catalog = index_paths([path])
+    expected = fileset_counts(path)
+    if expected is None:  # DICOMDIR-nopatient: pydicom refuses it, we still read the files
+        expected = (2, 6, 13, 31)
+    assert counts(catalog) == expected
+    # Every file opened through the DICOMDIR is one the DICOMDIR references.
+    files, problems = referenced_files(str(path))
+    assert problems == []
+    assert files is not None and len(files) == expected[3]
+    assert catalog.scanned == expected[3]
+    assert catalog.skipped == []
+
+
+def test_bundled_media_counts():
+    assert counts(index_paths([DICOMDIR_TESTS / "DICOMDIR"])) == (2, 6, 13, 31)
+    assert counts(index_paths([DICOMDIR_TESTS / "TINY_ALPHA" / "DICOMDIR"])) == (1, 1, 1, 50)
+
+
+def test_bundled_folder_holds_both_filesets():
+    catalog = index_paths([DICOMDIR_TESTS])
+    assert counts(catalog) == (3, 7, 14, 81)
+    skipped = {os.path.relpath(s.path, DICOMDIR_TESTS): s.reason for s in catalog.skipped}
+    # Index files are listed, not indexed; the folder walk reaches every image anyway.
+    assert skipped["DICOMDIR"] == "DICOMDIR (media index; its folder is scanned)"
+    assert skipped["DICOMDIR-bigEnd"] == "DICOMDIR (media index)"
+    assert skipped["TINY_ALPHA/README"].startswith("not a DICOM file")
+
+
+def test_bundled_media_stacks_are_ordered():
+    catalog = index_paths([DICOMDIR_TESTS / "DICOMDIR"])
+    smartscore = next(
+        s for s in catalog.all_series() if s.info.description.startswith("SmartScore")
+    )
+    (stack,) = smartscore.stacks
+    # Stored with Instance Numbers 6..10 running down z: the stack runs up z.
+    assert [os.path.basename(p) for p, _ in stack.sources] == [
+        "3353",
+        "3023",
+        "2693",
+        "2392",
+        "2062",
+    ]
+    assert stack.instance_numbers == (10, 9, 8, 7, 6)
+    assert stack.spacing == pytest.approx((0.488281, 0.488281, 2.5), abs=1e-5)
+    assert stack.warnings == ()
+    scouts = next(s for s in catalog.all_series() if s.info.description == "Scout")
+    assert [s.localizer for s in scouts.stacks] == [True, True]  # AP and lateral
+
+
+def test_empty_dicomdir_falls_back_to_its_folder(tmp_path):
+    truth = factories.write_series(tmp_path, slices=3)
+    factories.write_minimal_dicomdir(tmp_path, [])
+    catalog = index_paths([tmp_path / "DICOMDIR"])
+    assert catalog.instance_count == 3
+    reasons = [s.reason for s in catalog.skipped]
+    assert "DICOMDIR unusable; scanning its folder instead" in reasons
+    assert [p for p, _ in catalog.all_stacks()[0].sources] == truth.paths
+
+
+def test_garbage_named_dicomdir_falls_back_to_its_folder(tmp_path):
+    factories.write_series(tmp_path, slices=2)
+    (tmp_path / "DICOMDIR").write_bytes(os.urandom(1000))
+    catalog = index_paths([tmp_path / "DICOMDIR"])
+    assert catalog.instance_count == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Synthetic media
+
+
+def test_pydicom_written_fileset_indexes_like_its_folder(tmp_path):
+    truth = factories.write_series(tmp_path / "src", slices=6, orientation="oblique")
+    dicomdir = factories.write_fileset(truth.paths, tmp_path / "cd")
+    through_dicomdir = index_paths([dicomdir]).all_stacks()
+    through_folder = index_paths([tmp_path / "cd"]).all_stacks()
+    assert len(through_dicomdir) == len(through_folder) == 1
+    assert through_dicomdir[0].sources == through_folder[0].sources
+    assert through_dicomdir[0].origin == pytest.approx(truth.positions[0])
+
+
+def cd_folder(tmp_path: Path) -> tuple[Path, factories.SeriesTruth]:
+    """Files as a CD mounts them: lower case, some with an ISO 9660 ``;1`` version suffix."""
+    truth = factories.write_series(tmp_path / "images", slices=4, shuffle_names=False)
+    renamed = []
+    for index, path in enumerate(truth.paths):
+        target = Path(path).with_name(f"im{index:04d}" + (".;1" if index % 2 else ""))
+        os.replace(path, target)
+        renamed.append(str(target))
+    truth.paths = renamed
+    return tmp_path, truth
+
+
+def test_cd_style_references_match_case_and_version_insensitively(tmp_path):
+    root, truth = cd_folder(tmp_path)
+    factories.write_minimal_dicomdir(root, [["IMAGES", f"IM{k:04d}"] for k in range(4)])
+    files, problems = referenced_files(str(root / "DICOMDIR"))
+    assert problems == []
+    assert files == truth.paths
+
+
+def test_backslash_in_one_component_and_version_suffix_in_the_reference(tmp_path):
+    root, truth = cd_folder(tmp_path)
+    factories.write_minimal_dicomdir(root, [["IMAGES\\IM0000;1"], ["images", "IM0001."]])
+    files, problems = referenced_files(str(root / "DICOMDIR"))
+    assert problems == []
+    assert files == truth.paths[:2]
+
+
+def test_missing_and_escaping_references_are_reported(tmp_path):
+    root, truth = cd_folder(tmp_path)
+    outside = factories.write_series(tmp_path.parent / f"{tmp_path.name}-outside", slices=1)
+    escape = ["..", f"{tmp_path.name}-outside", os.path.basename(outside.paths[0])]
+    factories.write_minimal_dicomdir(root, [["IMAGES", "IM0000"], ["IMAGES", "GONE"], escape])
+    files, problems = referenced_files(str(root / "DICOMDIR"))
+    assert files == truth.paths[:1]
+    assert [p.reason for p in problems] == [
+        "referenced by DICOMDIR but missing",
+        "DICOMDIR reference points outside its folder",
+    ]
+    catalog = index_paths([root / "DICOMDIR"])
+    assert catalog.instance_count == 1
+    assert len(catalog.skipped) == 2
+
+
+def test_a_dicomdir_by_any_name_is_recognised_by_content(tmp_path):
+    root, truth = cd_folder(tmp_path)
+    factories.write_minimal_dicomdir(root, [["IMAGES", f"IM{k:04d}"] for k in range(4)])
+    renamed = root / "index-copy.dcm"
+    os.replace(root / "DICOMDIR", renamed)
+    assert not is_dicomdir_path(str(renamed))
+    assert is_dicomdir_file(str(renamed))
+    assert not is_dicomdir_file(truth.paths[0])
+    assert not is_dicomdir_file(str(root / "nothing-here"))
+    catalog = index_paths([renamed])
+    assert catalog.instance_count == 4
+    assert catalog.skipped == []
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("DICOMDIR", True),
+        ("dicomdir", True),
+        ("DICOMDIR.;1", True),
+        ("DICOMDIR;1", True),
+        ("DICOMDIR1", False),
+        ("DICOMDIR.dcm", False),
+        ("MYDICOMDIR", False),
+    ],
+)
+def test_dicomdir_names(name, expected):
+    assert is_dicomdir_path(f"/media/cdrom/{name}") is expected

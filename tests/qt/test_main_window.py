@@ -1,0 +1,136 @@
+"""The real main window, offscreen: open the demo study, see the CT, scroll, window/level."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent, QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from viewer.qt.app import make_application
+from viewer.qt.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    make_application()
+    main = MainWindow()
+    qtbot.addWidget(main)
+    main.resize(1200, 800)
+    main.show()
+    yield main
+    main.shutdown()
+
+
+def open_and_wait(qtbot, window: MainWindow, paths: list[str]) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.indexing_finished, timeout=60_000):
+        window.open_paths(paths)
+    qtbot.waitUntil(lambda: window.viewport.frame is not None, timeout=30_000)
+
+
+def series_by_modality(window: MainWindow, modality: str) -> str:
+    return next(s.uid for s in window.catalog.all_series() if s.info.modality == modality)
+
+
+def show_and_wait(qtbot, window: MainWindow, uid: str) -> None:  # type: ignore[no-untyped-def]
+    window.select_series(uid)
+    qtbot.waitUntil(
+        lambda: window.viewport.frame is not None and window.current_series is not None,
+        timeout=30_000,
+    )
+    qtbot.waitUntil(lambda: window.viewport.frame is not None, timeout=30_000)
+
+
+def wheel(window: MainWindow, steps_down: int) -> None:
+    view = window.viewport
+    centre = QPointF(view.width() / 2, view.height() / 2)
+    for _ in range(steps_down):
+        event = QWheelEvent(
+            centre,
+            view.mapToGlobal(centre),
+            QPoint(0, 0),
+            QPoint(0, -120),
+            Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.NoModifier,
+            Qt.ScrollPhase.NoScrollPhase,
+            False,
+        )
+        QApplication.sendEvent(view.viewport(), event)
+
+
+def left_drag(window: MainWindow, dx: int, dy: int) -> None:
+    view = window.viewport.viewport()
+    start = QPointF(view.width() / 2, view.height() / 2)
+    left = Qt.MouseButton.LeftButton
+    none = Qt.KeyboardModifier.NoModifier
+
+    def send(kind: QMouseEvent.Type, point: QPointF, buttons: Qt.MouseButton) -> None:
+        global_point = view.mapToGlobal(point)
+        QApplication.sendEvent(view, QMouseEvent(kind, point, global_point, left, buttons, none))
+
+    send(QMouseEvent.Type.MouseButtonPress, start, left)
+    for step in range(1, 11):
+        point = start + QPointF(dx * step / 10, dy * step / 10)
+        send(QMouseEvent.Type.MouseMove, point, left)
+    send(QMouseEvent.Type.MouseButtonRelease, start + QPointF(dx, dy), Qt.MouseButton.NoButton)
+
+
+def test_demo_opens_with_tree_and_ct_in_order(qtbot, window: MainWindow, demo_study: Path) -> None:  # type: ignore[no-untyped-def]
+    open_and_wait(qtbot, window, [str(demo_study)])
+    modalities = {s.info.modality for s in window.catalog.all_series()}
+    assert {"CT", "MR", "US"} <= modalities
+    assert window.tree_model.rowCount() == 1  # one patient
+    show_and_wait(qtbot, window, series_by_modality(window, "CT"))
+    stack = window.state.stack
+    assert stack is not None and stack.frames >= 160
+    z = [p[2] for p in stack.positions or []]
+    assert np.allclose(np.diff(z), 1.25)  # ascending along the normal, 1.25 mm apart
+    voi = window.state.voi
+    assert voi is not None and (voi.center, voi.width) == pytest.approx((40, 400))  # 1st window
+
+
+def test_wheel_scrolls_and_drag_windows(qtbot, window: MainWindow, demo_study: Path) -> None:  # type: ignore[no-untyped-def]
+    open_and_wait(qtbot, window, [str(demo_study)])
+    show_and_wait(qtbot, window, series_by_modality(window, "CT"))
+    start = window.state.index
+    wheel(window, 3)
+    assert window.state.index == start + 3
+    before = window.state.voi
+    assert before is not None
+    left_drag(window, dx=0, dy=80)  # down: lower level, brighter image
+    after = window.state.voi
+    assert after is not None and after.center < before.center
+    assert after.width == pytest.approx(before.width)
+    left_drag(window, dx=100, dy=0)  # right: wider window
+    wider = window.state.voi
+    assert wider is not None and wider.width > after.width
+
+
+def test_ct_pixels_after_windowing(qtbot, window: MainWindow, demo_study: Path) -> None:  # type: ignore[no-untyped-def]
+    open_and_wait(qtbot, window, [str(demo_study)])
+    show_and_wait(qtbot, window, series_by_modality(window, "CT"))
+    qtbot.waitUntil(lambda: window.viewport.image_item.image is not None, timeout=10_000)
+    shown = window.viewport.image_item.image
+    assert shown.dtype == np.uint8
+    frame = window.viewport.frame
+    assert frame is not None
+    hu = frame.stored.astype(np.float64) * frame.transform.rescale_slope
+    hu += frame.transform.rescale_intercept
+    # In the soft-tissue window (W 400 / L 40) air is black and bone white.
+    assert np.all(shown[hu < -200] == 0)
+    assert np.all(shown[hu > 300] == 255)
+
+
+def test_junk_files_are_skipped_and_good_series_opens(
+    qtbot, window: MainWindow, demo_study: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "README.txt").write_text("not dicom")
+    (tmp_path / "empty.dcm").write_bytes(b"")
+    open_and_wait(qtbot, window, [str(demo_study), str(tmp_path)])
+    reasons = {Path(s.path).name: s.reason for s in window.catalog.skipped}
+    assert "README.txt" in reasons and "empty.dcm" in reasons
+    assert window.current_series is not None

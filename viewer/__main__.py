@@ -1,0 +1,63 @@
+"""The ``dicom-viewer`` command (see shared/cli-contract.md and the README).
+
+Headless verbs import no Qt; only ``open`` (the default) and ``screenshot`` do, lazily.
+Exit status: 0 success, 1 nothing usable or failure, 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from viewer import __version__
+
+#: Verb name -> module in viewer.cli exposing HELP, configure(parser) and run(args).
+VERBS = {
+    "open": "viewer.cli.open",
+    "screenshot": "viewer.cli.screenshot",
+    "inspect": "viewer.cli.inspect",
+    "render": "viewer.cli.render",
+    "demo": "viewer.cli.demo",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dicom-viewer",
+        description="A fast, correct DICOM viewer. With no verb it opens PATHs (or the demo).",
+        epilog="A path named like a verb is opened with: dicom-viewer open PATH",
+    )
+    parser.add_argument("--version", action="version", version=f"dicom-viewer {__version__}")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+    for name, module_name in VERBS.items():
+        module = importlib.import_module(module_name)
+        sub = verbs.add_parser(name, help=module.HELP, description=module.HELP)
+        module.configure(sub)
+        sub.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or (args_list[0] not in VERBS and not args_list[0].startswith("-")):
+        args_list.insert(0, "open")
+    if args_list == ["--version"]:  # answered without building the parser's verb modules
+        print(f"dicom-viewer {__version__}")
+        return 0
+    parser = build_parser()
+    # PATHs may also follow options (``screenshot OUT.png --size 800x600 PATH``).
+    args, extra = parser.parse_known_args(args_list)
+    if extra:
+        if not hasattr(args, "paths") or any(item.startswith("-") for item in extra):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.paths = [*args.paths, *extra]
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""``dicom-viewer screenshot OUT.png [--layout single|mpr] [--size WxH] [PATH ...]``."""
+
+from __future__ import annotations
+
+import argparse
+
+from viewer.cli.errors import EXIT_USAGE, report
+
+HELP = "open PATHs (or the demo) in the real main window, save it as OUT.png and exit"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("output", metavar="OUT.png")
+    parser.add_argument("paths", nargs="*", metavar="PATH")
+    parser.add_argument("--layout", choices=("single", "mpr"), default="single")
+    parser.add_argument("--size", default="1400x900", help="window size WxH (default 1400x900)")
+
+
+def parse_size(text: str) -> tuple[int, int] | None:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        return None
+    return (width, height) if width > 0 and height > 0 else None
+
+
+def run(args: argparse.Namespace) -> int:
+    size = parse_size(args.size)
+    if size is None:
+        report(f"--size must look like 1400x900, not {args.size!r}")
+        return EXIT_USAGE
+    from viewer.qt.app import take_screenshot
+
+    return take_screenshot(args.output, list(args.paths), args.layout, size)

@@ -1,0 +1,215 @@
+"""Patient-space geometry of a slice stack (PS3.3 C.7.6.2 Image Plane module).
+
+Conventions, as GDCM and ITK use them:
+
+- Image Orientation (Patient) holds the row direction cosines (along a row, i.e. towards
+  increasing column index) then the column direction cosines (down a column).
+- The slice normal is row x column; slices are ordered by ascending Image Position (Patient)
+  projected on that normal.
+- Pixel Spacing is (between rows, between columns) (PS3.3 10.7.1.3); the stack's spacing is
+  reported as (between columns, between rows, between slices), the index order (x, y, z).
+- Coordinates are LPS millimetres (PS3.3 C.7.6.2.1.1).
+
+Every tolerance is a named constant here, so a warning can say what it measured against.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from viewer.dicom.records import Orientation, Vec3
+
+#: Two orientations are the same plane when no direction cosine differs by more than this.
+ORIENTATION_TOLERANCE = 1e-3
+#: Two positions along the normal closer than this (mm) are the same slice location.
+POSITION_TOLERANCE_MM = 1e-2
+#: Slice gaps may differ from the median by this fraction (or POSITION_TOLERANCE_MM) and still
+#: count as regular.
+SPACING_RELATIVE_TOLERANCE = 0.01
+#: A gap this many times the median (or more) means slices are missing.
+MISSING_SLICE_FACTOR = 1.5
+#: The step between slices may lean away from the normal by this many degrees before the stack
+#: counts as sheared (gantry tilt).
+TILT_TOLERANCE_DEG = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class StackGeometry:
+    """Where a regular grid of voxels sits in patient space, with what is irregular about it.
+
+    ``direction`` rows are unit vectors: along a row, down a column, and one slice step. For a
+    sheared (tilted-gantry) stack the third is the true step between slice origins, not the
+    normal, so the affine maps every index to its true position.
+    """
+
+    spacing: Vec3
+    origin: Vec3
+    direction: tuple[Vec3, Vec3, Vec3]
+    warnings: tuple[str, ...] = ()
+
+    def affine(self) -> np.ndarray:
+        """4x4 matrix from (column, row, frame) index to LPS mm."""
+        return affine_matrix(self.spacing, self.origin, self.direction)
+
+
+def affine_matrix(spacing: Vec3, origin: Vec3, direction: Sequence[Sequence[float]]) -> np.ndarray:
+    """Index (i=column, j=row, k=frame, 1) to LPS mm (PS3.3 C.7.6.2.1.1, extended along k)."""
+    matrix = np.eye(4)
+    axes = np.asarray(direction, dtype=float)
+    for axis in range(3):
+        matrix[:3, axis] = axes[axis] * spacing[axis]
+    matrix[:3, 3] = origin
+    return matrix
+
+
+def slice_normal(orientation: Orientation) -> np.ndarray:
+    """Unit normal row x column of an Image Orientation (Patient) value."""
+    row = np.asarray(orientation[:3], dtype=float)
+    column = np.asarray(orientation[3:], dtype=float)
+    normal = np.cross(row, column)
+    length = float(np.linalg.norm(normal))
+    if length < 1e-6:
+        raise ValueError("degenerate Image Orientation (Patient): row and column are parallel")
+    return normal / length
+
+
+def is_valid_orientation(orientation: Orientation | None) -> bool:
+    """Row and column are (near) unit length and (near) perpendicular."""
+    if orientation is None or len(orientation) != 6:
+        return False
+    values = np.asarray(orientation, dtype=float)
+    if not np.all(np.isfinite(values)):
+        return False
+    row, column = values[:3], values[3:]
+    return (
+        abs(float(np.linalg.norm(row)) - 1.0) < 0.01
+        and abs(float(np.linalg.norm(column)) - 1.0) < 0.01
+        and abs(float(np.dot(row, column))) < 0.01
+    )
+
+
+def same_orientation(a: Orientation, b: Orientation) -> bool:
+    """True when two orientations describe the same plane within ORIENTATION_TOLERANCE."""
+    return all(abs(x - y) <= ORIENTATION_TOLERANCE for x, y in zip(a, b, strict=True))
+
+
+def positions_along_normal(positions: Sequence[Vec3], orientation: Orientation) -> np.ndarray:
+    """Signed distance (mm) of each Image Position (Patient) along the slice normal."""
+    return np.asarray(positions, dtype=float) @ slice_normal(orientation)
+
+
+def ascending_order(distances: np.ndarray, tie_breaks: Sequence[int]) -> list[int]:
+    """Indices sorting slices by distance along the normal, ties by ``tie_breaks``."""
+    return sorted(range(len(distances)), key=lambda i: (float(distances[i]), tie_breaks[i]))
+
+
+def stack_geometry(
+    positions: Sequence[Vec3],
+    orientation: Orientation,
+    pixel_spacing: tuple[float, float],
+    slice_thickness: float | None = None,
+) -> StackGeometry:
+    """Spacing, origin and direction of slices already in ascending order, with warnings.
+
+    Spacing between slices comes from the positions (never from Slice Thickness or Spacing
+    Between Slices, which scanners fill inconsistently); a single slice uses its thickness.
+    """
+    row, column = _unit(orientation[:3]), _unit(orientation[3:])
+    normal = slice_normal(orientation)
+    in_plane = (float(pixel_spacing[1]), float(pixel_spacing[0]))
+    origin = _vec3(positions[0])
+    if len(positions) < 2:
+        depth = float(slice_thickness) if slice_thickness and slice_thickness > 0 else 1.0
+        return StackGeometry((*in_plane, depth), origin, (_vec3(row), _vec3(column), _vec3(normal)))
+    points = np.asarray(positions, dtype=float)
+    gaps = np.diff(points @ normal)
+    warnings = list(gap_warnings(gaps))
+    real_gaps = gaps[np.abs(gaps) >= POSITION_TOLERANCE_MM]
+    if real_gaps.size == 0:
+        warnings.append("all slices share one position; slice spacing set to 1 mm")
+        return StackGeometry(
+            (*in_plane, 1.0), origin, (_vec3(row), _vec3(column), _vec3(normal)), tuple(warnings)
+        )
+    # Duplicates (gap 0) and missing slices must not skew the slice step: the median of the
+    # real gaps is the spacing along the normal.
+    gap = float(np.median(real_gaps))
+    slice_axis, depth, shear = slice_step(points[-1] - points[0], normal, gap)
+    return StackGeometry(
+        (*in_plane, depth),
+        origin,
+        (_vec3(row), _vec3(column), _vec3(slice_axis)),
+        (*warnings, *shear),
+    )
+
+
+def slice_step(
+    first_to_last: np.ndarray, normal: np.ndarray, gap: float
+) -> tuple[np.ndarray, float, tuple[str, ...]]:
+    """Unit slice axis, spacing along it and a shear warning, for slices ``gap`` mm apart.
+
+    Unsheared, the axis is the normal. Sheared (gantry tilt), it is the direction from the
+    first slice to the last, and the spacing grows by 1 / cos(tilt) so that the affine still
+    reaches every slice's true position.
+    """
+    tilt = tilt_degrees(first_to_last, normal)
+    if tilt <= TILT_TOLERANCE_DEG:
+        return normal, gap, ()
+    axis = first_to_last / float(np.linalg.norm(first_to_last))
+    warning = (
+        f"sheared stack (gantry tilt {tilt:.1f}°): slice positions kept as acquired, "
+        f"{gap:.3g} mm apart along the normal"
+    )
+    return axis, gap / abs(float(np.dot(axis, normal))), (warning,)
+
+
+def gap_warnings(gaps: np.ndarray) -> list[str]:
+    """Warnings about duplicate positions, missing slices and irregular spacing."""
+    warnings: list[str] = []
+    duplicates = int(np.count_nonzero(np.abs(gaps) < POSITION_TOLERANCE_MM))
+    if duplicates:
+        warnings.append(f"{duplicates} duplicate slice position(s)")
+    real_gaps = gaps[np.abs(gaps) >= POSITION_TOLERANCE_MM]
+    if real_gaps.size == 0:
+        return warnings
+    median = float(np.median(real_gaps))
+    tolerance = max(POSITION_TOLERANCE_MM, SPACING_RELATIVE_TOLERANCE * median)
+    missing = [
+        i for i, gap in enumerate(gaps) if gap >= MISSING_SLICE_FACTOR * median and median > 0
+    ]
+    if missing:
+        count = sum(round(float(gaps[i]) / median) - 1 for i in missing)
+        where = ", ".join(f"after slice {i + 1}" for i in missing[:5])
+        warnings.append(f"{count} missing slice(s) ({where}); spacing {median:.4g} mm assumed")
+    irregular = [
+        float(gap)
+        for i, gap in enumerate(gaps)
+        if abs(gap) >= POSITION_TOLERANCE_MM
+        and i not in missing
+        and abs(float(gap) - median) > tolerance
+    ]
+    if irregular:
+        warnings.append(
+            f"irregular slice spacing ({float(real_gaps.min()):.4g} to "
+            f"{float(real_gaps.max()):.4g} mm); median {median:.4g} mm used"
+        )
+    return warnings
+
+
+def tilt_degrees(step: np.ndarray, normal: np.ndarray) -> float:
+    """Angle between the slice-to-slice step and the slice normal, in degrees."""
+    cosine = abs(float(np.dot(step, normal))) / float(np.linalg.norm(step))
+    return math.degrees(math.acos(min(1.0, cosine)))
+
+
+def _unit(values: Sequence[float]) -> np.ndarray:
+    """A direction cosine triplet scaled to unit length (files store them rounded)."""
+    vector = np.asarray(values, dtype=float)
+    return vector / float(np.linalg.norm(vector))
+
+
+def _vec3(values: Sequence[float] | np.ndarray) -> Vec3:
+    return (float(values[0]), float(values[1]), float(values[2]))

@@ -1,0 +1,86 @@
+"""The ``inspect --json`` report: the catalog as the CLI contract's JSON object."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from viewer.dicom.catalog import Catalog, SeriesNode
+from viewer.dicom.stack import Stack
+
+
+def catalog_report(catalog: Catalog) -> dict[str, Any]:
+    """``{"scanned", "skipped", "patients": [...]}`` exactly as shared/cli-contract.md says."""
+    return {
+        "scanned": catalog.scanned,
+        "skipped": [{"path": s.path, "reason": s.reason} for s in catalog.skipped],
+        "patients": [
+            {
+                "id": patient.info.patient_id,
+                "name": patient.info.name,
+                "studies": [
+                    {
+                        "uid": study.info.uid,
+                        "date": study.info.date,
+                        "description": study.info.description,
+                        "series": [series_report(series) for series in study.sorted_series()],
+                    }
+                    for study in patient.sorted_studies()
+                ],
+            }
+            for patient in catalog.sorted_patients()
+        ],
+    }
+
+
+def series_report(series: SeriesNode) -> dict[str, Any]:
+    return {
+        "uid": series.info.uid,
+        "number": series.info.number,
+        "modality": series.info.modality,
+        "description": series.info.description,
+        "instances": len(series.instances),
+        "stacks": [stack_report(stack) for stack in series.stacks],
+    }
+
+
+def stack_report(stack: Stack) -> dict[str, Any]:
+    return {
+        "frames": stack.frames,
+        "rows": stack.rows,
+        "columns": stack.columns,
+        "sources": [[path, frame] for path, frame in stack.sources],
+        "spacing": list(stack.spacing) if stack.spacing else None,
+        "origin": list(stack.origin) if stack.origin else None,
+        "direction": [list(axis) for axis in stack.direction] if stack.direction else None,
+        "warnings": list(stack.warnings),
+    }
+
+
+def text_report(catalog: Catalog) -> str:
+    """A short human-readable tree for ``inspect`` without ``--json``."""
+    lines = [f"scanned {catalog.scanned} file(s), skipped {len(catalog.skipped)}"]
+    for patient in catalog.sorted_patients():
+        lines.append(f"{patient.info.name or '(no name)'}  [{patient.info.patient_id}]")
+        for study in patient.sorted_studies():
+            lines.append(f"  {study.info.date or '--------'}  {study.info.description}")
+            for series in study.sorted_series():
+                info = series.info
+                lines.append(
+                    f"    #{info.number if info.number is not None else '-'} {info.modality:<3} "
+                    f"{info.description}  ({len(series.instances)} instance(s))"
+                )
+                for stack in series.stacks:
+                    lines.append(f"      {_stack_line(stack)}")
+                    lines.extend(f"        warning: {w}" for w in stack.warnings)
+    for skipped in catalog.skipped:
+        lines.append(f"skipped {skipped.path}: {skipped.reason}")
+    return "\n".join(lines)
+
+
+def _stack_line(stack: Stack) -> str:
+    size = f"{stack.frames} x {stack.rows} x {stack.columns}"
+    if stack.spacing is None:
+        return f"stack {size}" + (f" ({stack.label})" if stack.label else "")
+    spacing = " x ".join(f"{v:.4g}" for v in stack.spacing)
+    label = f" ({stack.label})" if stack.label else ""
+    return f"stack {size}, spacing {spacing} mm{label}"

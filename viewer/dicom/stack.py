@@ -1,0 +1,349 @@
+"""Slice stacks: a series split into geometrically consistent, ordered runs of frames.
+
+A series is first cut into frames (one per single-frame file, one per frame of a multi-frame
+file), then grouped into stacks by what must be equal inside one volume: localizer or not,
+enhanced Stack ID, orientation (within geometry.ORIENTATION_TOLERANCE), matrix size and pixel
+spacing. Where positions repeat inside a group, it is split into phases by the key that makes
+every phase's positions unique with the fewest phases (temporal position, trigger time, echo,
+b-value, acquisition; that order breaks ties). Each stack is ordered by position along the
+slice normal (geometry module); Instance Number orders only frames without a position. A
+classic multi-frame image without per-frame positions (a cine loop) is one stack in its stored
+frame order; one with a Grid Frame Offset Vector (RT Dose) is placed like single-frame slices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from viewer.dicom import geometry
+from viewer.dicom.records import InstanceRecord, Orientation, Vec3
+
+#: Image Orientation (Patient) of an axial grid, the only one absolute frame offsets allow.
+AXIAL: Orientation = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Slice:
+    """One displayable frame and what places and groups it."""
+
+    path: str
+    frame: int
+    rows: int
+    columns: int
+    instance_number: int | None
+    position: Vec3 | None
+    orientation: Orientation | None
+    pixel_spacing: tuple[float, float] | None
+    slice_thickness: float | None
+    localizer: bool
+    stack_id: str = ""
+    phase_keys: tuple[tuple[str, float | int | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class Stack:
+    """An ordered run of frames that belong in one volume (or one cine loop).
+
+    ``spacing``/``origin``/``direction`` are None when the frames have no usable position and
+    orientation. ``positions`` keeps every slice's true Image Position (Patient), in order.
+    """
+
+    sources: tuple[tuple[str, int], ...]
+    rows: int
+    columns: int
+    pixel_spacing: tuple[float, float] | None = None
+    orientation: Orientation | None = None
+    spacing: Vec3 | None = None
+    origin: Vec3 | None = None
+    direction: tuple[Vec3, Vec3, Vec3] | None = None
+    positions: tuple[Vec3, ...] | None = None
+    warnings: tuple[str, ...] = ()
+    label: str = ""
+    frame_time_ms: float | None = None
+    localizer: bool = False
+    slice_thickness: float | None = None
+    instance_numbers: tuple[int | None, ...] = field(default=(), repr=False)
+
+    @property
+    def frames(self) -> int:
+        return len(self.sources)
+
+    @property
+    def has_volume_geometry(self) -> bool:
+        return self.spacing is not None and self.frames > 1
+
+    def affine(self) -> np.ndarray | None:
+        """4x4 index (column, row, frame) -> LPS mm, or None without geometry."""
+        if self.spacing is None or self.origin is None or self.direction is None:
+            return None
+        return geometry.affine_matrix(self.spacing, self.origin, self.direction)
+
+
+def slices_of(record: InstanceRecord) -> list[Slice]:
+    """The displayable frames of one instance (none for objects without pixel data)."""
+    if not record.has_pixels:
+        return []
+    localizer = "LOCALIZER" in (value.upper() for value in record.image_type)
+    keys = _phase_keys(record)
+    if record.frame_info is not None:
+        return [
+            Slice(
+                record.path,
+                index,
+                record.rows,
+                record.columns,
+                record.instance_number,
+                info.position,
+                _valid(info.orientation or record.orientation),
+                info.pixel_spacing or record.pixel_spacing,
+                info.slice_thickness or record.slice_thickness,
+                localizer,
+                info.stack_id,
+                (("temporal position", info.temporal_position), *keys),
+            )
+            for index, info in enumerate(record.frame_info)
+        ]
+    positions = _classic_positions(record)
+    return [
+        Slice(
+            record.path,
+            index,
+            record.rows,
+            record.columns,
+            record.instance_number,
+            positions[index],
+            _valid(record.orientation),
+            record.pixel_spacing,
+            record.slice_thickness,
+            localizer,
+            phase_keys=keys,
+        )
+        for index in range(record.frames)
+    ]
+
+
+def _classic_positions(record: InstanceRecord) -> list[Vec3 | None]:
+    """Per-frame positions of a single-frame or classic multi-frame image, None where unknown.
+
+    A multi-frame image has them only through a Grid Frame Offset Vector (RT Dose, PS3.3
+    C.8.8.3.2): offsets along the normal from Image Position (Patient) when the first is 0,
+    else (axial grids only) the frames' z coordinates.
+    """
+    if record.frames == 1:
+        return [record.position]
+    orientation = _valid(record.orientation)
+    offsets = record.frame_offsets
+    if record.position is None or orientation is None or offsets is None:
+        return [None] * record.frames
+    origin = np.asarray(record.position, dtype=float)
+    if offsets[0] == 0:
+        normal = geometry.slice_normal(orientation)
+        return [_as_vec3(origin + offset * normal) for offset in offsets]
+    if geometry.same_orientation(orientation, AXIAL):
+        return [(float(origin[0]), float(origin[1]), float(offset)) for offset in offsets]
+    return [None] * record.frames
+
+
+def _as_vec3(values: np.ndarray) -> Vec3:
+    return (float(values[0]), float(values[1]), float(values[2]))
+
+
+def _valid(orientation: Orientation | None) -> Orientation | None:
+    return orientation if geometry.is_valid_orientation(orientation) else None
+
+
+def _phase_keys(record: InstanceRecord) -> tuple[tuple[str, float | int | None], ...]:
+    return (
+        ("temporal position", record.temporal_position),
+        ("trigger time", record.trigger_time),
+        ("echo", record.echo_number),
+        ("b-value", record.diffusion_b_value),
+        ("acquisition", record.acquisition_number),
+    )
+
+
+def build_stacks(records: Sequence[InstanceRecord]) -> list[Stack]:
+    """Split a series' instances into ordered stacks (see the module docstring)."""
+    runs: list[list[Stack]] = []
+    loose: list[Slice] = []
+    for record in records:
+        slices = slices_of(record)
+        if not slices:
+            continue
+        if record.frames > 1 and record.frame_info is None and slices[0].position is None:
+            runs.append([_cine_stack(record, slices)])
+        else:
+            loose.extend(slices)
+    # Enhanced Stack IDs in their natural order, whatever order the frames are stored in.
+    for group in sorted(_group_slices(loose), key=lambda g: _stack_id_key(g[0].stack_id)):
+        runs.append(_stacks_from_group(group))
+    # Localizers last, larger first; the phases of one group stay together, in phase order.
+    runs.sort(key=lambda run: (run[0].localizer, -max(stack.frames for stack in run)))
+    return [stack for run in runs for stack in run]
+
+
+def _stack_id_key(stack_id: str) -> tuple[int, int, str]:
+    stripped = stack_id.strip()
+    return (0, int(stripped), "") if stripped.isdigit() else (1, 0, stripped)
+
+
+def _cine_stack(record: InstanceRecord, slices: list[Slice]) -> Stack:
+    return Stack(
+        sources=tuple((s.path, s.frame) for s in slices),
+        rows=record.rows,
+        columns=record.columns,
+        pixel_spacing=record.pixel_spacing,
+        orientation=_valid(record.orientation),
+        frame_time_ms=record.frame_time_ms,
+        localizer=any(s.localizer for s in slices),
+        slice_thickness=record.slice_thickness,
+        instance_numbers=tuple(record.instance_number for _ in slices),
+    )
+
+
+def _group_slices(slices: Sequence[Slice]) -> list[list[Slice]]:
+    """Group by localizer, Stack ID, matrix, pixel spacing and (tolerant) orientation."""
+    groups: list[tuple[tuple[object, ...], Orientation | None, list[Slice]]] = []
+    for item in slices:
+        key = (
+            item.localizer,
+            item.stack_id,
+            item.rows,
+            item.columns,
+            _rounded(item.pixel_spacing),
+            item.position is None or item.orientation is None,
+        )
+        for group_key, group_orientation, members in groups:
+            if group_key == key and _orientation_matches(group_orientation, item.orientation):
+                members.append(item)
+                break
+        else:
+            groups.append((key, item.orientation, [item]))
+    return [members for _, _, members in groups]
+
+
+def _rounded(spacing: tuple[float, float] | None) -> tuple[float, float] | None:
+    return None if spacing is None else (round(spacing[0], 4), round(spacing[1], 4))
+
+
+def _orientation_matches(a: Orientation | None, b: Orientation | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return geometry.same_orientation(a, b)
+
+
+def _stacks_from_group(group: list[Slice]) -> list[Stack]:
+    if any(s.position is None or s.orientation is None for s in group):
+        return [_unpositioned_stack(group)]
+    phases = _split_phases(group)
+    prefix = f"stack {group[0].stack_id}" if group[0].stack_id else ""
+    if len(phases) == 1:
+        return [_positioned_stack(group, prefix, ())]
+    note = f"{len(phases)} phases by {phases[0][0]}"
+    return [
+        _positioned_stack(members, _joined(prefix, f"{name} {value}"), (note,))
+        for name, value, members in phases
+    ]
+
+
+def _joined(*parts: str) -> str:
+    return ", ".join(part for part in parts if part)
+
+
+def _split_phases(group: list[Slice]) -> list[tuple[str, object, list[Slice]]]:
+    """Phases (key name, key value, slices) when positions repeat; one phase otherwise."""
+    if _unique_positions(group):
+        return [("", None, group)]
+    best: tuple[str, dict[object, list[Slice]]] | None = None
+    for index in range(len(group[0].phase_keys)):
+        split = _split_by_key(group, index)
+        valid = len(split) > 1 and all(_unique_positions(members) for members in split.values())
+        # Fewest phases wins (key order breaks ties): a key that is unique per image (a
+        # per-slice trigger time, say) also makes positions unique, one slice per "phase".
+        if valid and (best is None or len(split) < len(best[1])):
+            best = (group[0].phase_keys[index][0], split)
+    if best is None:
+        return [("", None, group)]
+    name, split = best
+    ordered = sorted(split.items(), key=lambda kv: _sortable(kv[0]))
+    return [(name, value, members) for value, members in ordered]
+
+
+def _split_by_key(group: list[Slice], index: int) -> dict[object, list[Slice]]:
+    split: dict[object, list[Slice]] = {}
+    for item in group:
+        value = item.phase_keys[index][1] if index < len(item.phase_keys) else None
+        split.setdefault(value, []).append(item)
+    return split
+
+
+def _sortable(value: object) -> tuple[int, float]:
+    return (1, 0.0) if not isinstance(value, int | float) else (0, float(value))
+
+
+def _unique_positions(group: Sequence[Slice]) -> bool:
+    orientation = group[0].orientation
+    assert orientation is not None
+    distances = geometry.positions_along_normal([s.position for s in group], orientation)  # type: ignore[misc]
+    rounded = np.round(distances / geometry.POSITION_TOLERANCE_MM)
+    return len(set(rounded.tolist())) == len(group)
+
+
+def _positioned_stack(group: list[Slice], label: str, notes: tuple[str, ...]) -> Stack:
+    first = group[0]
+    assert first.orientation is not None
+    positions = [s.position for s in group]
+    distances = geometry.positions_along_normal(positions, first.orientation)  # type: ignore[arg-type]
+    order = geometry.ascending_order(distances, [_instance_key(s) for s in group])
+    ordered = [group[i] for i in order]
+    ordered_positions = tuple(s.position for s in ordered)
+    spacing = first.pixel_spacing or (1.0, 1.0)
+    geo = geometry.stack_geometry(
+        ordered_positions,  # type: ignore[arg-type]
+        first.orientation,
+        spacing,
+        first.slice_thickness,
+    )
+    missing_spacing = () if first.pixel_spacing else ("no Pixel Spacing; 1 mm assumed",)
+    return _stack_of(
+        ordered,
+        spacing=geo.spacing,
+        origin=geo.origin,
+        direction=geo.direction,
+        positions=ordered_positions,
+        warnings=(*notes, *missing_spacing, *geo.warnings),
+        label=label,
+    )
+
+
+def _stack_of(ordered: list[Slice], **geometry_fields: Any) -> Stack:
+    """A Stack of slices already in order; geometry fields as keywords."""
+    first = ordered[0]
+    return Stack(
+        sources=tuple((s.path, s.frame) for s in ordered),
+        rows=first.rows,
+        columns=first.columns,
+        pixel_spacing=first.pixel_spacing,
+        orientation=first.orientation,
+        localizer=first.localizer,
+        slice_thickness=first.slice_thickness,
+        instance_numbers=tuple(s.instance_number for s in ordered),
+        **geometry_fields,
+    )
+
+
+def _instance_key(item: Slice) -> int:
+    return item.instance_number if item.instance_number is not None else 1 << 30
+
+
+def _unpositioned_stack(group: list[Slice]) -> Stack:
+    """Frames without geometry: Instance Number order, then file order."""
+    key: Callable[[tuple[int, Slice]], tuple[int, int]] = lambda pair: (  # noqa: E731
+        _instance_key(pair[1]),
+        pair[0],
+    )
+    return _stack_of([s for _, s in sorted(enumerate(group), key=key)])
