@@ -64,6 +64,12 @@ def test_voi_linear_collapsed_range_is_a_threshold() -> None:
     assert out.tolist() == [0, 0, 255, 255]
 
 
+def test_voi_linear_float_pixel_data_with_nan_and_infinity() -> None:
+    values = np.array([np.nan, -np.inf, 0.5, np.inf], np.float32)
+    assert lut.voi_linear(values, 0.0, 1.0).tolist() == [0, 0, 127, 255]
+    assert lut.auto_range(values) == (0.5, 0.5)
+
+
 def test_voi_sigmoid() -> None:
     # y = 255 / (1 + exp(-4 (x - c) / w))
     out = lut.voi_sigmoid(np.array([-1000, 40, 140, 1000], dtype=np.int16), 40, 400)

@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydicom import dcmread
 from pydicom import uid as dicom_uid
-from pydicom.dataset import Dataset
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.filereader import read_file_meta_info
 from pydicom.pixels import apply_color_lut, pixel_array
@@ -41,13 +41,13 @@ from viewer.dicom import lut
 # --- decoder choice -------------------------------------------------------------------------
 #: The pydicom decoding plugin tried first for each compressed transfer syntax. If it fails (or
 #: is not installed) pydicom's default order over all available plugins is tried next.
-#: Measured with pydicom 3.0.2 on the 2-core CI machine, 512x512 CT (14-bit signed, with
+#: Measured with pydicom 3.0.2 on a 2-core machine, 512x512 CT (14-bit signed, with
 #: noise) and 8-bit derivatives, one frame per call, wall time (CPU time in brackets where the
 #: decoder is multi-threaded):
 #:
 #: * JPEG 2000 lossless (.90): gdcm 35-43 ms (55-68 ms CPU: GDCM's OpenJPEG decodes on both
-#:   cores) vs pylibjpeg-openjpeg 52-55 ms, Pillow 52-60 ms. GDCM first, as the lead measured
-#:   (~28 vs ~19 slices/s).
+#:   cores) vs pylibjpeg-openjpeg 52-55 ms, Pillow 52-60 ms: 28.5 vs 19.1 slices/s on a real
+#:   512x512 CT (the lead saw ~32 vs 20). GDCM first.
 #: * JPEG 2000 (.91), usually irreversible: pylibjpeg-openjpeg 4-19 ms vs gdcm 13-28 ms at
 #:   compression 10:1 to 40:1 (1.4-3x faster; GDCM only wins near 5:1). OpenJPEG first.
 #: * HTJ2K: pylibjpeg-openjpeg is the only decoder.
@@ -60,7 +60,8 @@ from viewer.dicom import lut
 #: * Native and deflated: numpy, 1.2 ms; no plugin.
 #:
 #: No plugin releases the GIL enough for two threads to beat one (measured: 0.7-1.2x), which
-#: is why decoding is serialised (see :func:`read_frame`).
+#: is why decoding is serialised (see :func:`read_frame`); GDCM's own J2K threads then have
+#: both cores.
 PREFERRED_PLUGINS: dict[str, str] = {
     dicom_uid.JPEGBaseline8Bit: "pillow",
     dicom_uid.JPEGExtended12Bit: "gdcm-extended",
@@ -366,6 +367,8 @@ def _decode_pixels(path: str, frame: int) -> tuple[Dataset, NDArray[Any], str]:
     except Exception as error:
         if _decoders_failed(error):
             raise  # the data itself: reading the file another way would not help
+        if "no 'Pixel Data'" in str(error):
+            raise DecodeError(path, _no_pixel_data_reason(_header_only(path))) from error
         _check_frame_exists(path, frame)
         if _is_truncated(error):
             raise DecodeError(path, f"pixel data truncated: frame {frame} is incomplete") from error
@@ -472,8 +475,6 @@ def _transfer_syntax_of(path: str, dataset: Dataset) -> UID:
     else:
         inferred = dicom_uid.ExplicitVRLittleEndian
     if not hasattr(dataset, "file_meta"):
-        from pydicom.dataset import FileMetaDataset
-
         dataset.file_meta = FileMetaDataset()
     dataset.file_meta.TransferSyntaxUID = inferred
     warnings.warn(f"no Transfer Syntax UID; read as {inferred.name}", stacklevel=2)
@@ -492,15 +493,18 @@ def _check_supported(path: str, syntax: UID) -> None:
         raise DecodeError(path, f"no decoder installed for {_syntax_name(syntax)} ({missing})")
 
 
+def _header_only(path: str) -> Dataset:
+    """The header up to the pixel data (for error messages; empty if unreadable)."""
+    try:
+        return dcmread(path, stop_before_pixels=True, force=True)
+    except Exception:
+        return Dataset()
+
+
 def _check_frame_exists(path: str, frame: int) -> None:
     """After a failed streaming read: say so plainly if the frame is out of range."""
-    if frame == 0:
-        return
-    try:
-        header = dcmread(path, stop_before_pixels=True, specific_tags=[0x00280008], force=True)
-    except Exception:
-        return
-    _check_frame_count(path, frame, header)
+    if frame > 0:
+        _check_frame_count(path, frame, _header_only(path))
 
 
 def _check_frame_count(path: str, frame: int, dataset: Dataset) -> None:

@@ -164,6 +164,13 @@ def voi_linear(values: NDArray[Any], lower: float, upper: float) -> U8:
     # Multiply before dividing: integer inputs that land exactly on a level stay exact.
     scaled *= np.float32(255.0)
     scaled /= np.float32(upper - lower)
+    return _clip_to_uint8(scaled)
+
+
+def _clip_to_uint8(scaled: NDArray[np.float32]) -> U8:
+    """Clip to 0..255 and truncate; NaN (float pixel data) shows black."""
+    if np.isnan(scaled).any():
+        np.nan_to_num(scaled, copy=False, nan=0.0)
     np.clip(scaled, 0.0, 255.0, out=scaled)
     return scaled.astype(np.uint8)
 
@@ -179,9 +186,7 @@ def voi_sigmoid(values: NDArray[Any], center: float, width: float) -> U8:
     np.clip(exponent, -80.0, 80.0, out=exponent)  # exp() stays finite in float32
     np.exp(exponent, out=exponent)
     exponent += np.float32(1.0)
-    result = np.divide(np.float32(255.0), exponent, dtype=np.float32)
-    np.clip(result, 0.0, 255.0, out=result)
-    return result.astype(np.uint8)
+    return _clip_to_uint8(np.divide(np.float32(255.0), exponent, dtype=np.float32))
 
 
 def voi_lut_table(values: NDArray[Any], first_mapped: int, lut: ArrayLike, bits: int) -> U8:
@@ -256,14 +261,17 @@ def black_out(image: NDArray[np.uint8], mask: NDArray[np.bool_] | None) -> NDArr
 def auto_range(values: NDArray[Any], mask: NDArray[np.bool_] | None = None) -> tuple[float, float]:
     """(min, max) of the frame, ignoring pixels where ``mask`` is True (e.g. padding).
 
-    If every pixel is masked, the whole frame counts; an empty frame answers (0.0, 0.0).
+    If every pixel is masked, the whole frame counts; NaN and infinities (float pixel data)
+    are ignored; a frame with no usable value answers (0.0, 0.0).
     """
-    if values.size == 0:
-        return 0.0, 0.0
     if mask is not None:
         kept = values[~mask]
         if kept.size:
             values = kept
+    if values.dtype.kind == "f":
+        values = values[np.isfinite(values)]
+    if values.size == 0:
+        return 0.0, 0.0
     return float(values.min()), float(values.max())
 
 
@@ -281,6 +289,9 @@ def scale_to_8bit(values: NDArray[Any], bits: int) -> U8:
     if bits == 8 and values.dtype == np.uint8:
         return values
     maximum = (1 << bits) - 1
+    if bits > 8 and values.dtype.kind == "u":  # the common case, without a wide copy
+        top = values >> (bits - 8)
+        return np.minimum(top, 255).astype(np.uint8)
     wide = values.astype(np.int64)
     np.clip(wide, 0, maximum, out=wide)
     if bits > 8:
