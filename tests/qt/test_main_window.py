@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QMouseEvent, QWheelEvent
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
+from viewer import demo
 from viewer.qt.app import make_application
 from viewer.qt.main_window import MainWindow
 
@@ -137,3 +138,18 @@ def test_junk_files_are_skipped_and_good_series_opens(
     reasons = {Path(s.path).name: s.reason for s in window.catalog.skipped}
     assert "README.txt" in reasons and "empty.dcm" in reasons
     assert window.current_series is not None
+
+
+def test_dropping_a_folder_opens_it(qtbot, window: MainWindow, demo_study: Path) -> None:  # type: ignore[no-untyped-def]
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(demo_study))])
+    drop = QDropEvent(
+        QPointF(20, 20),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    with qtbot.waitSignal(window.indexing_finished, timeout=60_000):
+        window.dropEvent(drop)
+    assert window.catalog.instance_count == sum(s.instances for s in demo.DEMO_SERIES)
