@@ -123,8 +123,11 @@ class EnhancedFrame:
     position: Vec3
     stack_id: str = "1"
     in_stack_position: int = 1
-    temporal_index: int = 1
+    temporal_index: int | None = 1  # None: no Temporal Position Index
     orientation: Orientation | None = None  # per-frame orientation (else shared)
+    echo_time: float | None = None  # MR Echo functional group (Effective Echo Time)
+    trigger_delay: float | None = None  # Cardiac Synchronization (Nominal Trigger Delay)
+    b_value: float | None = None  # MR Diffusion (Diffusion b-value)
 
 
 @dataclass
@@ -478,6 +481,18 @@ def enhanced_frames(
     return frames
 
 
+def enhanced_echo_frames(
+    *, slices: int = 4, echo_times: Sequence[float] = (10.0, 40.0, 90.0), spacing: float = 3.0
+) -> list[EnhancedFrame]:
+    """A multi-echo acquisition: every slice once per echo, no Temporal Position Index."""
+    positions = slice_positions(AXIAL, [i * spacing for i in range(slices)], (-20.0, -25.0, -5.0))
+    return [
+        EnhancedFrame(position, "1", index + 1, None, echo_time=echo)
+        for echo in echo_times
+        for index, position in enumerate(positions)
+    ]
+
+
 def write_enhanced(
     path: Path | str,
     frames: Sequence[EnhancedFrame],
@@ -532,13 +547,10 @@ def write_enhanced(
                 DimensionIndexPointer=0x00209057,  # In-Stack Position Number
                 FunctionalGroupPointer=0x00209111,
             ),
-            _item(
-                DimensionOrganizationUID=dimension_uid,
-                DimensionIndexPointer=0x00209128,  # Temporal Position Index
-                FunctionalGroupPointer=0x00209111,
-            ),
+            _third_dimension(dimension_uid, stored_frames),
         ]
     )
+    echo_rank = {echo: rank for rank, echo in enumerate(sorted(_echo_times(stored_frames)), 1)}
     shared = Dataset()
     shared.PixelMeasuresSequence = DicomSequence(
         [
@@ -568,20 +580,21 @@ def write_enhanced(
             item.PlaneOrientationSequence = DicomSequence(
                 [_item(ImageOrientationPatient=[ds_value(v) for v in frame.orientation or AXIAL])]
             )
-        item.FrameContentSequence = DicomSequence(
-            [
-                _item(
-                    StackID=frame.stack_id,
-                    InStackPositionNumber=frame.in_stack_position,
-                    TemporalPositionIndex=frame.temporal_index,
-                    DimensionIndexValues=[
-                        int(frame.stack_id) if frame.stack_id.isdigit() else 1,
-                        frame.in_stack_position,
-                        frame.temporal_index,
-                    ],
-                )
-            ]
+        content = _item(
+            StackID=frame.stack_id,
+            InStackPositionNumber=frame.in_stack_position,
+            DimensionIndexValues=[
+                int(frame.stack_id) if frame.stack_id.isdigit() else 1,
+                frame.in_stack_position,
+                frame.temporal_index
+                if frame.temporal_index is not None
+                else echo_rank.get(frame.echo_time, 1),
+            ],
         )
+        if frame.temporal_index is not None:
+            content.TemporalPositionIndex = frame.temporal_index
+        item.FrameContentSequence = DicomSequence([content])
+        _add_mr_phase_groups(item, frame)
         per_frame.append(item)
     ds.PerFrameFunctionalGroupsSequence = DicomSequence(per_frame)
     set_pixels(
@@ -592,6 +605,39 @@ def write_enhanced(
     )
     written = save(ds, Path(path))
     return EnhancedTruth(written, ds.StudyInstanceUID, ds.SeriesInstanceUID, stored_frames)
+
+
+def _echo_times(frames: Sequence[EnhancedFrame]) -> set[float]:
+    return {frame.echo_time for frame in frames if frame.echo_time is not None}
+
+
+def _third_dimension(dimension_uid: str, frames: Sequence[EnhancedFrame]) -> Dataset:
+    """Temporal Position Index, or Effective Echo Time when the frames have no temporal index."""
+    if all(frame.temporal_index is None for frame in frames) and _echo_times(frames):
+        return _item(
+            DimensionOrganizationUID=dimension_uid,
+            DimensionIndexPointer=0x00189082,  # Effective Echo Time
+            FunctionalGroupPointer=0x00189114,  # MR Echo Sequence
+        )
+    return _item(
+        DimensionOrganizationUID=dimension_uid,
+        DimensionIndexPointer=0x00209128,  # Temporal Position Index
+        FunctionalGroupPointer=0x00209111,
+    )
+
+
+def _add_mr_phase_groups(item: Dataset, frame: EnhancedFrame) -> None:
+    """MR Echo (C.8.13.5.2), Cardiac Synchronization (C.7.6.16.2.7), MR Diffusion (C.8.13.5.9)."""
+    if frame.echo_time is not None:
+        item.MREchoSequence = DicomSequence([_item(EffectiveEchoTime=frame.echo_time)])
+    if frame.trigger_delay is not None:
+        item.CardiacSynchronizationSequence = DicomSequence(
+            [_item(NominalCardiacTriggerDelayTime=frame.trigger_delay)]
+        )
+    if frame.b_value is not None:
+        item.MRDiffusionSequence = DicomSequence(
+            [_item(DiffusionBValue=frame.b_value, DiffusionDirectionality="ISOTROPIC")]
+        )
 
 
 def _item(**attributes: Any) -> Dataset:

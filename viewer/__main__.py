@@ -20,6 +20,8 @@ VERBS = {
     "inspect": "viewer.cli.inspect",
     "render": "viewer.cli.render",
     "demo": "viewer.cli.demo",
+    "volume": "viewer.cli.volume",
+    "bench": "viewer.cli.bench",
 }
 
 

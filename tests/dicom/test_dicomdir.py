@@ -8,16 +8,24 @@ from __future__ import annotations
 import gc
 import os
 import warnings
+import zipfile
 from pathlib import Path
 
 import pydicom
 import pytest
 from pydicom.fileset import FileSet
 
-from tests import factories
+from tests import factories, media
 from viewer.dicom.catalog import Catalog
-from viewer.dicom.dicomdir import is_dicomdir_file, is_dicomdir_path, referenced_files
-from viewer.dicom.indexer import index_paths
+from viewer.dicom.dicomdir import (
+    DirectoryPreview,
+    is_dicomdir_file,
+    is_dicomdir_path,
+    open_dicomdir,
+    referenced_files,
+)
+from viewer.dicom.indexer import index_paths, index_stream
+from viewer.dicom.records import ScannedFile
 
 DICOMDIR_TESTS = Path(pydicom.__file__).parent / "data" / "test_files" / "dicomdirtests"
 VARIANTS = [
@@ -131,7 +139,7 @@ def test_empty_dicomdir_falls_back_to_its_folder(tmp_path):
     catalog = index_paths([tmp_path / "DICOMDIR"])
     assert catalog.instance_count == 3
     reasons = [s.reason for s in catalog.skipped]
-    assert "DICOMDIR unusable; scanning its folder instead" in reasons
+    assert "DICOMDIR unusable (no directory records); scanning its folder instead" in reasons
     assert [p for p, _ in catalog.all_stacks()[0].sources] == truth.paths
 
 
@@ -195,9 +203,14 @@ def test_missing_and_escaping_references_are_reported(tmp_path):
         "referenced by DICOMDIR but missing",
         "DICOMDIR reference points outside its folder",
     ]
+    # Files gone missing may sit under other names: the folder is scanned too, and says so.
     catalog = index_paths([root / "DICOMDIR"])
-    assert catalog.instance_count == 1
-    assert len(catalog.skipped) == 2
+    assert catalog.instance_count == 4
+    assert [s.reason for s in catalog.skipped] == [
+        "referenced by DICOMDIR but missing",
+        "DICOMDIR reference points outside its folder",
+        "DICOMDIR references 1 missing file(s); scanning its folder too",
+    ]
 
 
 def test_a_dicomdir_by_any_name_is_recognised_by_content(tmp_path):
@@ -228,3 +241,129 @@ def test_a_dicomdir_by_any_name_is_recognised_by_content(tmp_path):
 )
 def test_dicomdir_names(name, expected):
     assert is_dicomdir_path(f"/media/cdrom/{name}") is expected
+
+
+# ---------------------------------------------------------------------------------------------
+# DICOMDIR first: the preview (patients, studies, series, counts) before any file is read
+
+
+def preview_counts(path: Path) -> tuple[int, int, int, int]:
+    """(patients, studies, series, instances) the DICOMDIR's preview promises."""
+    reading = open_dicomdir(str(path))
+    series = [entry for preview in reading.previews for entry in preview.series]
+    return (
+        len({entry.patient.key for entry in series}),
+        len({entry.study.uid for entry in series}),
+        len({entry.series.uid for entry in series}),
+        sum(entry.instances for entry in series),
+    )
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_bundled_dicomdir_previews_promise_what_the_files_hold(variant):
+    path = DICOMDIR_TESTS / variant
+    expected = counts(index_paths([path]))
+    patients, studies, series, instances = preview_counts(path)
+    assert (studies, series, instances) == expected[1:]
+    # DICOMDIR-nopatient has no PATIENT records: its studies sit under one unnamed patient.
+    assert patients == (1 if variant == "DICOMDIR-nopatient" else expected[0])
+
+
+def test_preview_comes_before_any_file_is_read(tmp_path):
+    truth = factories.write_series(tmp_path / "cd" / "images", slices=4)
+    media.write_dicomdir(tmp_path / "cd")
+    items = list(index_stream([tmp_path / "cd"], workers=0))
+    kinds = [type(item).__name__ for item in items]
+    assert kinds.index("DirectoryPreview") < kinds.index("ScannedFile")
+    preview = next(item for item in items if isinstance(item, DirectoryPreview))
+    (entry,) = preview.series
+    assert (entry.series.uid, entry.instances, entry.patient.name) == (
+        truth.series_uid,
+        4,
+        "Test, Patient",
+    )
+    assert entry.series.modality == "CT" and entry.study.date == "20240102"
+
+
+def test_generated_cd_tree_with_upper_case_ids_and_version_suffixes(tmp_path):
+    root = tmp_path / "cdrom"
+    first = factories.write_series(root / "DICOM" / "ST1" / "SE1", slices=5, orientation="oblique")
+    second = factories.write_series(
+        root / "DICOM" / "ST1" / "SE2", slices=3, study_uid=first.study_uid, series_number=2
+    )
+    file_ids = media.cd_names(root)  # on disk: lower case, ";1" on every other file
+    dicomdir = media.write_dicomdir(root, file_id=file_ids, name="DICOMDIR")
+    on_disk = [name for _, _, names in os.walk(root / "dicom") for name in names]
+    assert all(name == name.lower() for name in on_disk)
+    assert any(name.endswith(";1") for name in on_disk)
+    catalog = index_paths([dicomdir])
+    assert counts(catalog) == (1, 1, 2, 8)
+    assert catalog.skipped == []
+    volume = catalog.series(first.series_uid).stacks[0]  # type: ignore[union-attr]
+    assert volume.origin == pytest.approx(first.positions[0])
+    assert catalog.series(second.series_uid).frame_count == 3  # type: ignore[union-attr]
+    assert preview_counts(dicomdir) == (1, 1, 2, 8)
+
+
+def test_zip_with_dicomdir_inside_shows_its_preview(tmp_path):
+    factories.write_series(tmp_path / "cd" / "IMG", slices=3)
+    media.write_dicomdir(tmp_path / "cd")
+    archive = tmp_path / "out" / "cd.zip"
+    archive.parent.mkdir()
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted((tmp_path / "cd").rglob("*")):
+            if path.is_file():
+                zf.write(path, path.relative_to(tmp_path))
+    items = list(index_stream([archive], workers=0))
+    previews = [item for item in items if isinstance(item, DirectoryPreview)]
+    assert [p.instance_count for p in previews] == [3]
+    assert sum(isinstance(item, ScannedFile) for item in items) == 3
+    assert os.listdir(archive.parent) == ["cd.zip"]  # nothing written next to the zip
+
+
+def test_record_cycle_makes_the_dicomdir_unusable_and_the_folder_is_scanned(tmp_path):
+    factories.write_series(tmp_path / "A", slices=2)
+    factories.write_series(tmp_path / "B", slices=2, series_number=2)
+    dicomdir = media.write_dicomdir(tmp_path)
+    media.make_cycle(dicomdir)
+    catalog = index_paths([dicomdir])
+    assert catalog.instance_count == 4
+    assert [s.reason for s in catalog.skipped] == [
+        "DICOMDIR unusable (records form a cycle); scanning its folder instead"
+    ]
+
+
+def test_nested_dicomdirs_are_read_once_each(tmp_path):
+    """A root DICOMDIR referencing one DICOMDIR per patient folder (as some media do)."""
+    a = factories.write_series(tmp_path / "PAT1" / "SER1", slices=2, patient_id="P1")
+    b = factories.write_series(tmp_path / "PAT2" / "SER1", slices=3, patient_id="P2")
+    media.write_dicomdir(tmp_path / "PAT1")
+    media.write_dicomdir(tmp_path / "PAT2")
+    root = factories.write_minimal_dicomdir(
+        tmp_path, [["PAT1", "DICOMDIR"], ["PAT2", "DICOMDIR"], ["PAT1", "DICOMDIR"]]
+    )
+    reading = open_dicomdir(root)
+    assert not reading.unusable and reading.problems == []
+    assert sorted(reading.files) == sorted(a.paths + b.paths)
+    assert sorted(p.instance_count for p in reading.previews if p.series) == [2, 3]
+    catalog = index_paths([tmp_path])  # walking meets all three: each read once
+    assert catalog.instance_count == 5
+    assert len(catalog.patients) == 2
+
+
+def test_missing_referenced_files_are_counted_in_the_preview_and_reported(tmp_path):
+    truth = factories.write_series(tmp_path / "S", slices=3)
+    dicomdir = media.write_dicomdir(tmp_path)
+    os.remove(truth.paths[0])
+    reading = open_dicomdir(str(dicomdir))
+    assert reading.previews[0].instance_count == 3  # what the DICOMDIR promised
+    assert reading.missing == 1 and len(reading.files) == 2
+
+
+def test_records_without_offsets_nest_by_their_order(tmp_path):
+    a = factories.write_series(tmp_path / "A", slices=2)
+    factories.write_series(tmp_path / "B", slices=3, study_uid=a.study_uid, series_number=2)
+    factories.write_series(tmp_path / "C", slices=1, patient_id="P2", patient_name="Other^One")
+    dicomdir = media.write_dicomdir(tmp_path, link=False)
+    assert preview_counts(dicomdir) == (2, 2, 3, 6)
+    assert index_paths([dicomdir]).instance_count == 6

@@ -31,12 +31,11 @@ from pydicom import dcmread
 from pydicom import uid as dicom_uid
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
-from pydicom.filereader import read_file_meta_info
 from pydicom.pixels import apply_color_lut, pixel_array
 from pydicom.pixels.decoders.base import DecodeRunner, get_decoder
 from pydicom.uid import UID
 
-from viewer.dicom import lut
+from viewer.dicom import limits, lut
 
 # --- decoder choice -------------------------------------------------------------------------
 #: The pydicom decoding plugin tried first for each compressed transfer syntax. If it fails (or
@@ -328,6 +327,8 @@ def read_frame(path: str | os.PathLike[str], frame: int = 0) -> DecodedFrame:
     name = os.fspath(path)
     if frame < 0:
         raise DecodeError(name, f"frame {frame} does not exist (frames count from 0)")
+    if limits.decode_in_worker(name):  # GDCM's JPEG codec aborts the process on corrupt data
+        return limits.isolated_decode(name, frame)
     with _DECODE_LOCK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -353,8 +354,9 @@ def render_frame(
 
 def _decode_pixels(path: str, frame: int) -> tuple[Dataset, NDArray[Any], str]:
     """(header, pixels of one frame, decoder label), streaming from the file when possible."""
+    limits.check_frame_allocation(path, frame)  # before pydicom allocates what it declares
     try:
-        syntax = read_file_meta_info(path).get("TransferSyntaxUID")
+        syntax = limits.read_file_meta(path).get("TransferSyntaxUID")
         has_meta = True
     except (InvalidDicomError, EOFError, ValueError, KeyError, TypeError):
         syntax, has_meta = None, False  # no File Meta Information: maybe a bare data set
@@ -411,15 +413,16 @@ def _decode_streaming(path: str, frame: int, syntax: UID) -> tuple[Dataset, NDAr
     for plugin in _plugin_attempts(syntax):
         header = Dataset()
         try:
-            pixels = pixel_array(
+            pixels = limits.bounded(
+                pixel_array,
                 path,
                 index=frame,
                 ds_out=header,
                 specific_tags=_HEADER_TAGS,
                 decoding_plugin=plugin,
             )
-        except Exception as error:
-            last_error = error
+        except BaseException as error:  # Rust decoders panic with a BaseException
+            last_error = limits.decoder_failure(error)
             continue
         return header, pixels, _label(syntax, plugin)
     assert last_error is not None
@@ -429,7 +432,7 @@ def _decode_streaming(path: str, frame: int, syntax: UID) -> tuple[Dataset, NDAr
 def _decode_in_memory(path: str, frame: int, has_meta: bool) -> tuple[Dataset, NDArray[Any], str]:
     """Read the whole file (deflated, bare data sets, odd encodings) and decode one frame."""
     try:
-        dataset = dcmread(path, force=True)
+        dataset = limits.bounded(dcmread, path, force=True)
     except Exception as error:
         if has_meta and not isinstance(error, (InvalidDicomError, EOFError)):
             raise
@@ -445,8 +448,8 @@ def _decode_in_memory(path: str, frame: int, has_meta: bool) -> tuple[Dataset, N
     for plugin in _plugin_attempts(syntax):
         try:
             pixels = pixel_array(dataset, index=frame, decoding_plugin=plugin)
-        except Exception as error:
-            last_error = error
+        except BaseException as error:  # Rust decoders panic with a BaseException
+            last_error = limits.decoder_failure(error)
             continue
         return dataset, pixels, _label(syntax, plugin)
     assert last_error is not None
@@ -496,7 +499,7 @@ def _check_supported(path: str, syntax: UID) -> None:
 def _header_only(path: str) -> Dataset:
     """The header up to the pixel data (for error messages; empty if unreadable)."""
     try:
-        return dcmread(path, stop_before_pixels=True, force=True)
+        return limits.bounded(dcmread, path, stop_before_pixels=True, force=True)
     except Exception:
         return Dataset()
 
@@ -544,6 +547,8 @@ def _reason(error: BaseException) -> str:
         return "permission denied"
     if isinstance(error, OSError):
         return f"cannot read the file: {error.strerror or text}"
+    if isinstance(error, limits.Refused):
+        return text
     if isinstance(error, MemoryError):
         return "not enough memory to decode the frame"
     if isinstance(error, InvalidDicomError):

@@ -179,7 +179,23 @@ def frame_info(item: Dataset, shared: Dataset | None) -> FrameInfo:
         in_stack_position=integer(content, "InStackPositionNumber") if content else None,
         temporal_position=integer(content, "TemporalPositionIndex") if content else None,
         dimension_index=tuple(integers(content, "DimensionIndexValues")) if content else (),
+        echo_time=_macro_number(item, shared, "MREchoSequence", "EffectiveEchoTime"),
+        trigger_delay=_macro_number(
+            item, shared, "CardiacSynchronizationSequence", "NominalCardiacTriggerDelayTime"
+        ),
+        b_value=_macro_number(item, shared, "MRDiffusionSequence", "DiffusionBValue"),
     )
+
+
+def _macro_number(
+    item: Dataset, shared: Dataset | None, macro: str, keyword: str
+) -> float | None:
+    """A number from a functional group macro, per-frame first, then shared (C.7.6.16)."""
+    for group in (item, shared):
+        value = number(first_item(group, macro), keyword)
+        if value is not None:
+            return value
+    return None
 
 
 def _functional(group: Dataset | None, what: str) -> Any:

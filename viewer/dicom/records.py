@@ -65,7 +65,9 @@ class FrameInfo:
 
     From the Per-frame and Shared Functional Groups (PS3.3 C.7.6.16): Plane Position (Patient),
     Plane Orientation (Patient), Pixel Measures, Frame Content (stack ID, in-stack position,
-    temporal position) and the Dimension Index Values.
+    temporal position) and the Dimension Index Values; the phase keys of MR frames: MR Echo
+    (Effective Echo Time, C.8.13.5.2), Cardiac Synchronization (Nominal Cardiac Trigger Delay
+    Time, C.7.6.16.2.7) and MR Diffusion (Diffusion b-value, C.8.13.5.9).
     """
 
     position: Vec3 | None = None
@@ -76,6 +78,9 @@ class FrameInfo:
     in_stack_position: int | None = None
     temporal_position: int | None = None
     dimension_index: tuple[int, ...] = ()
+    echo_time: float | None = None
+    trigger_delay: float | None = None
+    b_value: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,15 @@
 """Find DICOM files under paths (folders, files, zips, DICOMDIR) and read their headers.
 
-Headers only: pixel data is never read here (``stop_before_pixels``). Every file passes a fault
-boundary: anything that goes wrong becomes a :class:`~viewer.dicom.records.Skipped` with a
-reason, never an exception out of the scan. Nothing is ever written next to what is read (zips
-are extracted into a private temporary folder).
+Headers only: pixel data is never read. Every file passes a fault boundary: anything that goes
+wrong becomes a :class:`~viewer.dicom.records.Skipped` with a reason, never an exception out
+of the scan. Nothing is ever written next to what is read (zips are extracted into a private
+temporary folder).
+
+A DICOMDIR comes first (PS3.10 8.6: the media's index): opened directly or met at any folder
+of a walk, its :class:`~viewer.dicom.dicomdir.DirectoryPreview` is yielded before any file,
+then the files it references, in record order, then the rest of the folder. An unusable
+DICOMDIR (unreadable, no records, a record cycle, missing files) is reported and its folder is
+scanned instead.
 """
 
 from __future__ import annotations
@@ -15,12 +21,23 @@ import stat
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from viewer.dicom.dicomdir import is_dicomdir_file, is_dicomdir_path, referenced_files
-from viewer.dicom.header_fields import scanned_file_from_dataset
+from viewer.dicom import limits
+from viewer.dicom.dicomdir import (
+    DicomdirReading,
+    DirectoryPreview,
+    dicomdir_items,
+    is_dicomdir_file,
+    is_dicomdir_path,
+)
+from viewer.dicom.fast_header import read_instance_fast
 from viewer.dicom.records import ScannedFile, Skipped
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
 
 #: The 128-byte preamble then "DICM" (PS3.10 7.1).
 PREAMBLE_LENGTH = 128
@@ -30,8 +47,11 @@ MAGIC = b"DICM"
 HEADERLESS_STARTS = (b"\x02\x00", b"\x08\x00")
 #: Refuse to unpack zips larger than this in total (bytes, uncompressed).
 MAX_ZIP_UNCOMPRESSED = 64 * 1024**3
+DICOMDIR_IN_FOLDER = "DICOMDIR (media index; its folder is scanned)"
 
 Cancel = Callable[[], bool]
+#: What walking paths gives: a file to read, a reason a path was left out, or a preview.
+Found = str | Skipped | DirectoryPreview
 
 
 def never_cancelled() -> bool:
@@ -45,121 +65,171 @@ def scan(
     for item in iter_files(paths, cancel):
         if cancel():
             return
-        yield item if isinstance(item, Skipped) else read_instance(item)
+        if isinstance(item, str):
+            yield read_instance(item)
+        elif isinstance(item, Skipped):
+            yield item
 
 
 def iter_files(
     paths: Iterable[str | os.PathLike[str]], cancel: Cancel = never_cancelled
-) -> Iterator[str | Skipped]:
+) -> Iterator[Found]:
     """Regular files below ``paths``, each once; what cannot be read is yielded as Skipped.
 
     Folders are walked recursively, following symbolic links but never into a folder already
-    visited (so link loops end); zips are extracted privately and walked; a DICOMDIR yields the
-    files it references.
+    visited (so link loops end); zips are extracted privately and walked; a DICOMDIR yields
+    its previews, then the files it references.
     """
-    seen_files: set[str] = set()
-    seen_dirs: set[tuple[int, int]] = set()
+    walk = _Walk(cancel)
     for raw in paths:
         path = os.path.abspath(os.fspath(raw))
-        for item in _expand(path, seen_dirs, cancel):
-            if isinstance(item, Skipped):
+        for item in walk.expand(path):
+            if not isinstance(item, str):
                 yield item
                 continue
-            real = os.path.realpath(item)
-            if real not in seen_files:
-                seen_files.add(real)
+            key = walk.file_key(item)
+            if key not in walk.seen_files:
+                walk.seen_files.add(key)
                 yield item
 
 
-def _expand(path: str, seen_dirs: set[tuple[int, int]], cancel: Cancel) -> Iterator[str | Skipped]:
-    try:
-        info = os.stat(path)
-    except OSError as error:
-        yield Skipped(path, f"cannot open: {error.strerror or error}")
-        return
-    if stat.S_ISDIR(info.st_mode):
-        yield from _walk(path, seen_dirs, cancel)
-    elif not stat.S_ISREG(info.st_mode):
-        yield Skipped(path, "not a regular file (device, pipe or socket)")
-    elif is_dicomdir_path(path) or is_dicomdir_file(path):
-        # Named or not (DICOMDIR-implicit, a renamed copy...), a DICOMDIR opened on purpose
-        # yields the files it references.
-        yield from _from_dicomdir(path, seen_dirs, cancel)
-    elif zipfile.is_zipfile(path):
-        yield from _from_zip(path, seen_dirs, cancel)
-    else:
-        yield path
+class _Walk:
+    """The state of one walk: folders and DICOMDIRs already visited, files already given."""
 
+    def __init__(self, cancel: Cancel) -> None:
+        self.cancel = cancel
+        self.seen_dirs: set[tuple[int, int]] = set()
+        self.seen_files: set[str] = set()
+        self.read_dicomdirs: set[str] = set()
+        self._real_folders: dict[str, str] = {}
 
-def _walk(folder: str, seen_dirs: set[tuple[int, int]], cancel: Cancel) -> Iterator[str | Skipped]:
-    stack = [folder]
-    while stack and not cancel():
-        current = stack.pop()
+    def file_key(self, path: str) -> str:
+        """The file's real path (links resolved), one ``lstat`` per file: folders' real paths
+        are cached, and only a file that is itself a link is resolved in full."""
+        folder, name = os.path.split(path)
+        real_folder = self._real_folders.get(folder)
+        if real_folder is None:
+            real_folder = self._real_folders[folder] = os.path.realpath(folder)
         try:
-            info = os.stat(current)
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                return os.path.realpath(path)
+        except OSError:
+            pass
+        return os.path.join(real_folder, name)
+
+    def expand(self, path: str) -> Iterator[Found]:
+        try:
+            info = os.stat(path)
         except OSError as error:
-            yield Skipped(current, f"cannot open folder: {error.strerror or error}")
-            continue
+            yield Skipped(path, f"cannot open: {error.strerror or error}")
+            return
+        if stat.S_ISDIR(info.st_mode):
+            yield from self.walk(path)
+        elif not stat.S_ISREG(info.st_mode):
+            yield Skipped(path, "not a regular file (device, pipe or socket)")
+        elif is_dicomdir_path(path) or is_dicomdir_file(path):
+            # Named or not (DICOMDIR-implicit, a renamed copy...), a DICOMDIR opened on purpose
+            # yields the files it references.
+            yield from self.dicomdir_opened(path)
+        elif zipfile.is_zipfile(path):
+            yield from self.from_zip(path)
+        else:
+            yield path
+
+    def walk(self, folder: str) -> Iterator[Found]:
+        stack = [folder]
+        while stack and not self.cancel():
+            current = stack.pop()
+            children = yield from self._children(current)
+            if children is None:
+                continue
+            subfolders: list[str] = []
+            for entry in _dicomdirs_first(children):
+                try:
+                    if entry.is_dir():
+                        subfolders.append(entry.path)
+                    elif entry.is_file():
+                        yield from self._file_entry(entry.path)
+                    elif entry.is_symlink() and not os.path.exists(entry.path):
+                        yield Skipped(entry.path, "broken symbolic link")
+                    else:
+                        yield Skipped(entry.path, "not a regular file (device, pipe or socket)")
+                except OSError as error:
+                    yield Skipped(entry.path, f"cannot open: {error.strerror or error}")
+            stack.extend(reversed(subfolders))
+
+    def _children(self, folder: str) -> Generator[Found, None, list[os.DirEntry[str]] | None]:
+        """The folder's entries by name, or None (with a reason) when it cannot be listed."""
+        try:
+            info = os.stat(folder)
+        except OSError as error:
+            yield Skipped(folder, f"cannot open folder: {error.strerror or error}")
+            return None
         key = (info.st_dev, info.st_ino)
-        if key in seen_dirs:
-            continue
-        seen_dirs.add(key)
+        if key in self.seen_dirs:
+            return None
+        self.seen_dirs.add(key)
         try:
-            with os.scandir(current) as entries:
-                children = sorted(entries, key=lambda entry: entry.name)
+            with os.scandir(folder) as entries:
+                return sorted(entries, key=lambda entry: entry.name)
         except OSError as error:
-            yield Skipped(current, f"cannot list folder: {error.strerror or error}")
-            continue
-        subfolders: list[str] = []
-        for entry in children:
-            try:
-                if entry.is_dir():
-                    subfolders.append(entry.path)
-                elif entry.is_file():
-                    yield from _file_entry(entry.path, seen_dirs, cancel)
-                elif entry.is_symlink() and not os.path.exists(entry.path):
-                    yield Skipped(entry.path, "broken symbolic link")
-                else:
-                    yield Skipped(entry.path, "not a regular file (device, pipe or socket)")
-            except OSError as error:
-                yield Skipped(entry.path, f"cannot open: {error.strerror or error}")
-        stack.extend(reversed(subfolders))
+            yield Skipped(folder, f"cannot list folder: {error.strerror or error}")
+            return None
+
+    def _file_entry(self, path: str) -> Iterator[Found]:
+        if is_dicomdir_path(path):
+            yield from self.dicomdir_in_folder(path)
+        elif path.lower().endswith(".zip") and zipfile.is_zipfile(path):
+            yield from self.from_zip(path)
+        else:
+            yield path
+
+    def dicomdir_in_folder(self, path: str) -> Iterator[Found]:
+        """A DICOMDIR met while walking: its previews and files first; the walk goes on."""
+        if os.path.realpath(path) in self.read_dicomdirs:
+            return  # read (and reported) already: opened on purpose, or nested
+        reading = DicomdirReading(os.path.abspath(path))
+        yield Skipped(path, DICOMDIR_IN_FOLDER)
+        yield from self._dicomdir_items(reading)
+        if reading.unusable:
+            yield Skipped(path, f"{reading.unusable}; its folder is scanned")
+
+    def dicomdir_opened(self, path: str) -> Iterator[Found]:
+        """A DICOMDIR opened on purpose: previews, problems, files; its folder if unusable."""
+        reading = DicomdirReading(os.path.abspath(path))
+        yield from self._dicomdir_items(reading)
+        folder = os.path.dirname(reading.path)
+        if reading.unusable:
+            yield Skipped(path, f"{reading.unusable}; scanning its folder instead")
+            yield from self.walk(folder)
+        elif reading.missing:
+            yield Skipped(
+                path,
+                f"DICOMDIR references {reading.missing} missing file(s); scanning its folder too",
+            )
+            yield from self.walk(folder)
+
+    def _dicomdir_items(self, reading: DicomdirReading) -> Iterator[Found]:
+        for item in dicomdir_items(reading):
+            self.read_dicomdirs |= reading.opened
+            yield item
+        self.read_dicomdirs |= reading.opened
+
+    def from_zip(self, path: str) -> Iterator[Found]:
+        try:
+            folder = extract_zip_privately(path)
+        except (OSError, zipfile.BadZipFile, ValueError) as error:
+            yield Skipped(path, f"cannot unpack zip: {error}")
+            return
+        yield from self.walk(folder)
 
 
-def _file_entry(
-    path: str, seen_dirs: set[tuple[int, int]], cancel: Cancel
-) -> Iterator[str | Skipped]:
-    if is_dicomdir_path(path):
-        # The folder walk reaches every file the DICOMDIR names; the index itself is no image.
-        yield Skipped(path, "DICOMDIR (media index; its folder is scanned)")
-    elif path.lower().endswith(".zip") and zipfile.is_zipfile(path):
-        yield from _from_zip(path, seen_dirs, cancel)
-    else:
-        yield path
-
-
-def _from_dicomdir(
-    path: str, seen_dirs: set[tuple[int, int]], cancel: Cancel
-) -> Iterator[str | Skipped]:
-    files, problems = referenced_files(path)
-    yield from problems
-    if files is None:
-        folder = os.path.dirname(path)
-        yield Skipped(path, "DICOMDIR unusable; scanning its folder instead")
-        yield from _walk(folder, seen_dirs, cancel)
-        return
-    yield from files
-
-
-def _from_zip(
-    path: str, seen_dirs: set[tuple[int, int]], cancel: Cancel
-) -> Iterator[str | Skipped]:
-    try:
-        folder = extract_zip_privately(path)
-    except (OSError, zipfile.BadZipFile, ValueError) as error:
-        yield Skipped(path, f"cannot unpack zip: {error}")
-        return
-    yield from _walk(folder, seen_dirs, cancel)
+def _dicomdirs_first(entries: list[os.DirEntry[str]]) -> list[os.DirEntry[str]]:
+    """A folder's entries with any DICOMDIR first (its tree is shown before files are read)."""
+    first = [entry for entry in entries if is_dicomdir_path(entry.name)]
+    if not first:
+        return entries
+    return first + [entry for entry in entries if not is_dicomdir_path(entry.name)]
 
 
 _private_folders: list[str] = []
@@ -196,28 +266,51 @@ def extract_zip_privately(path: str) -> str:
     return folder
 
 
+def read_chunk(paths: list[str]) -> list[ScannedFile | Skipped]:
+    """:func:`read_instance` for each path (what an index worker process runs)."""
+    return [read_instance(path) for path in paths]
+
+
 def read_instance(path: str) -> ScannedFile | Skipped:
-    """Read one file's header into records, or say why it was left out."""
+    """Read one file's header into records, or say why it was left out.
+
+    The lean reader (:mod:`viewer.dicom.fast_header`) handles the usual files; whatever it
+    is unsure of is read by pydicom, which gives the same records.
+    """
+    fast = read_instance_fast(path)
+    return limits.plausible_frames(fast if fast is not None else read_instance_pydicom(path))
+
+
+def read_instance_pydicom(path: str) -> ScannedFile | Skipped:
+    """Read one file's header with pydicom into records, or say why it was left out."""
     try:
         force = _needs_force(path)
     except OSError as error:
         return Skipped(path, f"cannot read: {error.strerror or error}")
     except ValueError as error:
         return Skipped(path, str(error))
-    import pydicom
     from pydicom.errors import InvalidDicomError
+
+    from viewer.dicom.header_fields import scanned_file_from_dataset
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            dataset = pydicom.dcmread(path, stop_before_pixels=True, force=force)
-            return scanned_file_from_dataset(path, dataset)
+            return scanned_file_from_dataset(path, _dcmread_header(path, force))
     except InvalidDicomError as error:
         return Skipped(path, f"not a DICOM file ({error})")
     except (OSError, EOFError) as error:
         return Skipped(path, f"cannot read header: {error}")
+    except limits.Refused as error:  # a deflate bomb, a device...: the reason says which
+        return Skipped(path, str(error))
     except Exception as error:  # fault boundary: a broken header must not stop the scan
         return Skipped(path, f"unreadable header: {type(error).__name__}: {error}")
+
+
+def _dcmread_header(path: str, force: bool) -> Dataset:
+    import pydicom
+
+    return limits.bounded(pydicom.dcmread, path, stop_before_pixels=True, force=force)
 
 
 def _needs_force(path: str) -> bool:

@@ -20,7 +20,11 @@ from typing import Any
 import numpy as np
 
 from viewer.dicom import geometry
-from viewer.dicom.records import InstanceRecord, Orientation, Vec3
+from viewer.dicom.records import FrameInfo, InstanceRecord, Orientation, Vec3
+
+#: (name, value) pairs that may split repeated positions into phases; a value is a number,
+#: a tuple (Dimension Index Values) or None.
+PhaseKeys = tuple[tuple[str, float | int | tuple[int, ...] | None], ...]
 
 #: Image Orientation (Patient) of an axial grid, the only one absolute frame offsets allow.
 AXIAL: Orientation = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
@@ -41,7 +45,7 @@ class Slice:
     slice_thickness: float | None
     localizer: bool
     stack_id: str = ""
-    phase_keys: tuple[tuple[str, float | int | None], ...] = ()
+    phase_keys: PhaseKeys = ()
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,7 @@ def slices_of(record: InstanceRecord) -> list[Slice]:
                 info.slice_thickness or record.slice_thickness,
                 localizer,
                 info.stack_id,
-                (("temporal position", info.temporal_position), *keys),
+                _frame_phase_keys(info, keys),
             )
             for index, info in enumerate(record.frame_info)
         ]
@@ -156,7 +160,29 @@ def _valid(orientation: Orientation | None) -> Orientation | None:
     return orientation if geometry.is_valid_orientation(orientation) else None
 
 
-def _phase_keys(record: InstanceRecord) -> tuple[tuple[str, float | int | None], ...]:
+def _frame_phase_keys(info: FrameInfo, keys: PhaseKeys) -> PhaseKeys:
+    """An enhanced frame's phase keys: Frame Content and MR functional groups first, then the
+    file's, then the Dimension Index Values without one of their dimensions each (PS3.3
+    C.7.6.17): dropping the in-stack dimension leaves the phase, whatever the dimensions are.
+    """
+    div = info.dimension_index
+    return (
+        ("temporal position", info.temporal_position),
+        ("trigger delay", info.trigger_delay),
+        ("echo time", info.echo_time),
+        ("b-value", info.b_value),
+        *keys,
+        *(("dimension index", div[:j] + div[j + 1 :]) for j in range(len(div))),
+    )
+
+
+def _phase_label(name: str, value: object) -> str:
+    if isinstance(value, tuple):
+        return f"{name} {'/'.join(str(v) for v in value)}"
+    return f"{name} {value}"
+
+
+def _phase_keys(record: InstanceRecord) -> PhaseKeys:
     return (
         ("temporal position", record.temporal_position),
         ("trigger time", record.trigger_time),
@@ -245,7 +271,7 @@ def _stacks_from_group(group: list[Slice]) -> list[Stack]:
         return [_positioned_stack(group, prefix, ())]
     note = f"{len(phases)} phases by {phases[0][0]}"
     return [
-        _positioned_stack(members, _joined(prefix, f"{name} {value}"), (note,))
+        _positioned_stack(members, _joined(prefix, _phase_label(name, value)), (note,))
         for name, value, members in phases
     ]
 
@@ -281,8 +307,12 @@ def _split_by_key(group: list[Slice], index: int) -> dict[object, list[Slice]]:
     return split
 
 
-def _sortable(value: object) -> tuple[int, float]:
-    return (1, 0.0) if not isinstance(value, int | float) else (0, float(value))
+def _sortable(value: object) -> tuple[int, tuple[float, ...]]:
+    if isinstance(value, int | float):
+        return (0, (float(value),))
+    if isinstance(value, tuple):
+        return (1, tuple(float(v) for v in value))
+    return (2, ())
 
 
 def _unique_positions(group: Sequence[Slice]) -> bool:

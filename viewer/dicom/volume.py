@@ -4,20 +4,43 @@ The voxels stay in their stored dtype (int16/uint16/uint8: never a float64 volum
 rescale that turns them into modality values (PS3.3 C.11.1.1.2) is kept beside them as
 (slope, intercept), exact for the common slope 1. The affine maps (column, row, frame) indices
 to LPS mm (viewer.dicom.geometry).
+
+Frames are decoded by the worker processes of :mod:`viewer.dicom.decode_pool` straight into
+one shared-memory array, so loading uses every core and the parent never copies. Frames whose
+Rescale Slope/Intercept differ are brought to a common rescale when that is exact (integer
+shifts); only otherwise does the volume hold float32 modality values, with a warning.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from viewer.dicom.decode import read_frame
+from viewer.dicom import limits
+from viewer.dicom.decode import DecodedFrame, DecodeError, read_frame
+from viewer.dicom.decode_pool import (
+    DecodePool,
+    FrameJob,
+    FrameOutcome,
+    LoadCancelled,
+    SharedBlock,
+    fill_frame,
+    shared_pool,
+)
 from viewer.dicom.scan import Cancel, never_cancelled
 from viewer.dicom.stack import Stack
 
 Progress = Callable[[int, int], None]
+
+#: Stacks with at most this many frames decode in the calling process (no worker start-up).
+SEQUENTIAL_MAX_FRAMES = 16
+#: At most this many distinct decoder warnings are kept on the volume.
+MAX_DECODE_WARNINGS = 5
 
 
 class VolumeError(Exception):
@@ -53,27 +76,224 @@ def load_volume(
     stack: Stack,
     progress: Progress | None = None,
     cancel: Cancel = never_cancelled,
+    pool: DecodePool | None = None,
 ) -> Volume:
-    """Decode every frame of ``stack`` into one preallocated array (sequential reference)."""
+    """Decode every frame of ``stack`` into one array, in worker processes for large stacks.
+
+    Raises :class:`VolumeError` (with a readable reason) when the stack has no geometry, is
+    colour, its first frame cannot be decoded, every frame fails, or ``cancel`` returned True.
+    Frames that fail are left at stored value 0 and named in ``warnings``.
+    """
     affine = stack.affine()
     if affine is None:
         raise VolumeError("the stack has no position/orientation, so it is not a volume")
-    first = read_frame(*stack.sources[0])
-    if first.is_color:
+    first = _first_frame(stack)
+    shape = (stack.frames, *first.stored.shape)
+    try:  # before allocating: the memory budget, and what the files can hold
+        limits.check_volume_allocation(shape, first.stored.dtype.itemsize, stack.sources)
+    except limits.Refused as error:
+        raise VolumeError(str(error)) from error
+    jobs = [(index, path, frame) for index, (path, frame) in enumerate(stack.sources)][1:]
+    first_outcome = FrameOutcome(
+        0,
+        first.transform.rescale_slope,
+        first.transform.rescale_intercept,
+        warnings=first.warnings,
+    )
+    if stack.frames <= SEQUENTIAL_MAX_FRAMES:
+        voxels = np.empty(shape, dtype=first.stored.dtype)
+        voxels[0] = first.stored
+        outcomes = _fill_here(voxels, jobs, progress, cancel)
+    else:
+        voxels, outcomes = _fill_in_workers(
+            shape, first.stored, jobs, progress, cancel, pool or shared_pool()
+        )
+    return _assemble(stack, voxels, affine, [first_outcome, *outcomes])
+
+
+def _first_frame(stack: Stack) -> DecodedFrame:
+    """The first frame decides the dtype and matrix (and whether this is a volume at all)."""
+    if not stack.sources:
+        raise VolumeError("the stack has no frames")
+    try:
+        first = read_frame(*stack.sources[0])
+    except DecodeError as error:
+        raise VolumeError(f"cannot decode the first frame: {error}") from error
+    if first.is_color or first.is_palette:
         raise VolumeError("colour stacks are not loaded as volumes")
-    voxels = np.empty((stack.frames, *first.stored.shape), dtype=first.stored.dtype)
-    slopes = {(first.transform.rescale_slope, first.transform.rescale_intercept)}
-    voxels[0] = first.stored
-    for index, (path, frame) in enumerate(stack.sources[1:], start=1):
+    if first.transform.modality_lut is not None:
+        raise VolumeError("frames with a Modality LUT Sequence are not loaded as volumes yet")
+    if first.stored.shape != (stack.rows, stack.columns):
+        raise VolumeError(
+            f"the first frame is {first.stored.shape[0]} x {first.stored.shape[1]}, "
+            f"the stack {stack.rows} x {stack.columns}"
+        )
+    return first
+
+
+def _fill_here(
+    voxels: NDArray[Any], jobs: Sequence[FrameJob], progress: Progress | None, cancel: Cancel
+) -> list[FrameOutcome]:
+    """Decode ``jobs`` in this process (small stacks, or when worker processes fail)."""
+    outcomes = []
+    for done, (index, path, frame) in enumerate(jobs, start=2):
         if cancel():
             raise VolumeError("cancelled")
-        decoded = read_frame(path, frame)
-        voxels[index] = decoded.stored
-        slopes.add((decoded.transform.rescale_slope, decoded.transform.rescale_intercept))
+        outcomes.append(fill_frame(voxels[index], index, path, frame))
         if progress is not None:
-            progress(index + 1, stack.frames)
-    slope, intercept = first.transform.rescale_slope, first.transform.rescale_intercept
-    warnings = stack.warnings
-    if len(slopes) > 1:
-        warnings = (*warnings, "frames have different Rescale Slope/Intercept; the first is used")
-    return Volume(stack, voxels, affine, slope, intercept, warnings)
+            progress(done, len(jobs) + 1)
+    return outcomes
+
+
+def _fill_in_workers(
+    shape: tuple[int, ...],
+    first: NDArray[Any],
+    jobs: Sequence[FrameJob],
+    progress: Progress | None,
+    cancel: Cancel,
+    pool: DecodePool,
+) -> tuple[NDArray[Any], list[FrameOutcome]]:
+    """Decode ``jobs`` in the pool into one shared-memory array (no copy in this process)."""
+    try:
+        block = SharedBlock(shape, first.dtype)
+    except OSError:  # no shared memory here (e.g. /dev/shm too small): decode in-process
+        voxels = np.empty(shape, dtype=first.dtype)
+        voxels[0] = first
+        return voxels, _fill_here(voxels, jobs, progress, cancel)
+    try:
+        block.array[0] = first
+        report = None if progress is None else lambda done, total: progress(done + 1, total + 1)
+        outcomes = pool.fill(block, jobs, report, cancel)
+    except LoadCancelled:
+        raise VolumeError("cancelled") from None
+    except (RuntimeError, OSError):  # no worker processes (shut down, or cannot start)
+        outcomes = _fill_here(block.array, jobs, progress, cancel)
+    finally:
+        block.release()
+    return block.array, outcomes
+
+
+def _assemble(
+    stack: Stack, voxels: NDArray[Any], affine: np.ndarray, outcomes: list[FrameOutcome]
+) -> Volume:
+    outcomes = sorted(outcomes, key=lambda outcome: outcome.index)
+    failed = [outcome for outcome in outcomes if outcome.error]
+    if len(failed) == len(outcomes):
+        raise VolumeError(f"no frame could be decoded: {failed[0].error}")
+    if any(outcome.has_modality_lut for outcome in outcomes):
+        raise VolumeError("frames with a Modality LUT Sequence are not loaded as volumes yet")
+    for outcome in failed:
+        voxels[outcome.index] = 0
+    good = [outcome for outcome in outcomes if not outcome.error]
+    rescales = [(o.rescale_slope, o.rescale_intercept) for o in good]
+    voxels, slope, intercept, rescale_notes = common_rescale(
+        voxels, [o.index for o in good], rescales
+    )
+    notes = (*stack.warnings, *rescale_notes, *_failure_notes(stack, failed, len(outcomes)))
+    notes = (*notes, *_decoder_notes(outcomes))
+    return Volume(stack, voxels, affine, slope, intercept, notes)
+
+
+def _failure_notes(stack: Stack, failed: list[FrameOutcome], total: int) -> tuple[str, ...]:
+    if not failed:
+        return ()
+    first = failed[0]
+    path, frame = stack.sources[first.index]
+    return (
+        f"{len(failed)} of {total} frames could not be decoded and are left at stored value 0 "
+        f"(first: slice {first.index + 1}, {os.path.basename(path)} frame {frame}: {first.error})",
+    )
+
+
+def _decoder_notes(outcomes: list[FrameOutcome]) -> tuple[str, ...]:
+    distinct = dict.fromkeys(message for outcome in outcomes for message in outcome.warnings)
+    return tuple(f"decoder: {message}" for message in list(distinct)[:MAX_DECODE_WARNINGS])
+
+
+def common_rescale(
+    voxels: NDArray[Any], indices: Sequence[int], rescales: Sequence[tuple[float, float]]
+) -> tuple[NDArray[Any], float, float, tuple[str, ...]]:
+    """One (slope, intercept) for every frame (PS3.3 C.11.1.1.2: value = stored * m + b).
+
+    Equal rescales need nothing. Equal slopes whose intercepts differ by whole multiples of
+    the slope become integer shifts of the stored values (in place when they fit the dtype,
+    else in int32). Anything else is converted to float32 modality values (slope 1, intercept
+    0), with a warning: it doubles an int16 volume's memory.
+    """
+    if not rescales:
+        return voxels, 1.0, 0.0, ()
+    slope, intercept = rescales[0]
+    if all(rescale == (slope, intercept) for rescale in rescales):
+        return voxels, slope, intercept, ()
+    shifts = _integer_shifts(rescales, slope, intercept)
+    if shifts is not None and voxels.dtype.kind in "iu":
+        voxels = _shifted(voxels, indices, shifts)
+        note = "frames have different Rescale Intercepts; stored values shifted to a common one"
+        return voxels, slope, intercept, (note,)
+    values = np.empty(voxels.shape, dtype=np.float32)
+    for index, (frame_slope, frame_intercept) in zip(indices, rescales, strict=True):
+        np.multiply(voxels[index], np.float32(frame_slope), out=values[index], casting="unsafe")
+        values[index] += np.float32(frame_intercept)
+    note = "frames have different Rescale Slopes; the volume holds float32 modality values"
+    return values, 1.0, 0.0, (note,)
+
+
+def _integer_shifts(
+    rescales: Sequence[tuple[float, float]], slope: float, intercept: float
+) -> list[int] | None:
+    """Per-frame stored-value shifts onto ``(slope, intercept)``, if all are exact integers."""
+    shifts = []
+    for frame_slope, frame_intercept in rescales:
+        shift = (frame_intercept - intercept) / slope
+        if frame_slope != slope or not float(shift).is_integer():
+            return None
+        shifts.append(int(shift))
+    return shifts
+
+
+def _shifted(voxels: NDArray[Any], indices: Sequence[int], shifts: Sequence[int]) -> NDArray[Any]:
+    info = np.iinfo(voxels.dtype)
+    fits = all(
+        info.min <= int(voxels[index].min()) + shift
+        and int(voxels[index].max()) + shift <= info.max
+        for index, shift in zip(indices, shifts, strict=True)
+    )
+    target = voxels if fits else voxels.astype(np.int32)
+    for index, shift in zip(indices, shifts, strict=True):
+        if shift:
+            target[index] += np.array(shift, dtype=target.dtype)
+    return target
+
+
+def modality_voxels(volume: Volume) -> NDArray[Any]:
+    """The voxels in modality values (e.g. HU) in the smallest dtype that holds them exactly.
+
+    Integer when the rescale maps integers to integers (slope and intercept whole numbers):
+    the narrowest of uint8, int8, uint16, int16, uint32, int32, int64 that holds the range;
+    else float32 when every value is exact in float32, else float64.
+    """
+    voxels = volume.voxels
+    slope, intercept = volume.rescale_slope, volume.rescale_intercept
+    if voxels.dtype.kind in "iu" and float(slope).is_integer() and float(intercept).is_integer():
+        low, high = (int(voxels.min()), int(voxels.max())) if voxels.size else (0, 0)
+        ends = sorted((low * int(slope) + int(intercept), high * int(slope) + int(intercept)))
+        dtype = smallest_integer_dtype(ends[0], ends[1])
+        out = voxels.astype(dtype)
+        if slope != 1:
+            out *= np.array(int(slope), dtype=dtype)
+        out += np.array(int(intercept), dtype=dtype)
+        return out
+    exact = voxels.astype(np.float64) * slope + intercept
+    as_float32 = exact.astype(np.float32)
+    if np.array_equal(as_float32, exact, equal_nan=True):
+        return as_float32
+    return exact
+
+
+def smallest_integer_dtype(low: int, high: int) -> np.dtype[Any]:
+    """The narrowest integer dtype holding every value in ``[low, high]``."""
+    for candidate in (np.uint8, np.int8, np.uint16, np.int16, np.uint32, np.int32, np.int64):
+        info = np.iinfo(candidate)
+        if info.min <= low and high <= info.max:
+            return np.dtype(candidate)
+    raise VolumeError(f"values from {low} to {high} do not fit a 64-bit integer")

@@ -1,12 +1,28 @@
-"""The evented state of one image viewport (no Qt): stack, slice, VOI, invert.
+"""The evented state of one image viewport (no Qt): stack, slice, VOI, invert, rotation/flip.
 
 Views subscribe to :attr:`ViewState.changed`; the model never calls a view. Each emission names
-what changed (``"stack"``, ``"index"``, ``"voi"``, ``"invert"``) so a view redraws only that.
+what changed so a view redraws only that:
+
+``"stack"``      a new stack (everything else was reset with it)
+``"index"``      the slice shown
+``"voi"``        the window (a VOI range, PS3.3 C.11.2.1.2)
+``"invert"``     grey scale inverted on top of what the file asks for
+``"transform"``  rotation or flip (:mod:`viewer.model.orientation`)
+``"reset"``      back to how the stack first appeared (the view also refits zoom and pan)
 """
 
 from __future__ import annotations
 
 from viewer.dicom.stack import Stack
+from viewer.model.orientation import (
+    FLIP_HORIZONTAL,
+    FLIP_VERTICAL,
+    IDENTITY,
+    ROTATE_CLOCKWISE,
+    ROTATE_COUNTERCLOCKWISE,
+    ScreenMatrix,
+    compose,
+)
 from viewer.model.signal import Signal
 from viewer.model.window_level import Voi
 
@@ -20,16 +36,34 @@ class ViewState:
         self.index = 0
         self.voi: Voi | None = None
         self.invert = False
+        self.screen_matrix: ScreenMatrix = IDENTITY
+        #: Frame of Reference UID of the series shown (PS3.3 C.7.4.1), "" when unknown.
+        self.frame_of_reference = ""
+        #: Modality of the series shown (selects the window presets), "" when unknown.
+        self.modality = ""
+        #: Series Instance UID of the series shown, "" when unknown.
+        self.series_uid = ""
 
     @property
     def frame_count(self) -> int:
         return self.stack.frames if self.stack is not None else 0
 
-    def set_stack(self, stack: Stack | None, index: int | None = None) -> None:
-        """Show ``stack``; the VOI is cleared so the first frame's default window applies."""
+    def set_stack(
+        self,
+        stack: Stack | None,
+        index: int | None = None,
+        frame_of_reference: str = "",
+        modality: str = "",
+        series_uid: str = "",
+    ) -> None:
+        """Show ``stack``; VOI, invert and rotation are reset (the first frame's window applies)."""
         self.stack = stack
         self.voi = None
         self.invert = False
+        self.screen_matrix = IDENTITY
+        self.frame_of_reference = frame_of_reference
+        self.modality = modality
+        self.series_uid = series_uid
         count = self.frame_count
         self.index = min(max(index if index is not None else count // 2, 0), max(count - 1, 0))
         self.changed.emit("stack")
@@ -52,3 +86,28 @@ class ViewState:
         if invert != self.invert:
             self.invert = invert
             self.changed.emit("invert")
+
+    def toggle_invert(self) -> None:
+        self.set_invert(not self.invert)
+
+    def set_screen_matrix(self, matrix: ScreenMatrix) -> None:
+        if matrix != self.screen_matrix:
+            self.screen_matrix = matrix
+            self.changed.emit("transform")
+
+    def rotate(self, clockwise: bool = True) -> None:
+        """Turn the view a quarter turn."""
+        turn = ROTATE_CLOCKWISE if clockwise else ROTATE_COUNTERCLOCKWISE
+        self.set_screen_matrix(compose(turn, self.screen_matrix))
+
+    def flip(self, horizontal: bool = True) -> None:
+        """Mirror the view left-right (``horizontal``) or top-bottom, as it is on screen."""
+        mirror = FLIP_HORIZONTAL if horizontal else FLIP_VERTICAL
+        self.set_screen_matrix(compose(mirror, self.screen_matrix))
+
+    def reset(self) -> None:
+        """Default window, no invert, no rotation or flip; the view refits zoom and pan."""
+        self.voi = None
+        self.invert = False
+        self.screen_matrix = IDENTITY
+        self.changed.emit("reset")

@@ -3,15 +3,28 @@
 The modality rescale is folded into the VOI instead of making a float copy of the frame: a
 window (lower, upper) in modality values becomes ((lower - b) / m, (upper - b) / m) in stored
 values (PS3.3 C.11.1.1.2), and one linear pass maps it to 0..255 (C.11.2.1.2). Modality LUT
-tables, VOI LUT tables and SIGMOID go through viewer.dicom.lut's full pipeline instead.
+tables go through viewer.dicom.lut's full pipeline instead, and a SIGMOID VOI LUT Function
+(C.11.2.1.3.1) is applied as such.
+
+Big frames are reduced before that pass (:func:`reduce_for_display`): only the part the screen
+shows, averaged down to about the screen's resolution, so a W/L step on a 3000x3000 radiograph
+costs what a screen-sized image costs. Header facts the display needs but the frame does not
+carry (Pixel Aspect Ratio, Patient Orientation) come from :func:`read_display_facts`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
+from pydicom import dcmread
 
 from viewer.dicom import lut
-from viewer.dicom.decode import DecodedFrame
+from viewer.dicom.decode import DecodedFrame, LookupTable
 from viewer.dicom.display import modality_values
 from viewer.model.window_level import Voi
 
@@ -50,24 +63,16 @@ def default_voi(frame: DecodedFrame) -> Voi:
 def present(frame: DecodedFrame, voi: Voi | None, invert: bool) -> np.ndarray:
     """uint8 (rows, cols) for monochrome or (rows, cols, 3) for colour, ready for Qt.
 
-    Pixel padding (PS3.3 C.7.5.1.1.2) shows black whatever the window.
+    ``voi`` None means the file's own: its VOI LUT table when it has one and no window
+    (PS3.3 C.11.2.1.1), else :func:`default_voi`. Pixel padding (C.7.5.1.1.2) shows black
+    whatever the window.
     """
     if frame.is_color:
         return frame.stored
     transform = frame.transform
     if transform.palette is not None:
         return lut.apply_palette(frame.stored, *transform.palette.args())
-    voi = voi or default_voi(frame)
-    if has_linear_modality(frame) and transform.rescale_slope != 0:
-        slope, intercept = transform.rescale_slope, transform.rescale_intercept
-        lower = (voi.lower - intercept) / slope
-        upper = (voi.upper - intercept) / slope
-        image = lut.voi_linear(frame.stored, min(lower, upper), max(lower, upper))
-        flip = slope < 0
-    else:
-        values = modality_values(frame.stored, transform)
-        image = lut.voi_linear(values, voi.lower, voi.upper)
-        flip = False
+    image, flip = _voi_image(frame, voi)
     if transform.shows_inverted != (invert != flip):
         image = lut.invert_for_monochrome1(image)
     if transform.padding_value is not None:
@@ -76,3 +81,185 @@ def present(frame: DecodedFrame, voi: Voi | None, invert: bool) -> np.ndarray:
         )
         image = lut.black_out(image, padding)
     return image
+
+
+def _voi_image(frame: DecodedFrame, voi: Voi | None) -> tuple[np.ndarray, bool]:
+    """VOI output (C.11.2) and whether a negative rescale slope flipped it already."""
+    transform = frame.transform
+    table = file_voi_lut(frame) if voi is None else None
+    if table is not None:
+        values = modality_values(frame.stored, transform)
+        return lut.voi_lut_table(values, *table.args()), False
+    voi = voi or default_voi(frame)
+    if transform.voi_function.upper() == "SIGMOID":
+        values = modality_values(frame.stored, transform)
+        centre, width = (voi.lower + voi.upper) / 2, voi.upper - voi.lower
+        return lut.voi_sigmoid(values, centre, width), False
+    if has_linear_modality(frame) and transform.rescale_slope != 0:
+        slope, intercept = transform.rescale_slope, transform.rescale_intercept
+        lower = (voi.lower - intercept) / slope
+        upper = (voi.upper - intercept) / slope
+        return lut.voi_linear(frame.stored, min(lower, upper), max(lower, upper)), slope < 0
+    values = modality_values(frame.stored, transform)
+    return lut.voi_linear(values, voi.lower, voi.upper), False
+
+
+def file_voi_lut(frame: DecodedFrame) -> LookupTable | None:
+    """The file's first VOI LUT table when it gives no window (PS3.3 C.11.2.1.1/C.11.2.1.2:
+    a window, when present, is what the viewer starts with)."""
+    transform = frame.transform
+    if transform.windows or not transform.voi_luts or not transform.is_monochrome:
+        return None
+    return transform.voi_luts[0]
+
+
+def voi_lut_range(table: LookupTable) -> Voi:
+    """The modality values a VOI LUT table spans (where a drag from it starts)."""
+    first = float(table.first_mapped)
+    return Voi(first, first + max(len(table.data) - 1, 1))
+
+
+def file_voi(frame: DecodedFrame, number: int) -> Voi | None:
+    """The file's window ``number`` (1-based) as a VOI range (PS3.3 C.11.2.1.2), or None."""
+    windows = frame.transform.windows
+    if not 1 <= number <= len(windows):
+        return None
+    window = windows[number - 1]
+    return Voi(*lut.window_to_range(window.center, window.width, frame.transform.voi_function))
+
+
+#: Auto window: the share of pixels left out at each end of the histogram.
+AUTO_WINDOW_TAIL = 0.005
+#: Auto window looks at about this many pixels (a regular sample of bigger frames).
+AUTO_WINDOW_SAMPLES = 262_144
+
+
+def auto_voi(frame: DecodedFrame) -> Voi:
+    """A window from the frame's histogram: 0.5th to 99.5th percentile of modality values.
+
+    Pixel padding (PS3.3 C.7.5.1.1.2) is left out; a flat frame gets a unit window.
+    """
+    step = max(1, int(np.sqrt(frame.stored.size / AUTO_WINDOW_SAMPLES)))
+    sample = frame.stored[::step, ::step]
+    transform = frame.transform
+    padding = lut.apply_pixel_padding(
+        sample, transform.padding_value, transform.padding_range_limit
+    )
+    values = modality_values(sample, transform)
+    if padding is not None and not padding.all():
+        values = values[~padding]
+    values = np.asarray(values, dtype=np.float64).ravel()
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return Voi(0.0, 1.0)
+    low, high = np.quantile(values, [AUTO_WINDOW_TAIL, 1.0 - AUTO_WINDOW_TAIL])
+    if high <= low:
+        return Voi(float(low) - 0.5, float(low) + 0.5)
+    return Voi(float(low), float(high))
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """Rows ``top:bottom`` and columns ``left:right`` of a frame, every ``stride``-th pixel."""
+
+    top: int
+    left: int
+    bottom: int
+    right: int
+    stride: int = 1
+
+    @property
+    def rows(self) -> int:
+        return max(1, (self.bottom - self.top) // self.stride)
+
+    @property
+    def columns(self) -> int:
+        return max(1, (self.right - self.left) // self.stride)
+
+
+def can_average(frame: DecodedFrame) -> bool:
+    """True when averaging neighbours keeps the display right: colour, or linear monochrome
+    without pixel padding (a palette index, a Modality LUT input or a padding value must be
+    shown as stored)."""
+    if frame.is_color:
+        return True
+    transform = frame.transform
+    return (
+        transform.palette is None
+        and transform.modality_lut is None
+        and transform.padding_value is None
+    )
+
+
+def reduce_for_display(frame: DecodedFrame, region: Region) -> DecodedFrame:
+    """The part of ``frame`` in ``region``, ``stride`` x ``stride`` blocks averaged (or
+    decimated where averaging would be wrong, see :func:`can_average`); same header facts.
+
+    Output pixel (i, j) covers stored rows ``top + i*stride ...`` and columns
+    ``left + j*stride ...``. Averages of integers become float32 (colour is rounded to uint8).
+    """
+    stride = max(1, region.stride)
+    rows, columns = region.rows * stride, region.columns * stride
+    part = frame.stored[region.top : region.top + rows, region.left : region.left + columns]
+    if stride > 1 and can_average(frame) and part.shape[0] >= stride and part.shape[1] >= stride:
+        part = _block_mean(part, stride)
+        if frame.is_color:
+            part = np.rint(part).astype(np.uint8)
+    elif stride > 1:
+        part = part[::stride, ::stride]
+    return dataclasses.replace(frame, stored=part)
+
+
+def _block_mean(values: NDArray[Any], stride: int) -> NDArray[np.float32]:
+    """Mean of each stride x stride block (trailing partial blocks dropped)."""
+    rows, columns = values.shape[0] // stride, values.shape[1] // stride
+    total = np.zeros((rows, columns, *values.shape[2:]), dtype=np.float32)
+    for i in range(stride):
+        for j in range(stride):
+            total += values[i : rows * stride : stride, j : columns * stride : stride]
+    total *= np.float32(1.0 / (stride * stride))
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayFacts:
+    """Header facts for placing a frame on screen that DecodedFrame does not carry.
+
+    ``pixel_aspect_ratio`` is (vertical, horizontal) size of a pixel (0028,0034, PS3.3
+    C.7.6.3.1.7); ``patient_orientation`` the row and column directions as letters (0020,0020,
+    PS3.3 C.7.6.1.1.1), used where there is no Image Orientation (Patient).
+    """
+
+    pixel_aspect_ratio: tuple[float, float] | None = None
+    patient_orientation: tuple[str, str] | None = None
+
+
+_FACT_TAGS = [0x00280034, 0x00200020]  # Pixel Aspect Ratio, Patient Orientation
+
+
+def read_display_facts(path: str | os.PathLike[str]) -> DisplayFacts:
+    """Read :class:`DisplayFacts` from a file's header (no pixel data); empty when unreadable."""
+    try:
+        ds = dcmread(path, stop_before_pixels=True, specific_tags=_FACT_TAGS, force=True)
+        return DisplayFacts(_aspect(ds.get("PixelAspectRatio")), _letters(ds))
+    except Exception:  # a fact we cannot read is a fact we do not use
+        return DisplayFacts()
+
+
+def _aspect(value: Any) -> tuple[float, float] | None:
+    values = list(value or []) if not isinstance(value, str) else [value]
+    try:
+        vertical, horizontal = (float(v) for v in values)
+    except (TypeError, ValueError):
+        return None
+    if vertical <= 0 or horizontal <= 0 or vertical == horizontal:
+        return None
+    return (vertical, horizontal)
+
+
+def _letters(ds: Any) -> tuple[str, str] | None:
+    value = ds.get("PatientOrientation")
+    values = list(value or []) if not isinstance(value, str) else [value]
+    if len(values) != 2 or not all(str(v).strip() for v in values):
+        return None
+    return (str(values[0]).strip().upper(), str(values[1]).strip().upper())

@@ -9,6 +9,10 @@ level, so the image gets brighter).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from viewer.dicom import lut
 
@@ -59,3 +63,18 @@ def drag(
     width = voi.width + (-dx if invert_x else dx) * sensitivity
     center = voi.center - (-dy if invert_y else dy) * sensitivity
     return Voi.from_center_width(center, max(width, MIN_WIDTH))
+
+
+def region_voi(values: NDArray[Any]) -> Voi | None:
+    """The window spanning a region's modality values, min to max (None for no finite value).
+
+    The lowest value in the region shows black and the highest white (PS3.3 C.11.2.1.2 as a
+    range); a flat region gets the narrowest window centred on its value (mid grey).
+    """
+    finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
+    if finite.size == 0:
+        return None
+    low, high = float(finite.min()), float(finite.max())
+    if high - low < MIN_WIDTH:
+        return Voi(low - MIN_WIDTH / 2, low + MIN_WIDTH / 2)
+    return Voi(low, high)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Callable, Sequence
 
@@ -10,7 +9,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from viewer.app_logging import configure_logging
 from viewer.cli.errors import EXIT_FAILED, EXIT_OK, report
+from viewer.qt.crash_guard import install_crash_guard
+from viewer.qt.first_paint import call_after_first_paint, report_first_paint_if_asked
 from viewer.qt.main_window import MainWindow
 
 #: How long ``screenshot`` waits for indexing and the first frame before giving up (seconds).
@@ -25,6 +27,7 @@ def make_application() -> QApplication:
         app = QApplication(sys.argv[:1])
     app.setApplicationName("dicom-viewer")
     app.setOrganizationName("dicom-viewer")
+    app.setDesktopFileName("dicom-viewer")  # packaging/linux/dicom-viewer.desktop
     return app
 
 
@@ -43,12 +46,15 @@ def open_in_window(window: MainWindow, paths: Sequence[str]) -> None:
 
 
 def run_gui(paths: Sequence[str]) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging()
     app = make_application()
+    install_crash_guard()  # an exception in a slot or thread: logged and shown, never fatal
     window = MainWindow()
+    report_first_paint_if_asked(window)
     window.resize(1400, 900)
+    window.window_settings.restore_layout()
     window.show()
-    open_in_window(window, paths)
+    call_after_first_paint(window, lambda: open_in_window(window, paths))  # window first
     status = app.exec()
     window.shutdown()
     return status
@@ -71,8 +77,11 @@ def take_screenshot(output: str, paths: Sequence[str], layout: str, size: tuple[
             report("nothing displayable was found")
             finish(False)
 
-    window.viewport.frame_shown.connect(lambda: QTimer.singleShot(300, lambda: finish(True)))
     window.indexing_finished.connect(after_index)
+    if layout == "mpr":
+        window.indexing_finished.connect(lambda: _show_mpr(window, finish))
+    else:
+        window.viewport.frame_shown.connect(lambda: QTimer.singleShot(300, lambda: finish(True)))
     QTimer.singleShot(SCREENSHOT_TIMEOUT_S * 1000, lambda: _timeout(finish))
     open_in_window(window, paths)
     app.exec()
@@ -86,4 +95,22 @@ def take_screenshot(output: str, paths: Sequence[str], layout: str, size: tuple[
 
 def _timeout(finish: Callable[[bool], None]) -> None:
     report(f"no image was shown within {SCREENSHOT_TIMEOUT_S} s")
+    finish(False)
+
+
+def _show_mpr(window: MainWindow, finish: Callable[[bool], None]) -> None:
+    """Switch to MPR on the first volume; finish once its three views have painted."""
+    if window.current_series is None or window.mpr_view is not None:
+        return  # nothing displayable (already reported), or MPR already on its way
+    view = window.open_mpr_on_first_volume()
+    if view is None:
+        report("no series is a volume (positioned slices), so there is no MPR to show")
+        finish(False)
+        return
+    view.painted.connect(lambda: QTimer.singleShot(300, lambda: finish(True)))
+    view.failed.connect(lambda reason: _fail(reason, finish))
+
+
+def _fail(reason: str, finish: Callable[[bool], None]) -> None:
+    report(reason)
     finish(False)

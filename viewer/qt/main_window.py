@@ -11,26 +11,35 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QProgressBar,
     QPushButton,
     QSplitter,
     QTreeView,
+    QVBoxLayout,
+    QWidget,
 )
 
-from viewer.dicom.catalog import Catalog, SeriesNode
+from viewer.dicom.catalog import Added, Catalog, SeriesNode
+from viewer.dicom.dicomdir import DirectoryPreview
 from viewer.dicom.records import ScannedFile, Skipped
 from viewer.model.display import ViewState
 from viewer.qt.image_view import ImageViewport
-from viewer.qt.study_tree import SERIES_UID_ROLE, StudyTreeModel, format_date
+from viewer.qt.mpr_view import MprView
+from viewer.qt.study_tree import SERIES_UID_ROLE, StudyFilterProxy, StudyTreeModel, format_date
 from viewer.qt.tasks import FrameLoader, IndexTask
+from viewer.qt.thumbnails import THUMBNAIL_SIZE, Thumbnails, middle_image
+from viewer.qt.view_controls import ViewControls
+from viewer.qt.viewport_grid import ViewportGrid
+from viewer.qt.window_settings import WindowSettings
 
 log = logging.getLogger(__name__)
 
@@ -46,25 +55,41 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.catalog = Catalog()
         self.loader = FrameLoader()
-        self.state = ViewState()
         self.current_series: SeriesNode | None = None
         self._tasks: list[IndexTask] = []
         self._auto_select = True
-        self.viewport = ImageViewport(self.state, self.loader, self)
-        self.tree_model = StudyTreeModel()
+        self.viewports = ViewportGrid(self.loader, self)
+        self.tree_model = StudyTreeModel(self)
+        self.tree_proxy = StudyFilterProxy(self.tree_model, self)
+        self.thumbnails = Thumbnails()
+        self.thumbnails.bridge.ready.connect(self.tree_model.set_thumbnail)
         self.tree = self._make_tree()
         self._make_layout()
         self._make_status_bar()
         self._make_menus()
-        self.viewport.status.connect(self.show_message)
+        self.view_controls = ViewControls(self, self.viewports)
+        self.viewports.status.connect(self.show_message)
+        self.window_settings = WindowSettings(self)
+        self._make_mpr_action()
+
+    @property
+    def viewport(self) -> ImageViewport:
+        """The active image viewport (series chosen in the tree show here)."""
+        return self.viewports.active
+
+    @property
+    def state(self) -> ViewState:
+        """The active viewport's state."""
+        return self.viewports.active.state
 
     # --- construction ---------------------------------------------------------------------
     def _make_tree(self) -> QTreeView:
         tree = QTreeView()
-        tree.setModel(self.tree_model)
-        tree.setUniformRowHeights(True)
+        tree.setModel(self.tree_proxy)
+        tree.setUniformRowHeights(False)  # series rows are as tall as their thumbnails
+        tree.setIconSize(QSize(THUMBNAIL_SIZE, THUMBNAIL_SIZE))
         tree.setAlternatingRowColors(True)
-        tree.setSortingEnabled(False)
+        tree.setSortingEnabled(False)  # the proxy sorts: studies newest first, series by number
         header = tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -73,10 +98,28 @@ class MainWindow(QMainWindow):
         tree.selectionModel().currentChanged.connect(self._on_tree_current)
         return tree
 
+    def _tree_panel(self) -> QWidget:
+        """The filter box above the study tree."""
+        self.tree_filter = QLineEdit()
+        self.tree_filter.setPlaceholderText("Filter: name, ID, description…")
+        self.tree_filter.setClearButtonEnabled(True)
+        self.tree_filter.textChanged.connect(self._on_filter_text)
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.tree_filter)
+        layout.addWidget(self.tree)
+        return panel
+
+    def _on_filter_text(self, text: str) -> None:
+        self.tree_proxy.set_filter_text(text)
+        self.tree.expandAll()
+
     def _make_layout(self) -> None:
         dock = QDockWidget("Studies", self)
         dock.setObjectName("studies")
-        dock.setWidget(self.tree)
+        dock.setWidget(self._tree_panel())
         dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
@@ -84,7 +127,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self.resizeDocks([dock], [470], Qt.Orientation.Horizontal)
         splitter = QSplitter()
-        splitter.addWidget(self.viewport)
+        splitter.addWidget(self.viewports)
         self.setCentralWidget(splitter)
 
     def _make_status_bar(self) -> None:
@@ -97,6 +140,9 @@ class MainWindow(QMainWindow):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setVisible(False)
         self.cancel_button.clicked.connect(self.cancel_indexing)
+        self.progress_timer = QTimer(self)
+        self.progress_timer.setInterval(200)
+        self.progress_timer.timeout.connect(self._show_progress)
         bar.addPermanentWidget(self.progress_label)
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.cancel_button)
@@ -145,15 +191,18 @@ class MainWindow(QMainWindow):
         self, paths: Sequence[str], prepare: Callable[[], list[str]] | None = None
     ) -> None:
         """Index ``paths`` in the background; the tree fills as results arrive."""
+        self.window_settings.remember(paths)
         task = IndexTask(paths, prepare)
         task.bridge.batch.connect(self._on_batch)
-        task.bridge.progress.connect(self._on_progress)
+        task.bridge.preview.connect(self._on_preview)
+        task.bridge.progress.connect(self._show_progress)
         task.bridge.message.connect(self.show_message)
         task.bridge.finished.connect(lambda cancelled: self._on_index_finished(task, cancelled))
         self._tasks.append(task)
         self.progress.setVisible(True)
         self.cancel_button.setVisible(True)
         self.progress_label.setText("Indexing…")
+        self.progress_timer.start()
         task.start()
 
     def cancel_indexing(self) -> None:
@@ -161,17 +210,35 @@ class MainWindow(QMainWindow):
             task.cancel()
 
     def _on_batch(self, items: list[ScannedFile | Skipped]) -> None:
+        changes: list[Added] = []
         for item in items:
             change = self.catalog.add(item)
             if change is not None:
-                self.tree_model.apply(change)
+                changes.append(change)
             elif isinstance(item, Skipped):
                 log.info("skipped %s: %s", item.path, item.reason)
-        self.tree_model.sort(0)
+        self.tree_model.apply_batch(changes)
         self.tree.expandAll()
 
-    def _on_progress(self, count: int, rate: float) -> None:
-        self.progress_label.setText(f"{count} files indexed ({rate:.0f}/s)")
+    def _on_preview(self, preview: DirectoryPreview) -> None:
+        """A DICOMDIR's tree, shown before its files are read (then checked against them)."""
+        self.tree_model.apply_preview(preview)
+        self.tree.expandAll()
+        self.show_message(
+            f"DICOMDIR lists {preview.instance_count} instance(s) in {len(preview.series)} "
+            "series; reading their headers…"
+        )
+
+    def _show_progress(self, *_args: Any) -> None:
+        """Files found, files indexed and the rate, over every running indexing task."""
+        found = sum(task.progress.found for task in self._tasks)
+        indexed = sum(task.progress.indexed for task in self._tasks)
+        rate = sum(task.progress.rate for task in self._tasks)
+        if not self._tasks:
+            return
+        self.progress.setRange(0, max(found, indexed, 1))
+        self.progress.setValue(min(indexed, max(found, indexed, 1)))
+        self.progress_label.setText(f"Found {found:,} · indexed {indexed:,} · {rate:,.0f} files/s")
 
     def _on_index_finished(self, task: IndexTask, cancelled: bool) -> None:
         if task in self._tasks:
@@ -179,6 +246,9 @@ class MainWindow(QMainWindow):
         if not self._tasks:
             self.progress.setVisible(False)
             self.cancel_button.setVisible(False)
+            self.progress_timer.stop()
+            self.tree_model.finish_previews()
+        self._request_thumbnails()
         skipped = len(self.catalog.skipped)
         summary = (
             f"{self.catalog.instance_count} instances in "
@@ -190,6 +260,15 @@ class MainWindow(QMainWindow):
             self._select_first_displayable()
         self.indexing_finished.emit()
 
+    def _request_thumbnails(self) -> None:
+        """A thumbnail of each series' middle image, made in the background."""
+        for series in self.catalog.all_series():
+            if self.tree_model.has_thumbnail(series.uid):
+                continue
+            middle = middle_image(series.instances)
+            if middle is not None:
+                self.thumbnails.request(series.uid, *middle)
+
     def _select_first_displayable(self) -> None:
         for series in self.catalog.all_series():
             if any(stack.frames for stack in series.stacks):
@@ -199,15 +278,10 @@ class MainWindow(QMainWindow):
     # --- showing -------------------------------------------------------------------------
     def select_series(self, uid: str) -> None:
         """Select a series in the tree (which shows its first stack)."""
-        match = self.tree_model.match(
-            self.tree_model.index(0, 0),
-            SERIES_UID_ROLE,
-            uid,
-            1,
-            Qt.MatchFlag.MatchRecursive | Qt.MatchFlag.MatchExactly,
-        )
-        if match:
-            self.tree.setCurrentIndex(match[0])
+        item = self.tree_model.series_item(uid)
+        shown = self.tree_proxy.mapFromSource(item.index()) if item is not None else None
+        if shown is not None and shown.isValid():
+            self.tree.setCurrentIndex(shown)
         else:
             self.show_series(uid)
 
@@ -226,7 +300,8 @@ class MainWindow(QMainWindow):
             return
         self.current_series = series
         self.viewport.patient_text = self._overlay_text(series)
-        self.state.set_stack(stacks[0])
+        info = series.info
+        self.state.set_stack(stacks[0], None, info.frame_of_reference_uid, info.modality, uid)
         for warning in stacks[0].warnings:
             log.warning("series %s: %s", uid, warning)
         if stacks[0].warnings:
@@ -253,6 +328,63 @@ class MainWindow(QMainWindow):
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
 
+    # --- MPR ------------------------------------------------------------------------------
+    def _make_mpr_action(self) -> None:
+        """The MPR toggle (toolbar button and key M): three linked views of the shown stack."""
+        self.mpr_view: MprView | None = None
+        self.mpr_action = QAction("MPR", self)
+        self.mpr_action.setCheckable(True)
+        self.mpr_action.setShortcut(QKeySequence("M"))
+        self.mpr_action.setToolTip("MPR: axial, coronal and sagittal views of the volume (M)")
+        self.mpr_action.toggled.connect(self.set_mpr)
+        self.addAction(self.mpr_action)  # the key works wherever the focus is
+        self.view_controls.toolbar.addAction(self.mpr_action)
+        self.tree.selectionModel().currentChanged.connect(self._mpr_follow_series)
+
+    def set_mpr(self, on: bool) -> None:
+        """Show the active viewport's stack as MPR (on), or the viewports again (off)."""
+        self._close_mpr()
+        if not on:
+            return
+        stack = self.state.stack
+        if stack is None or not stack.has_volume_geometry:
+            self.show_message("MPR needs a series of positioned slices (a volume)")
+            self.mpr_action.setChecked(False)
+            return
+        view = MprView(stack, self.state.voi, self.state.modality, self)
+        view.status.connect(self.show_message)
+        view.voi_changed.connect(self.state.set_voi)
+        self.mpr_view = view
+        splitter = self.centralWidget()
+        assert isinstance(splitter, QSplitter)
+        splitter.addWidget(view)
+        self.viewports.hide()
+        view.start()
+        view.setFocus()
+
+    def open_mpr_on_first_volume(self) -> MprView | None:
+        """Show the first series that is a volume as MPR (``screenshot --layout mpr``)."""
+        for series in self.catalog.all_series():
+            stacks = [stack for stack in series.stacks if stack.frames]
+            if stacks and stacks[0].has_volume_geometry:
+                self.select_series(series.uid)
+                self.mpr_action.setChecked(True)
+                return self.mpr_view
+        return None
+
+    def _mpr_follow_series(self, *_args: Any) -> None:
+        if self.mpr_view is not None and self.state.stack is not self.mpr_view.stack:
+            self.set_mpr(True)
+
+    def _close_mpr(self) -> None:
+        view, self.mpr_view = self.mpr_view, None
+        if view is not None:
+            view.shutdown()
+            view.hide()
+            view.setParent(None)
+            view.deleteLater()
+        self.viewports.show()
+
     # --- drag and drop, keys, close ----------------------------------------------------------
     def dragEnterEvent(self, event: Any) -> None:
         if event.mimeData().hasUrls():
@@ -264,32 +396,19 @@ class MainWindow(QMainWindow):
             self.open_paths(paths)
             event.acceptProposedAction()
 
-    def keyPressEvent(self, event: Any) -> None:
-        key = event.key()
-        step = 10 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1
-        moves = {
-            Qt.Key.Key_Up: -step,
-            Qt.Key.Key_Down: step,
-            Qt.Key.Key_PageUp: -step,
-            Qt.Key.Key_PageDown: step,
-        }
-        if key in moves:
-            self.state.step(moves[key])
-        elif key == Qt.Key.Key_Home:
-            self.state.set_index(0)
-        elif key == Qt.Key.Key_End:
-            self.state.set_index(self.state.frame_count - 1)
-        else:
-            super().keyPressEvent(event)
-
     def shutdown(self) -> None:
         """Stop workers (call before the window goes away)."""
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
             task.wait(5)
+        if self.mpr_view is not None:
+            self.mpr_view.shutdown()
+        self.view_controls.shutdown()
+        self.thumbnails.shutdown()
         self.loader.shutdown()
 
     def closeEvent(self, event: Any) -> None:
+        self.window_settings.save_layout()
         self.shutdown()
         super().closeEvent(event)

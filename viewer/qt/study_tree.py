@@ -1,19 +1,34 @@
-"""The study browser: a Qt tree model over the Catalog (patient > study > series).
+"""The study browser: a Qt tree model over the Catalog (patient > study > series), a filter.
 
+Rows are keyed by what identifies them (patient key, Study and Series Instance UIDs), so a
+DICOMDIR's preview (PS3.3 F.5 records: counts before any file is read) and the files indexed
+later meet in the same rows; counts read "indexed/expected" until the files are all there.
 Rows are added as index batches arrive (the catalog's ``Added`` results), so the tree fills
-while indexing runs. Series rows carry their Series Instance UID in SERIES_UID_ROLE.
+while indexing runs. Sorting and filtering happen in :class:`StudyFilterProxy`: patients by
+name, studies newest first, series by number; the filter keeps rows whose text (names, IDs,
+descriptions, of the row and its ancestors) holds every word typed.
+
+Series rows carry their Series Instance UID in SERIES_UID_ROLE and a thumbnail as decoration.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QStandardItem, QStandardItemModel
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from viewer.dicom.catalog import Added, PatientNode, SeriesNode, StudyNode
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QIcon, QImage, QPixmap, QStandardItem, QStandardItemModel
+
+from viewer.dicom.catalog import Added, SeriesNode
+from viewer.dicom.dicomdir import DirectoryPreview, PreviewSeries
+from viewer.dicom.records import PatientInfo, SeriesInfo, StudyInfo
+from viewer.dicom.sop_kinds import object_kind
 
 SERIES_UID_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
+SEARCH_ROLE = Qt.ItemDataRole.UserRole + 3
 COLUMNS = ("Patient / study / series", "Modality", "Date", "Images")
+ModelIndex = QModelIndex | QPersistentModelIndex
 
 
 def format_date(value: str) -> str:
@@ -23,104 +38,285 @@ def format_date(value: str) -> str:
     )
 
 
-def patient_label(node: PatientNode) -> str:
-    info = node.info
+def format_time(value: str) -> str:
+    """DICOM TM (HHMMSS.FFFFFF, PS3.5 6.2) as HH:MM; anything else unchanged."""
+    digits = value.split(".")[0]
+    return f"{digits[:2]}:{digits[2:4]}" if len(digits) >= 4 and digits.isdigit() else value
+
+
+def patient_label(info: PatientInfo) -> str:
+    """``Name  [ID, birth date, sex]`` (PS3.3 C.7.1.1)."""
     details = [part for part in (info.patient_id, format_date(info.birth_date), info.sex) if part]
     name = info.name or "(no name)"
     return f"{name}  [{', '.join(details)}]" if details else name
 
 
-def study_label(node: StudyNode) -> str:
-    info = node.info
-    return info.description or info.accession_number or "(no description)"
+def study_label(info: StudyInfo) -> str:
+    """Study Description, then the Accession Number (PS3.3 C.7.2.1)."""
+    description = info.description or "(no description)"
+    return f"{description}  · Acc {info.accession_number}" if info.accession_number else description
 
 
-def series_label(node: SeriesNode) -> str:
-    info = node.info
+def study_date(info: StudyInfo) -> str:
+    return " ".join(part for part in (format_date(info.date), format_time(info.time)) if part)
+
+
+def series_label(info: SeriesInfo, kind: str = "") -> str:
+    """``#number description``; a second line with the body part and, for objects that are
+    not images, what they are (PS3.3 C.7.3.1)."""
     number = f"#{info.number} " if info.number is not None else ""
-    return f"{number}{info.description or '(no description)'}"
+    details = "  · ".join(part for part in (info.body_part, kind) if part)
+    text = f"{number}{info.description or '(no description)'}"
+    return f"{text}\n{details}" if details else text
 
 
-def series_count(node: SeriesNode) -> str:
-    frames = node.frame_count
-    instances = len(node.instances)
+def count_text(instances: int, frames: int, expected: int) -> str:
+    """Instances (and frames when they differ); ``indexed/expected`` while a DICOMDIR's files
+    are still being read."""
+    if expected and instances < expected:
+        return f"{instances}/{expected}"
     if frames and frames != instances:
-        return f"{instances} ({frames} frames)"
+        return f"{instances} ({frames} fr)"
     return str(instances)
+
+
+def _negated(stamp: str) -> str:
+    """Sort key putting the newest date first under ascending sort; undated last."""
+    return "0" + "".join(chr(0x2FFFF - ord(char)) for char in stamp) if stamp else "1"
+
+
+@dataclass
+class _SeriesState:
+    """What a series row shows, from the catalog and from DICOMDIR previews."""
+
+    info: SeriesInfo
+    items: list[QStandardItem]
+    instances: int = 0
+    frames: int = 0
+    expected: int = 0
+    kind: str = ""
+    ancestors_text: str = ""
+    previews: set[str] = field(default_factory=set)
 
 
 class StudyTreeModel(QStandardItemModel):
     """Incrementally built tree; one row per patient, study and series."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.setHorizontalHeaderLabels(list(COLUMNS))
-        self._patients: dict[int, QStandardItem] = {}
-        self._studies: dict[int, list[QStandardItem]] = {}
-        self._series: dict[int, list[QStandardItem]] = {}
-        self.setSortRole(SORT_ROLE)
+        self._patients: dict[str, list[QStandardItem]] = {}
+        self._studies: dict[str, list[QStandardItem]] = {}
+        self._study_modalities: dict[str, set[str]] = {}
+        self._series: dict[str, _SeriesState] = {}
 
+    # --- catalog changes -----------------------------------------------------------------
     def apply(self, change: Added) -> None:
-        """Add or refresh the rows a catalog change touched."""
-        patient = self._patient_row(change.patient)
-        study = self._study_row(patient, change.study)
-        study[1].setText(", ".join(change.study.modalities))
-        series = self._series_row(study[0], change.series)
-        series[3].setText(series_count(change.series))
+        """Add or refresh the rows one catalog change touched."""
+        self.apply_batch([change])
 
-    def _patient_row(self, node: PatientNode) -> QStandardItem:
-        row = self._patients.get(id(node))
+    def apply_batch(self, changes: Iterable[Added]) -> None:
+        """Add or refresh the rows a batch of catalog changes touched (each row once)."""
+        touched: dict[int, tuple[Added, _SeriesState]] = {}
+        for change in changes:
+            if id(change.series) not in touched:
+                state = self._ensure_series(change.patient.info, change.study.info, change.series)
+                touched[id(change.series)] = (change, state)
+        for change, state in touched.values():
+            self._count(state, change.series)
+            self._add_modality(change.study.info.uid, change.series.info.modality)
+            self._refresh_series(state)
+
+    def _ensure_series(
+        self, patient: PatientInfo, study: StudyInfo, series: SeriesNode
+    ) -> _SeriesState:
+        state = self._series.get(series.uid)
+        if state is None:
+            return self._new_series(patient, study, series.info)
+        if not state.info.description and series.info.description:
+            state.info = series.info  # the files know more than a DICOMDIR record
+        return state
+
+    def _count(self, state: _SeriesState, series: SeriesNode) -> None:
+        frames = 0
+        for record in series.instances:
+            if record.has_pixels:
+                frames += record.frames
+        state.instances = len(series.instances)
+        state.frames = frames
+        if not frames and series.instances:
+            state.kind = non_image_kind(series.instances[0].sop_class_uid)
+        elif frames:
+            state.kind = ""
+
+    # --- DICOMDIR previews ---------------------------------------------------------------
+    def apply_preview(self, preview: DirectoryPreview) -> None:
+        """Show what a DICOMDIR promises, before its files are read."""
+        for entry in preview.series:
+            if not entry.study.uid or not entry.series.uid:
+                continue
+            state = self._series.get(entry.series.uid)
+            if state is None:
+                state = self._new_series(entry.patient, entry.study, entry.series)
+            if preview.path not in state.previews:
+                state.previews.add(preview.path)
+                state.expected = max(state.expected, entry.instances)
+            if not state.instances:
+                state.kind = _preview_kind(entry)
+            self._add_modality(entry.study.uid, entry.series.modality)
+            self._refresh_series(state)
+
+    def finish_previews(self) -> None:
+        """After indexing: series a DICOMDIR promised but whose files never came say so."""
+        for state in self._series.values():
+            if state.expected and state.instances < state.expected:
+                missing = state.expected - state.instances
+                state.items[3].setText(f"{state.instances}/{state.expected}")
+                state.items[3].setToolTip(f"{missing} file(s) listed in the DICOMDIR not found")
+            state.expected = 0 if state.instances >= state.expected else state.expected
+
+    # --- rows ----------------------------------------------------------------------------
+    def _new_series(self, patient: PatientInfo, study: StudyInfo, info: SeriesInfo) -> _SeriesState:
+        study_row = self._study_row(patient, study)
+        items = self._append(study_row[0], [series_label(info), info.modality, "", ""])
+        items[0].setData(info.uid, SERIES_UID_ROLE)
+        sort_number = f"{info.number:010d}" if info.number is not None else "z"
+        items[0].setData(f"{sort_number}\x00{info.description.casefold()}", SORT_ROLE)
+        state = _SeriesState(info, items, ancestors_text=str(study_row[0].data(SEARCH_ROLE)))
+        self._series[info.uid] = state
+        return state
+
+    def _study_row(self, patient: PatientInfo, info: StudyInfo) -> list[QStandardItem]:
+        row = self._studies.get(info.uid)
         if row is None:
-            row = self._row(self.invisibleRootItem(), [patient_label(node)])
-            self._patients[id(node)] = row
+            parent = self._patient_row(patient)
+            row = self._append(parent[0], [study_label(info), "", study_date(info), ""])
+            row[0].setData(_negated(info.date + info.time) + info.uid, SORT_ROLE)
+            search = " ".join([info.description, info.accession_number, info.study_id, info.date])
+            row[0].setData(f"{search} {parent[0].data(SEARCH_ROLE)}".casefold(), SEARCH_ROLE)
+            row[0].setToolTip(
+                f"{study_label(info)}\n{study_date(info)}\nStudy Instance UID {info.uid}"
+            )
+            self._studies[info.uid] = row
         return row
 
-    def _study_row(self, parent: QStandardItem, node: StudyNode) -> list[QStandardItem]:
-        row = self._studies.get(id(node))
+    def _patient_row(self, info: PatientInfo) -> list[QStandardItem]:
+        row = self._patients.get(info.key)
         if row is None:
-            info = node.info
-            row = self._append(parent, [study_label(node), "", format_date(info.date), ""])
-            row[0].setData(_negated_sort(info.date + info.time), SORT_ROLE)
-            self._studies[id(node)] = row
+            row = self._append(self.invisibleRootItem(), [patient_label(info)])
+            row[0].setToolTip(patient_label(info))
+            row[0].setData(f"{info.name.casefold()}\x00{info.patient_id}", SORT_ROLE)
+            search = " ".join([info.name, info.patient_id, info.birth_date])
+            row[0].setData(search.casefold(), SEARCH_ROLE)
+            self._patients[info.key] = row
         return row
 
-    def _series_row(self, parent: QStandardItem, node: SeriesNode) -> list[QStandardItem]:
-        row = self._series.get(id(node))
-        if row is None:
-            info = node.info
-            texts = [series_label(node), info.modality, format_date(info.date), ""]
-            row = self._append(parent, texts)
-            row[0].setData(info.uid, SERIES_UID_ROLE)
-            row[0].setData(f"{info.number or 0:08d}", SORT_ROLE)
-            self._series[id(node)] = row
-        return row
+    def _add_modality(self, study_uid: str, modality: str) -> None:
+        known = self._study_modalities.setdefault(study_uid, set())
+        if modality and modality not in known:
+            known.add(modality)
+            self._studies[study_uid][1].setText(", ".join(sorted(known)))
 
-    def _row(self, parent: QStandardItem, texts: list[str]) -> QStandardItem:
-        return self._append(parent, texts)[0]
+    def _refresh_series(self, state: _SeriesState) -> None:
+        info = state.info
+        items = state.items
+        label = series_label(info, state.kind)
+        if items[0].text() != label:
+            items[0].setText(label)
+        study_day = state.ancestors_text  # the study's date is in its search text
+        items[2].setText(format_date(info.date) if info.date not in study_day else "")
+        items[3].setText(count_text(state.instances, state.frames, state.expected))
+        search = " ".join(
+            [info.description, info.modality, info.body_part, str(info.number or ""), state.kind]
+        )
+        items[0].setData(f"{search.casefold()} {state.ancestors_text}", SEARCH_ROLE)
+        items[0].setToolTip(_series_tooltip(state))
 
     def _append(self, parent: QStandardItem, texts: list[str]) -> list[QStandardItem]:
         items = [QStandardItem(text) for text in texts]
         items += [QStandardItem("") for _ in range(len(COLUMNS) - len(items))]
         for item in items:
             item.setEditable(False)
-        items[0].setData(texts[0].casefold(), SORT_ROLE)
         parent.appendRow(items)
         return items
 
+    # --- queries ------------------------------------------------------------------------
+    def set_thumbnail(self, series_uid: str, image: QImage) -> None:
+        """Show ``image`` beside the series row (a small picture of its middle image)."""
+        state = self._series.get(series_uid)
+        if state is not None:
+            state.items[0].setData(QIcon(QPixmap.fromImage(image)), Qt.ItemDataRole.DecorationRole)
+
+    def has_thumbnail(self, series_uid: str) -> bool:
+        state = self._series.get(series_uid)
+        return state is not None and state.items[0].data(Qt.ItemDataRole.DecorationRole) is not None
+
+    def series_item(self, series_uid: str) -> QStandardItem | None:
+        state = self._series.get(series_uid)
+        return state.items[0] if state is not None else None
+
+    def series_count_text(self, series_uid: str) -> str:
+        state = self._series.get(series_uid)
+        return state.items[3].text() if state is not None else ""
+
     def first_series_uid(self) -> str | None:
-        """The UID of the first series row in tree order, if any."""
-        root = self.invisibleRootItem()
-        for p in range(root.rowCount()):
-            patient = root.child(p)
-            for s in range(patient.rowCount()):
-                study = patient.child(s)
-                for r in range(study.rowCount()):
-                    uid = study.child(r).data(SERIES_UID_ROLE)
-                    if uid:
-                        return str(uid)
-        return None
+        """The UID of the first series row in insertion order, if any."""
+        return next(iter(self._series), None)
 
 
-def _negated_sort(stamp: str) -> str:
-    """Sort key putting the newest date first under ascending sort."""
-    return "".join(chr(0x2FFFF - ord(char)) for char in stamp) if stamp else "\U0002ffff"
+def non_image_kind(sop_class_uid: str) -> str:
+    """What objects without pixel data are: "Structured report"...; an image class whose file
+    holds no pixels says so."""
+    kind = object_kind(sop_class_uid)
+    return f"{kind}, no pixel data" if kind.endswith("Image") else kind
+
+
+def _preview_kind(entry: PreviewSeries) -> str:
+    """What a DICOMDIR series holds when none of its classes is an image class."""
+    kinds = {object_kind(uid) for uid in entry.sop_classes}
+    images = {kind for kind in kinds if kind.endswith("Image") or kind == "Secondary capture"}
+    return "" if images or not kinds else ", ".join(sorted(kinds))
+
+
+def _series_tooltip(state: _SeriesState) -> str:
+    info = state.info
+    lines = [
+        f"Series {info.number if info.number is not None else '-'}: {info.description}",
+        f"Modality {info.modality}" + (f", {info.body_part}" if info.body_part else ""),
+        f"{state.instances} instance(s), {state.frames} frame(s)",
+        f"Series Instance UID {info.uid}",
+    ]
+    if state.kind:
+        lines.insert(1, state.kind + " (not displayable)")
+    if state.expected:
+        lines.append(f"DICOMDIR lists {state.expected} instance(s)")
+    return "\n".join(lines)
+
+
+class StudyFilterProxy(QSortFilterProxyModel):
+    """Sorts the tree (patients by name, studies newest first, series by number) and keeps
+    rows whose search text holds every word of the filter (with their ancestors and
+    descendants, so a matching patient shows its studies)."""
+
+    def __init__(self, source: StudyTreeModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._words: list[str] = []
+        self.setSourceModel(source)
+        self.setSortRole(SORT_ROLE)
+        self.setRecursiveFilteringEnabled(True)
+        self.setAutoAcceptChildRows(True)
+        self.setDynamicSortFilter(True)
+        self.sort(0, Qt.SortOrder.AscendingOrder)
+
+    def set_filter_text(self, text: str) -> None:
+        """Keep rows matching every word of ``text`` (case-insensitive); "" shows all."""
+        self.beginFilterChange()
+        self._words = text.casefold().split()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: ModelIndex) -> bool:
+        if not self._words:
+            return True
+        model = self.sourceModel()
+        text = str(model.index(source_row, 0, source_parent).data(SEARCH_ROLE) or "")
+        return all(word in text for word in self._words)

@@ -9,19 +9,23 @@ Call :meth:`shutdown` before the window closes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
-from viewer.dicom.decode import DecodedFrame, DecodeError, read_frame
+from viewer.dicom.decode import DecodedFrame
+from viewer.dicom.decode_pool import DecodePool, decode_frame, shared_pool
+from viewer.dicom.dicomdir import DirectoryPreview
 from viewer.dicom.frame_cache import FrameCache
+from viewer.dicom.indexer import IndexProgress, index_stream
 from viewer.dicom.records import ScannedFile, Skipped
-from viewer.dicom.scan import scan
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +39,8 @@ class IndexBridge(QObject):
     """Carries indexing results from the worker thread to the GUI thread."""
 
     batch = Signal(object)  # list[ScannedFile | Skipped]
-    progress = Signal(int, float)  # files looked at, files per second
+    preview = Signal(object)  # DirectoryPreview: a DICOMDIR's tree, before its files are read
+    progress = Signal(int, int, float)  # files found, results so far, results per second
     message = Signal(str)
     finished = Signal(bool)  # True when cancelled
 
@@ -44,17 +49,21 @@ class IndexTask:
     """Index paths in a worker thread; results arrive in batches on the GUI thread.
 
     ``prepare`` (optional) runs first in the worker and returns more paths (used to write the
-    demo study without blocking the window).
+    demo study without blocking the window). ``progress`` counts files found and indexed; the
+    GUI may read it at any time (plain integers, written by the worker).
     """
 
     def __init__(
         self,
         paths: Sequence[str],
         prepare: Callable[[], list[str]] | None = None,
+        workers: int | None = None,
     ) -> None:
         self.bridge = IndexBridge()
+        self.progress = IndexProgress()
         self._paths = list(paths)
         self._prepare = prepare
+        self._workers = workers
         self._cancel = threading.Event()
         self._thread = threading.Thread(target=self._run, name="index", daemon=True)
 
@@ -87,19 +96,27 @@ class IndexTask:
 
     def _index(self, paths: list[str]) -> None:
         pending: list[ScannedFile | Skipped] = []
-        started = last = time.monotonic()
-        count = 0
-        for item in scan(paths, self._cancel.is_set):
+        last = time.monotonic()
+        progress = self.progress
+        progress.started = last
+        for item in index_stream(paths, self._cancel.is_set, progress, self._workers):
+            if isinstance(item, DirectoryPreview):
+                self._emit(pending)
+                pending = []
+                self.bridge.preview.emit(item)
+                continue
             pending.append(item)
-            count += 1
             now = time.monotonic()
             if len(pending) >= BATCH_SIZE or now - last >= BATCH_INTERVAL_S:
-                self.bridge.batch.emit(pending)
-                self.bridge.progress.emit(count, count / max(now - started, 1e-6))
+                self._emit(pending)
                 pending, last = [], now
-        if pending:
-            self.bridge.batch.emit(pending)
-        self.bridge.progress.emit(count, count / max(time.monotonic() - started, 1e-6))
+        self._emit(pending)
+
+    def _emit(self, items: list[ScannedFile | Skipped]) -> None:
+        if items and not self._cancel.is_set():
+            self.bridge.batch.emit(items)
+        progress = self.progress
+        self.bridge.progress.emit(progress.found, progress.indexed, progress.rate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,15 +133,49 @@ class FrameBridge(QObject):
     failed = Signal(object, str)  # FrameRequest, reason
 
 
-class FrameLoader:
-    """Decode frames in a small pool with a shared byte-capped cache."""
+#: Viewport requests kept waiting at most; older ones are dropped (their viewports moved on).
+MAX_QUEUED_REQUESTS = 16
+#: Prefetch keys kept waiting at most; the oldest batches are dropped first.
+MAX_QUEUED_PREFETCH = 512
+#: Seconds :meth:`FrameLoader.shutdown` waits for frames already being decoded.
+SHUTDOWN_WAIT_S = 5.0
 
-    def __init__(self, cache: FrameCache[DecodedFrame] | None = None, workers: int = 2) -> None:
+FrameKey = tuple[str, int]
+
+
+class FrameLoader:
+    """Decode frames in worker processes, newest request first, into a byte-capped cache.
+
+    Decoders hold the GIL: in a thread they would stall the GUI thread and use one core, so
+    frames are decoded by the process pool of :mod:`viewer.dicom.decode_pool` (every core)
+    and arrive pickled; results reach the GUI through ``bridge``. Order: the newest request
+    first, then prefetches (the newest batch first, each batch in the order given), with at
+    most one frame per worker in flight, so a new request never waits behind a queue. While
+    the pool starts (the app's first second), or if it cannot start, frames decode in one
+    thread instead. :meth:`shutdown` drops what waits and waits for what is in flight; the
+    shared pool itself stops at exit.
+    """
+
+    def __init__(
+        self,
+        cache: FrameCache[DecodedFrame] | None = None,
+        workers: int | None = None,
+        pool: DecodePool | None = None,
+    ) -> None:
         self.bridge = FrameBridge()
         self.cache: FrameCache[DecodedFrame] = cache if cache is not None else FrameCache()
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode")
+        self._pool = pool
+        self._workers = workers
+        self._lock = threading.Lock()
+        self._requests: list[FrameRequest] = []  # newest last
+        self._prefetch: list[FrameKey] = []  # next first
+        self._in_flight: dict[FrameKey, Future[DecodedFrame | str]] = {}
+        self._waiting: dict[FrameKey, list[FrameRequest]] = {}
         self._next_id = 0
         self._closed = False
+        self._pool_ready = False
+        self._warming: threading.Thread | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="decode")
 
     def request(self, path: str, frame: int) -> FrameRequest:
         """Ask for a frame; the answer comes through ``bridge`` (at once if cached)."""
@@ -133,40 +184,136 @@ class FrameLoader:
         cached = self.cache.get((path, frame))
         if cached is not None:
             self.bridge.loaded.emit(request, cached)
-        elif not self._closed:
-            self._pool.submit(self._decode, request)
+            return request
+        with self._lock:
+            if self._closed:
+                return request
+            self._requests.append(request)
+            del self._requests[:-MAX_QUEUED_REQUESTS]
+        self._pump()
         return request
 
-    def prefetch(self, keys: Sequence[tuple[str, int]]) -> None:
+    def prefetch(self, keys: Sequence[FrameKey]) -> None:
         """Warm the cache with frames likely to be wanted next (results are not signalled)."""
-        for path, frame in keys:
-            if self.cache.get((path, frame)) is None and not self._closed:
-                self._pool.submit(self._warm, path, frame)
+        fresh = [key for key in keys if self.cache.get(key) is None]
+        with self._lock:
+            if self._closed or not fresh:
+                return
+            self._prefetch[:0] = fresh
+            del self._prefetch[MAX_QUEUED_PREFETCH:]
+        self._pump()
 
-    def _decode(self, request: FrameRequest) -> None:
+    # --- scheduling ------------------------------------------------------------------------
+    def _capacity(self) -> int:
+        if not self._pool_ready or self._pool is None:
+            return 1
+        return self._workers or self._pool.workers
+
+    def _next_item(self) -> tuple[FrameKey, FrameRequest | None] | None:
+        if self._requests:
+            request = self._requests.pop()
+            return (request.path, request.frame), request
+        if self._prefetch:
+            return self._prefetch.pop(0), None
+        return None
+
+    def _pump(self) -> None:
+        """Start decoding queued frames while a worker is free (any thread)."""
+        ready: list[tuple[FrameRequest, DecodedFrame]] = []
+        started: list[tuple[FrameKey, Future[DecodedFrame | str]]] = []
+        with self._lock:
+            while not self._closed and len(self._in_flight) < self._capacity():
+                item = self._next_item()
+                if item is None:
+                    break
+                key, request = item
+                if key in self._in_flight:
+                    if request is not None:
+                        self._waiting[key].append(request)
+                    continue
+                cached = self.cache.get(key)
+                if cached is not None:
+                    if request is not None:
+                        ready.append((request, cached))
+                    continue
+                future = self._submit(key)
+                self._in_flight[key] = future
+                self._waiting[key] = [request] if request is not None else []
+                started.append((key, future))
+        for request, decoded in ready:
+            self._emit_loaded(request, decoded)
+        for key, future in started:
+            future.add_done_callback(functools.partial(self._done, key))
+
+    def _submit(self, key: FrameKey) -> Future[DecodedFrame | str]:
+        if self._pool_ready and self._pool is not None:
+            return self._pool.submit(decode_frame, *key)
+        self._start_warming()
+        return self._thread.submit(decode_frame, *key)
+
+    def _start_warming(self) -> None:
+        if self._warming is None:
+            warming = threading.Thread(target=self._warm_pool, name="decode-pool", daemon=True)
+            self._warming = warming
+            warming.start()
+
+    def _warm_pool(self) -> None:
         try:
-            decoded = self._load(request.path, request.frame)
-        except DecodeError as error:
-            self.bridge.failed.emit(request, str(error))
+            pool = self._pool or shared_pool()
+            pool.warm()
+        except Exception:  # no worker processes here: keep decoding in the thread
+            if not self._closed:  # (else the app is closing and the pool with it)
+                log.warning("no decoding worker processes; decoding in a thread", exc_info=True)
             return
+        with self._lock:
+            self._pool = pool
+            self._pool_ready = True
+        self._pump()
+
+    def _done(self, key: FrameKey, future: Future[DecodedFrame | str]) -> None:
+        """A decode finished (runs in a pool thread): cache it, answer its requests."""
+        result: DecodedFrame | str
+        try:
+            result = future.result()
+        except CancelledError:
+            result = "cancelled"
+        except BrokenProcessPool:
+            result = "the decoder crashed on this frame"
+            if self._pool is not None:
+                self._pool.restart()
         except Exception as error:  # fault boundary around every file
-            log.exception("decoding %s frame %d failed", request.path, request.frame)
-            self.bridge.failed.emit(request, f"{type(error).__name__}: {error}")
-            return
-        self.bridge.loaded.emit(request, decoded)
+            log.exception("decoding %s frame %d failed", *key)
+            result = f"{type(error).__name__}: {error}"
+        if isinstance(result, DecodedFrame):
+            self.cache.put(key, result)
+        with self._lock:
+            self._in_flight.pop(key, None)
+            waiting = self._waiting.pop(key, [])
+            closed = self._closed
+        if not closed:
+            for request in waiting:
+                if isinstance(result, DecodedFrame):
+                    self._emit_loaded(request, result)
+                else:
+                    self._emit_failed(request, result)
+        self._pump()
 
-    def _warm(self, path: str, frame: int) -> None:
-        with contextlib.suppress(Exception):  # the real request reports it
-            self._load(path, frame)
+    def _emit_loaded(self, request: FrameRequest, decoded: DecodedFrame) -> None:
+        with contextlib.suppress(RuntimeError):  # the bridge is gone: the window closed
+            self.bridge.loaded.emit(request, decoded)
 
-    def _load(self, path: str, frame: int) -> DecodedFrame:
-        cached = self.cache.get((path, frame))
-        if cached is not None:
-            return cached
-        decoded = read_frame(path, frame)
-        self.cache.put((path, frame), decoded)
-        return decoded
+    def _emit_failed(self, request: FrameRequest, reason: str) -> None:
+        with contextlib.suppress(RuntimeError):
+            self.bridge.failed.emit(request, f"{request.path}: {reason}")
 
     def shutdown(self) -> None:
-        self._closed = True
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Drop waiting work, wait (bounded) for frames in flight; no signal comes after."""
+        with self._lock:
+            self._closed = True
+            self._requests.clear()
+            self._prefetch.clear()
+            in_flight = list(self._in_flight.values())
+        for future in in_flight:
+            future.cancel()
+        wait(in_flight, timeout=SHUTDOWN_WAIT_S)
+        self._thread.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,83 @@
+"""What the suite generates and how often it repeats each measurement (full and --quick)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Bump when generated content changes: it names the cache folders (``bench-v1``).
+DATA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class BenchSizes:
+    """Data sizes and repetition counts of one flavour of the suite."""
+
+    name: str
+    ct_slices: int
+    ct_matrix: int
+    index_files: int
+    index_matrix: int
+    radiograph_matrix: int
+    cine_frames: int
+    cine_rows: int
+    cine_columns: int
+    cine_seconds: float
+    volume_slices: int
+    volume_matrix: int
+    runs: int
+    warmups: int
+    gui_steps: int
+    startup_runs: int
+
+    @property
+    def folder_name(self) -> str:
+        return f"{self.name}-v{DATA_VERSION}"
+
+    def data_fields(self) -> dict[str, int]:
+        """The sizes that shape the generated data (a change means generating again)."""
+        return {
+            name: getattr(self, name)
+            for name in (
+                "ct_slices", "ct_matrix", "index_files", "index_matrix", "radiograph_matrix",
+                "cine_frames", "cine_rows", "cine_columns", "volume_slices", "volume_matrix",
+            )
+        }  # fmt: skip
+
+
+FULL = BenchSizes(
+    name="bench",
+    ct_slices=300,
+    ct_matrix=512,
+    index_files=10_000,
+    index_matrix=512,
+    radiograph_matrix=3000,
+    cine_frames=90,
+    cine_rows=480,
+    cine_columns=640,
+    cine_seconds=10.0,
+    volume_slices=600,
+    volume_matrix=512,
+    runs=3,
+    warmups=1,
+    gui_steps=40,
+    startup_runs=3,
+)
+
+QUICK = BenchSizes(
+    name="bench-quick",
+    ct_slices=20,
+    ct_matrix=128,
+    index_files=300,
+    index_matrix=128,
+    radiograph_matrix=512,
+    cine_frames=15,
+    cine_rows=480,
+    cine_columns=640,
+    cine_seconds=0.5,
+    volume_slices=64,
+    volume_matrix=128,
+    runs=1,
+    warmups=1,
+    gui_steps=8,
+    startup_runs=1,
+)

@@ -1,0 +1,74 @@
+"""``dicom-viewer volume PATH OUT.npz [--stack K]``.
+
+Indexes PATH as the GUI and ``inspect`` do, loads stack K (0-based, depth first as ``inspect``
+lists them: Catalog.all_stacks()) and writes ``voxels`` (frames, rows, columns) in modality
+values (e.g. HU) in the smallest dtype that holds them exactly, and ``affine``, the 4x4 matrix
+from (column, row, frame) index to LPS mm. Warnings go to stderr, one line each. No Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from viewer.cli.errors import EXIT_FAILED, EXIT_OK, report
+
+HELP = "write one stack as voxels (modality values) and its index->LPS affine to an .npz"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", metavar="PATH", help="a folder, file, zip or DICOMDIR")
+    parser.add_argument("out", metavar="OUT.npz", help="the .npz file to write")
+    parser.add_argument(
+        "--stack",
+        type=_stack_number,
+        default=0,
+        metavar="K",
+        help="0-based stack, in the order inspect lists them (default 0)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    # Imported here so that building the CLI parser stays cheap.
+    import numpy as np
+
+    from viewer.dicom.indexer import index_paths
+    from viewer.dicom.volume import VolumeError, load_volume, modality_voxels
+
+    catalog = index_paths([args.path])
+    stacks = catalog.all_stacks()
+    if not stacks:
+        why = f" ({catalog.skipped[0].reason})" if len(catalog.skipped) == 1 else ""
+        report(f"no image stacks found in {args.path}{why}")
+        return EXIT_FAILED
+    if args.stack >= len(stacks):
+        count = len(stacks)
+        report(f"{args.path} has {count} stack(s) (0 to {count - 1}); no stack {args.stack}")
+        return EXIT_FAILED
+    try:
+        volume = load_volume(stacks[args.stack])
+        voxels = modality_voxels(volume)
+    except VolumeError as error:
+        report(f"cannot load stack {args.stack} of {args.path}: {error}")
+        return EXIT_FAILED
+    except Exception as error:  # fault boundary: a bug must not print a traceback either
+        report(f"cannot load stack {args.stack} of {args.path}: {type(error).__name__}: {error}")
+        return EXIT_FAILED
+    for warning in volume.warnings:
+        report(f"warning: stack {args.stack}: {warning}")
+    try:
+        with open(args.out, "wb") as handle:  # a handle: np.savez would append ".npz"
+            np.savez(handle, voxels=voxels, affine=volume.affine)
+    except OSError as error:
+        report(f"cannot write {args.out}: {error.strerror or error}")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _stack_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a stack number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"stacks count from 0, got {value}")
+    return value

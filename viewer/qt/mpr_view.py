@@ -1,0 +1,765 @@
+"""The MPR layout: axial, coronal and sagittal views of one volume with linked crosshairs.
+
+The volume is loaded once (viewer.dicom.volume.load_volume, in a worker thread) and shared by
+the three views; the shared state is a viewer.model.mpr.MprState that the views subscribe to.
+Reformats run in one worker thread: each view keeps only its newest request (older unstarted
+ones are dropped, stale results ignored); results come back through a QObject owned by the GUI
+thread. While the crosshair is dragged or tilted, oblique slabs are sampled as coarser
+previews; the full-quality frame follows on release.
+
+Mouse: left click/drag moves the crosshair point; left drag on a crosshair handle (the small
+circles) tilts the other two planes about the point; Shift + left drag sets window/level
+(shared by the three views); wheel moves the view's plane; middle drag pans; right drag and
+Ctrl + wheel zoom. Keys: Up/Down/Page Up/Page Down move the plane (Shift: 10 steps), I inverts,
+3-9 CT presets, F fits, R resets (orthogonal planes, window, zoom).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from viewer.dicom.decode import read_frame
+from viewer.dicom.stack import Stack
+from viewer.dicom.volume import load_volume
+from viewer.model import mpr
+from viewer.model.mpr import CutLine, MprState, MprVolume, Plane, SlabMode, View
+from viewer.model.orientation import direction_letters, edge_letters
+from viewer.model.presentation import default_voi
+from viewer.model.presets import preset_for_key
+from viewer.model.window_level import Voi, drag, drag_sensitivity
+from viewer.qt.image_view import ZOOM_STEP
+from viewer.qt.overlay import OverlayLayer
+
+log = logging.getLogger(__name__)
+
+#: Each view's colour: its frame, and its line in the other two views (3D Slicer's colours).
+VIEW_COLOURS = {View.AXIAL: "#ff5a5a", View.CORONAL: "#5ad25a", View.SAGITTAL: "#f0cc3c"}
+#: Rotation handles sit this fraction of the visible view's smaller side from the point.
+HANDLE_FRACTION = 0.3
+#: A left press this close (screen pixels) to a handle grabs it.
+HANDLE_GRAB_PX = 12
+SLAB_CHOICES: tuple[tuple[str, SlabMode | None], ...] = (
+    ("Thin", None),
+    ("MIP", SlabMode.MIP),
+    ("MinIP", SlabMode.MINIP),
+    ("Mean", SlabMode.MEAN),
+)
+HINT = (
+    "Left: crosshair · drag ○: tilt · Shift+left: W/L · wheel: plane · middle: pan · "
+    "right: zoom · R: reset"
+)
+
+
+# --- background work -------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ReformatRequest:
+    """One view's image wanted; per view, the highest ``request_id`` wins."""
+
+    view: View
+    request_id: int
+    plane: Plane
+    slab_mode: SlabMode | None
+    slab_mm: float
+    preview: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Reformatted:
+    """A worker's answer: the image in stored values, the plane it covers, full quality or not."""
+
+    request: ReformatRequest
+    plane: Plane
+    image: np.ndarray
+    final: bool = True
+
+
+def reformat_for(volume: MprVolume, request: ReformatRequest) -> Reformatted:
+    """Compute one request (worker thread): a thin plane or a slab, full or preview."""
+    if request.slab_mode is None or request.slab_mm <= 0:
+        return Reformatted(request, request.plane, mpr.reformat(volume, request.plane))
+    sampled = mpr.preview_plane(volume, request.plane) if request.preview else request.plane
+    image = mpr.slab(volume, request.plane, request.slab_mm, request.slab_mode, request.preview)
+    return Reformatted(request, sampled, image, final=sampled is request.plane)
+
+
+class ReformatBridge(QObject):
+    """Carries results from the worker thread to the GUI thread (queued signals)."""
+
+    done = Signal(object)  # Reformatted
+    failed = Signal(object, str)  # ReformatRequest, reason
+
+
+class ReformatWorker:
+    """One thread computing reformats; only the newest request of each view is kept."""
+
+    def __init__(self, volume: MprVolume) -> None:
+        self.bridge = ReformatBridge()
+        self._volume = volume
+        self._pending: dict[View, ReformatRequest] = {}
+        self._wake = threading.Condition()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="mpr-reformat", daemon=True)
+        self._thread.start()
+
+    def submit(self, request: ReformatRequest) -> None:
+        with self._wake:
+            self._pending.pop(request.view, None)  # replaced: the view goes to the back
+            self._pending[request.view] = request
+            self._wake.notify()
+
+    def _next(self) -> ReformatRequest | None:
+        with self._wake:
+            while not self._pending and not self._stopped:
+                self._wake.wait()
+            if self._stopped:
+                return None
+            view = next(iter(self._pending))
+            return self._pending.pop(view)
+
+    def _run(self) -> None:
+        while (request := self._next()) is not None:
+            try:
+                result = reformat_for(self._volume, request)
+            except Exception as error:  # the worker must never die silently
+                log.exception("reformat failed")
+                self.bridge.failed.emit(request, f"{type(error).__name__}: {error}")
+                continue
+            if not self._stopped:
+                self.bridge.done.emit(result)
+
+    def shutdown(self) -> None:
+        with self._wake:
+            self._stopped = True
+            self._pending.clear()
+            self._wake.notify_all()
+        self._thread.join(10)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedVolume:
+    volume: MprVolume
+    default_voi: Voi | None
+    value_range: float
+
+
+class VolumeBridge(QObject):
+    loaded = Signal(object)  # LoadedVolume
+    failed = Signal(str)
+    progress = Signal(int, int)
+
+
+class VolumeLoader:
+    """Loads a stack as an MprVolume in a worker thread (cancellable)."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.bridge = VolumeBridge()
+        self._stack = stack
+        self._cancel = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mpr-load", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            loaded = self._load()
+        except Exception as error:  # a readable reason, never a dead worker
+            if not self._cancel.is_set():
+                log.exception("loading the MPR volume failed")
+                self.bridge.failed.emit(f"Cannot build MPR: {error}")
+            return
+        if not self._cancel.is_set():
+            self.bridge.loaded.emit(loaded)
+
+    def _load(self) -> LoadedVolume:
+        # Start numba (import, runtime, cached kernels) while the slices decode in processes.
+        warm = threading.Thread(target=mpr.warm_up, args=(np.int16,), name="mpr-warm", daemon=True)
+        warm.start()
+        volume = mpr.mpr_volume(
+            load_volume(self._stack, self.bridge.progress.emit, self._cancel.is_set)
+        )
+        warm.join()
+        mpr.warm_up(volume.voxels.dtype)  # compile the kernels here, not on the first drag
+        spread = (float(volume.voxels.max()) - volume.fill) * abs(volume.rescale_slope)
+        return LoadedVolume(volume, self._file_window(), spread)
+
+    def _file_window(self) -> Voi | None:
+        try:
+            frame = read_frame(*self._stack.sources[self._stack.frames // 2])
+        except Exception:  # the window is a nicety; the volume loaded
+            return None
+        return None if frame.is_color else default_voi(frame)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+
+# --- one view --------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class DragStep:
+    """One step of a left drag, positions in view coordinates (mm)."""
+
+    start: QPointF
+    position: QPointF
+    screen_delta: tuple[float, float]
+    first: bool
+    last: bool
+    shift: bool
+
+
+class PlaneViewBox(pg.ViewBox):
+    """Wheel moves the plane (Ctrl: zoom); left click/drag goes to the MPR view; middle drag
+    pans and right drag zooms (pyqtgraph's own)."""
+
+    wheel_steps = Signal(int)
+    clicked = Signal(object, bool)  # QPointF (view coordinates), shift held
+    dragged = Signal(object)  # DragStep
+
+    def __init__(self) -> None:
+        super().__init__(lockAspect=True, enableMenu=False, invertY=True)
+
+    def wheelEvent(self, ev: Any, axis: Any = None) -> None:
+        delta = ev.delta() if hasattr(ev, "delta") else ev.angleDelta().y()
+        ev.accept()
+        if not delta:
+            return
+        if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            factor = ZOOM_STEP ** (delta / 120.0)
+            self.scaleBy((1.0 / factor, 1.0 / factor), center=self.mapToView(ev.pos()))
+            return
+        self.wheel_steps.emit(-int(np.sign(delta)))
+
+    def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton:
+            super().mouseDragEvent(ev, axis)
+            return
+        ev.accept()
+        delta = ev.screenPos() - ev.lastScreenPos()
+        step = DragStep(
+            self.mapToView(ev.buttonDownPos(Qt.MouseButton.LeftButton)),
+            self.mapToView(ev.pos()),
+            (float(delta.x()), float(delta.y())),
+            bool(ev.isStart()),
+            bool(ev.isFinish()),
+            bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier),
+        )
+        self.dragged.emit(step)
+
+    def mouseClickEvent(self, ev: Any) -> None:
+        ev.accept()
+        if ev.button() == Qt.MouseButton.LeftButton:
+            shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            self.clicked.emit(self.mapToView(ev.pos()), shift)
+
+    def keyPressEvent(self, ev: Any) -> None:
+        ev.ignore()  # keys belong to the MPR view
+
+
+class PlaneView(pg.GraphicsView):
+    """One MPR view: the image placed in mm, the other planes' lines, handles, overlays."""
+
+    painted = Signal()
+    activated = Signal()  # a key was pressed here: this view's plane is the one keys move
+
+    def __init__(self, view: View, parent: QWidget | None = None) -> None:
+        super().__init__(parent, background="k")
+        self.view = view
+        self.view_box = PlaneViewBox()
+        self.setCentralItem(self.view_box)
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.view_box.addItem(self.image_item)
+        self.lines: dict[View, pg.InfiniteLine] = {}
+        for other in View:
+            if other is not view:
+                pen = pg.mkPen(VIEW_COLOURS[other], width=1)
+                line = pg.InfiniteLine(pos=(0, 0), angle=0, pen=pen, movable=False)
+                line.setZValue(5)
+                line.hide()
+                self.view_box.addItem(line, ignoreBounds=True)
+                self.lines[other] = line
+        self.handles = pg.ScatterPlotItem(size=11, pxMode=True, brush=None)
+        self.handles.setZValue(6)
+        self.view_box.addItem(self.handles, ignoreBounds=True)
+        self.overlay = OverlayLayer(self)
+        self.has_image = False
+        self.final = False  # the image shown is full quality (not a preview)
+        self.was_painted = False
+        self._cut: list[CutLine] = []
+        self.setStyleSheet(f"border: 2px solid {VIEW_COLOURS[view]};")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.view_box.sigRangeChanged.connect(lambda *_: self._place_handles())
+
+    def show_image(self, image: np.ndarray, rect: QRectF, final: bool) -> None:
+        first = not self.has_image
+        self.image_item.setImage(image, levels=(0, 255), autoLevels=False)
+        self.image_item.setRect(rect)
+        self.has_image, self.final = True, final
+        if first:
+            self.fit()
+
+    def fit(self) -> None:
+        if self.has_image:
+            self.view_box.autoRange(items=[self.image_item], padding=0.02)
+
+    def set_cut_lines(self, lines: list[CutLine]) -> None:
+        self._cut = lines
+        for cut in lines:
+            line = self.lines[cut.view]
+            line.setPos(QPointF(*cut.point))
+            line.setAngle(math.degrees(math.atan2(cut.direction[1], cut.direction[0])))
+            line.show()
+        self._place_handles()
+
+    def handle_positions(self) -> list[QPointF]:
+        """Both ends of each line's handle pair, in view coordinates."""
+        (left, right), (top, bottom) = self.view_box.viewRange()
+        reach = HANDLE_FRACTION * min(abs(right - left), abs(bottom - top))
+        return [
+            QPointF(
+                cut.point[0] + sign * reach * cut.direction[0],
+                cut.point[1] + sign * reach * cut.direction[1],
+            )
+            for cut in self._cut
+            for sign in (-1.0, 1.0)
+        ]
+
+    def _place_handles(self) -> None:
+        spots = []
+        for cut, position in zip(
+            (c for c in self._cut for _ in (0, 1)), self.handle_positions(), strict=True
+        ):
+            spots.append(
+                {
+                    "pos": (position.x(), position.y()),
+                    "pen": pg.mkPen(VIEW_COLOURS[cut.view], width=2),
+                }
+            )
+        self.handles.setData(spots)
+
+    def near_handle(self, position: QPointF) -> bool:
+        """True when view position ``position`` is within HANDLE_GRAB_PX of a handle."""
+        here = self.view_box.mapViewToDevice(position)
+        for handle in self.handle_positions():
+            there = self.view_box.mapViewToDevice(handle)
+            if math.hypot(here.x() - there.x(), here.y() - there.y()) <= HANDLE_GRAB_PX:
+                return True
+        return False
+
+    def resizeEvent(self, ev: Any) -> None:
+        super().resizeEvent(ev)
+        if hasattr(self, "overlay"):  # GraphicsView.__init__ resizes before it exists
+            self.overlay.setGeometry(0, 0, self.width(), self.height())
+
+    def keyPressEvent(self, ev: Any) -> None:
+        self.activated.emit()
+        ev.ignore()  # handled by the MPR view (the parent)
+
+    def paintEvent(self, ev: Any) -> None:
+        super().paintEvent(ev)
+        if self.has_image and self.final and not self.was_painted:
+            self.was_painted = True
+            self.painted.emit()
+
+
+# --- the three views --------------------------------------------------------------------------
+class MprView(QWidget):
+    """Axial, coronal and sagittal views of ``stack`` with linked crosshairs and slabs.
+
+    Call :meth:`start` to load the volume and :meth:`shutdown` before the window goes away.
+    ``voi`` is the window to start with (else the file's); ``modality`` picks the presets.
+    """
+
+    status = Signal(str)
+    painted = Signal()  # every view has painted a full-quality image once
+    failed = Signal(str)
+    voi_changed = Signal(object)  # Voi, so a window can share it with its other views
+
+    def __init__(
+        self,
+        stack: Stack,
+        voi: Voi | None = None,
+        modality: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.stack = stack
+        self.modality = modality
+        self.state: MprState | None = None
+        self.worker: ReformatWorker | None = None
+        self._initial_voi = voi
+        self._value_range = 1.0
+        self._latest: dict[View, int] = dict.fromkeys(View, 0)
+        self._shown: dict[View, Reformatted] = {}
+        self._requested: dict[View, Plane] = {}
+        self._dragging = False
+        self._drag_mode = ""
+        self._drag_last = QPointF()
+        self._active = View.AXIAL
+        self._announced = False
+        self.views = {view: PlaneView(view, self) for view in View}
+        self._make_layout()
+        self.loader = VolumeLoader(stack)
+        self.loader.bridge.loaded.connect(self._on_loaded)
+        self.loader.bridge.failed.connect(self._on_failed)
+        self.loader.bridge.progress.connect(self._on_progress)
+        for view, widget in self.views.items():
+            self._connect_view(view, widget)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    # --- construction ---------------------------------------------------------------------
+    def _make_layout(self) -> None:
+        controls = QHBoxLayout()
+        self.slab_box = QComboBox()
+        for text, _mode in SLAB_CHOICES:
+            self.slab_box.addItem(text)
+        self.slab_box.setToolTip("Thick slab: maximum, minimum or mean over the thickness")
+        self.thickness_box = QDoubleSpinBox()
+        self.thickness_box.setRange(0.5, 300.0)
+        self.thickness_box.setDecimals(1)
+        self.thickness_box.setValue(10.0)
+        self.thickness_box.setSuffix(" mm")
+        self.thickness_box.setToolTip("Slab thickness")
+        self.reset_button = QPushButton("Orthogonal")
+        self.reset_button.setToolTip("Reset the planes to axial, coronal and sagittal")
+        self.invert_box = QCheckBox("Invert")
+        self.readout = QLabel("Loading volume…")
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        for widget in (QLabel("Slab"), self.slab_box, self.thickness_box, self.reset_button):
+            controls.addWidget(widget)
+        controls.addWidget(self.invert_box)
+        controls.addWidget(self.readout, 1)
+        self.slab_box.currentIndexChanged.connect(self._on_slab_controls)
+        self.thickness_box.valueChanged.connect(self._on_slab_controls)
+        self.reset_button.clicked.connect(self.reset_planes)
+        self.invert_box.toggled.connect(self._on_invert_box)
+        grid = QGridLayout()
+        grid.setSpacing(2)
+        grid.addWidget(self.views[View.AXIAL], 0, 0)
+        grid.addWidget(self.views[View.SAGITTAL], 0, 1)
+        grid.addWidget(self.views[View.CORONAL], 1, 0)
+        self.info = QLabel(HINT)
+        self.info.setWordWrap(True)
+        self.info.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.info.setMargin(8)
+        grid.addWidget(self.info, 1, 1)
+        grid.setRowStretch(0, 1)
+        grid.setRowStretch(1, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(controls)
+        layout.addLayout(grid, 1)
+
+    def _connect_view(self, view: View, widget: PlaneView) -> None:
+        box = widget.view_box
+        box.wheel_steps.connect(lambda steps, v=view: self._on_wheel(v, steps))
+        box.clicked.connect(lambda position, shift, v=view: self._on_click(v, position, shift))
+        box.dragged.connect(lambda step, v=view: self._on_drag(v, step))
+        widget.scene().sigMouseMoved.connect(lambda position, v=view: self._on_hover(v, position))
+        widget.painted.connect(self._on_view_painted)
+        widget.activated.connect(lambda v=view: setattr(self, "_active", v))
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Load the volume in the background; the views fill when it is ready."""
+        self.loader.start()
+
+    def shutdown(self) -> None:
+        """Stop the loader and the reformat worker (call before the window closes)."""
+        self.loader.cancel()
+        self.loader.wait(30)
+        if self.worker is not None:
+            self.worker.shutdown()
+
+    @property
+    def ready(self) -> bool:
+        return self.state is not None
+
+    def _on_progress(self, done: int, total: int) -> None:
+        self.readout.setText(f"Loading volume… {done}/{total}")
+
+    def _on_failed(self, reason: str) -> None:
+        self.readout.setText(reason)
+        self.status.emit(reason)
+        self.failed.emit(reason)
+
+    def _on_loaded(self, loaded: LoadedVolume) -> None:
+        volume = loaded.volume
+        self._value_range = max(loaded.value_range, 1.0)
+        voi = self._initial_voi or loaded.default_voi or self._spread_voi(volume)
+        self._initial_voi = voi
+        self.state = MprState(volume, voi)
+        self.worker = ReformatWorker(volume)
+        self.worker.bridge.done.connect(self._on_reformatted)
+        self.worker.bridge.failed.connect(self._on_reformat_failed)
+        self.state.changed.connect(self._on_state_changed)
+        self.readout.setText(f"{volume.shape[2]} × {volume.shape[1]} × {volume.shape[0]} voxels")
+        notes = "\n".join(volume.warnings)
+        self.info.setText(HINT + ("\n\n" + notes if notes else ""))
+        if volume.warnings:
+            self.status.emit("MPR: " + "; ".join(volume.warnings))
+        self._request_all()
+        self._update_lines()
+        self._update_overlays()
+
+    def _spread_voi(self, volume: MprVolume) -> Voi:
+        low = volume.modality(volume.fill)
+        return Voi(low, low + self._value_range)
+
+    # --- state -> views -------------------------------------------------------------------
+    def _on_state_changed(self, what: str) -> None:
+        if what in ("point", "axes", "slab"):
+            self._request_all(changed_only=what != "slab")
+            self._update_lines()
+        elif what in ("voi", "invert"):
+            for view in View:
+                self._redraw(view)
+            if what == "voi" and self.state is not None:
+                self.voi_changed.emit(self.state.voi)
+        self._update_overlays()
+
+    def _request_all(self, changed_only: bool = False) -> None:
+        for view in View:
+            self._request(view, changed_only)
+
+    def _request(self, view: View, changed_only: bool = False) -> None:
+        state, worker = self.state, self.worker
+        if state is None or worker is None:
+            return
+        plane = state.plane(view)
+        if changed_only and self._requested.get(view) == plane and not self._needs_final(view):
+            return
+        self._requested[view] = plane
+        self._latest[view] += 1
+        request = ReformatRequest(
+            view, self._latest[view], plane, state.slab_mode, state.slab_mm, self._dragging
+        )
+        worker.submit(request)
+
+    def _needs_final(self, view: View) -> bool:
+        shown = self._shown.get(view)
+        return not self._dragging and shown is not None and not shown.final
+
+    def _on_reformatted(self, result: Reformatted) -> None:
+        view = result.request.view
+        if result.request.request_id != self._latest[view]:
+            return  # stale: a newer request for this view is on its way
+        self._shown[view] = result
+        self._redraw(view)
+
+    def _on_reformat_failed(self, request: ReformatRequest, reason: str) -> None:
+        if request.request_id == self._latest[request.view]:
+            self.status.emit(f"MPR {request.view.value}: {reason}")
+
+    def _redraw(self, view: View) -> None:
+        state, shown = self.state, self._shown.get(view)
+        if state is None or shown is None or state.voi is None:
+            return
+        volume = state.volume
+        image = mpr.to_display(
+            shown.image, state.voi, volume.rescale_slope, volume.rescale_intercept, state.invert
+        )
+        plane = shown.plane
+        x, y = state.to_view(view, plane.origin)
+        width, height = plane.pixel_mm
+        rect = QRectF(x - width / 2, y - height / 2, plane.size[0] * width, plane.size[1] * height)
+        self.views[view].show_image(image, rect, final=shown.final)
+
+    def _update_lines(self) -> None:
+        if self.state is None:
+            return
+        for view, widget in self.views.items():
+            widget.set_cut_lines(self.state.cut_lines(view))
+
+    def _update_overlays(self) -> None:
+        state = self.state
+        if state is None:
+            return
+        for view, widget in self.views.items():
+            right, down = state.axes[view]
+            widget.overlay.letters = edge_letters(tuple(right), tuple(down))
+            widget.overlay.corners = self._corner_text(view, state.tilted(view))
+            widget.overlay.update()
+
+    def _corner_text(self, view: View, oblique: bool) -> dict[str, list[str]]:
+        state = self.state
+        assert state is not None
+        name = view.value.capitalize() + (" (oblique)" if oblique else "")
+        normal = state.normal(view)
+        depth = float(state.point @ normal)  # signed distance along the normal from LPS 0
+        side = direction_letters(tuple(normal if depth >= 0 else -normal)) or "d"
+        slab = (
+            "Thin" if state.slab_mode is None else f"{state.slab_mode.value} {state.slab_mm:g} mm"
+        )
+        corners = {"tl": [name, f"{side} {abs(depth):.1f} mm"], "bl": [slab]}
+        if state.voi is not None:
+            corners["br"] = [f"W: {state.voi.width:.0f} L: {state.voi.center:.0f}"]
+        return corners
+
+    def _on_view_painted(self) -> None:
+        if not self._announced and all(w.was_painted for w in self.views.values()):
+            self._announced = True
+            self.painted.emit()
+
+    # --- interaction ----------------------------------------------------------------------
+    def _on_wheel(self, view: View, steps: int) -> None:
+        self._active = view
+        if self.state is not None:
+            self.state.move(view, steps)
+
+    def _on_click(self, view: View, position: QPointF, shift: bool) -> None:
+        self._active = view
+        if self.state is not None and not shift:
+            self.state.set_point(self.state.from_view(view, position.x(), position.y()))
+
+    def _on_drag(self, view: View, step: DragStep) -> None:
+        self._active = view
+        state = self.state
+        if state is None:
+            return
+        if step.first:
+            self._drag_mode = (
+                "window"
+                if step.shift
+                else "tilt"
+                if self.views[view].near_handle(step.start)
+                else "point"
+            )
+            self._dragging = self._drag_mode != "window"
+        if self._drag_mode == "window":
+            self._window_drag(*step.screen_delta)
+        elif self._drag_mode == "tilt":
+            self._tilt_drag(view, step)
+        else:
+            state.set_point(state.from_view(view, step.position.x(), step.position.y()))
+        self._drag_last = step.position
+        if step.last:
+            self._dragging = False
+            self._drag_mode = ""
+            self._request_all(changed_only=True)  # the full-quality frames after previews
+
+    def _window_drag(self, dx: float, dy: float) -> None:
+        state = self.state
+        if state is None or state.voi is None:
+            return
+        state.set_voi(drag(state.voi, dx, dy, drag_sensitivity(self._value_range)))
+
+    def _tilt_drag(self, view: View, step: DragStep) -> None:
+        state = self.state
+        assert state is not None
+        centre = state.to_view(view, state.point)
+        before = step.start if step.first else self._drag_last
+        turn = _angle(step.position, centre) - _angle(before, centre)
+        turn = (turn + math.pi) % (2 * math.pi) - math.pi
+        if abs(turn) > 1e-6:
+            state.rotate(view, turn)
+
+    def _on_hover(self, view: View, position: QPointF) -> None:
+        state, shown = self.state, self._shown.get(view)
+        widget = self.views[view]
+        if (
+            state is None
+            or shown is None
+            or not widget.view_box.sceneBoundingRect().contains(position)
+        ):
+            return
+        self._active = view
+        here = widget.view_box.mapSceneToView(position)
+        point = state.from_view(view, here.x(), here.y())
+        column, row, _ = shown.plane.pixel_of(point)
+        text = "{}: x {:.1f}  y {:.1f}  z {:.1f} mm".format(view.value, *point)
+        c, r = round(column), round(row)
+        if (
+            0 <= r < shown.image.shape[0]
+            and 0 <= c < shown.image.shape[1]
+            and (state.volume.contains(point))
+        ):
+            value = state.volume.modality(float(shown.image[r, c]))
+            kind = "" if state.slab_mode is None else f" ({state.slab_mode.value})"
+            text += f"  value {value:.6g}{kind}"
+        self.readout.setText(text)
+        self.status.emit(text)
+
+    # --- controls and keys ----------------------------------------------------------------
+    def _on_slab_controls(self, *_args: Any) -> None:
+        if self.state is not None:
+            mode = SLAB_CHOICES[self.slab_box.currentIndex()][1]
+            self.state.set_slab(mode, self.thickness_box.value())
+
+    def _on_invert_box(self, checked: bool) -> None:
+        if self.state is not None:
+            self.state.set_invert(checked)
+
+    def set_voi(self, voi: Voi | None) -> None:
+        """Show ``voi`` in all three views (a window's presets reach MPR through this)."""
+        if self.state is not None and voi is not None:
+            self.state.set_voi(voi)
+
+    def reset_planes(self) -> None:
+        if self.state is not None:
+            self.state.reset()
+
+    def reset(self) -> None:
+        """Orthogonal planes, the initial window, not inverted, fitted views."""
+        if self.state is None:
+            return
+        self.state.reset()
+        self.invert_box.setChecked(False)
+        self.state.set_voi(self._initial_voi)
+        for widget in self.views.values():
+            widget.fit()
+
+    def keyPressEvent(self, event: Any) -> None:
+        state = self.state
+        key = event.key()
+        if state is None:
+            super().keyPressEvent(event)
+            return
+        step = 10 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1
+        moves = {Qt.Key.Key_Up: -step, Qt.Key.Key_PageUp: -step}
+        moves |= {Qt.Key.Key_Down: step, Qt.Key.Key_PageDown: step}
+        preset = preset_for_key(self.modality, key - Qt.Key.Key_0) if self.modality else None
+        if key in moves:
+            state.move(self._active, moves[key])
+        elif key == Qt.Key.Key_I:
+            self.invert_box.setChecked(not self.invert_box.isChecked())
+        elif key == Qt.Key.Key_F:
+            for widget in self.views.values():
+                widget.fit()
+        elif key in (Qt.Key.Key_R, Qt.Key.Key_Space):
+            self.reset()
+        elif preset is not None:
+            state.set_voi(preset.voi)
+            self.status.emit(f"{preset.label()}")
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+
+def _angle(position: QPointF, centre: tuple[float, float]) -> float:
+    return math.atan2(position.y() - centre[1], position.x() - centre[0])

@@ -1,0 +1,202 @@
+"""Viewport layouts (1x1, 1x2, 2x1, 2x2), the active viewport, and linking between them.
+
+Every viewport has its own ViewState and shares the FrameLoader. The active one (outlined when
+more than one shows) receives keys, menu commands and series chosen in the tree. Linking
+(viewer.model.cross_reference), between stacks sharing a Frame of Reference (PS3.3 C.7.4.1):
+synchronised scrolling moves parallel stacks to the slice nearest the active one, and the
+other views draw a reference line where the active slice cuts them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QGridLayout, QWidget
+
+from viewer.model.cross_reference import nearest_slice, reference_segment
+from viewer.model.display import ViewState
+from viewer.qt.image_view import ImageViewport
+from viewer.qt.tasks import FrameLoader
+
+LAYOUTS: dict[str, tuple[int, int]] = {"1x1": (1, 1), "1x2": (1, 2), "2x1": (2, 1), "2x2": (2, 2)}
+
+
+class ViewportGrid(QWidget):
+    """Up to four ImageViewports in a grid; one is active."""
+
+    status = Signal(str)
+    active_changed = Signal(object)  # ImageViewport
+    series_dropped = Signal(str)  # a series dropped on the (now active) viewport
+
+    def __init__(self, loader: FrameLoader, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.loader = loader
+        self.viewports: list[ImageViewport] = []
+        self.sync_scrolling = True
+        self.reference_lines = True
+        self.text_visible = True
+        self.rows, self.columns = 1, 1
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setSpacing(2)
+        self.active = self._add_viewport()
+        self._grid.addWidget(self.active, 0, 0)
+
+    # --- layout -----------------------------------------------------------------------------
+    def _add_viewport(self) -> ImageViewport:
+        viewport = ImageViewport(ViewState(), self.loader, self)
+        viewport.status.connect(self.status)
+        viewport.activated.connect(lambda: self.set_active(viewport))
+        viewport.series_dropped.connect(self.series_dropped)
+        viewport.view_changed.connect(lambda: self._on_view_changed(viewport))
+        viewport.state.changed.connect(lambda what: self._on_state_changed(viewport, what))
+        viewport.set_text_visible(self.text_visible)
+        self.viewports.append(viewport)
+        return viewport
+
+    def set_layout(self, name: str) -> None:
+        """Show ``name`` ("1x1", "1x2", "2x1", "2x2") viewports; the others keep their state."""
+        rows, columns = LAYOUTS[name]
+        count = rows * columns
+        while len(self.viewports) < count:
+            self._add_viewport()
+        for viewport in self.viewports:
+            self._grid.removeWidget(viewport)
+            viewport.hide()
+        for number, viewport in enumerate(self.viewports[:count]):
+            self._grid.addWidget(viewport, number // columns, number % columns)
+            viewport.show()
+        for line in range(2):  # equal shares, whatever the images' size hints say
+            self._grid.setRowStretch(line, 1 if line < rows else 0)
+            self._grid.setColumnStretch(line, 1 if line < columns else 0)
+        self.rows, self.columns = rows, columns
+        if self.active not in self.visible_viewports():
+            self.set_active(self.viewports[0])
+        self._show_outlines()
+        self.update_reference_lines()
+
+    @property
+    def layout_name(self) -> str:
+        return f"{self.rows}x{self.columns}"
+
+    def visible_viewports(self) -> list[ImageViewport]:
+        return self.viewports[: self.rows * self.columns]
+
+    def set_active(self, viewport: ImageViewport) -> None:
+        if viewport is self.active:
+            return
+        self.active = viewport
+        self._show_outlines()
+        self.update_reference_lines()
+        self.active_changed.emit(viewport)
+
+    def next_viewport(self) -> None:
+        shown = self.visible_viewports()
+        following = shown[(shown.index(self.active) + 1) % len(shown)]
+        self.set_active(following)
+        following.setFocus()
+
+    def _show_outlines(self) -> None:
+        several = len(self.visible_viewports()) > 1
+        for viewport in self.viewports:
+            viewport.set_active_outline(several and viewport is self.active)
+
+    def set_text_visible(self, visible: bool) -> None:
+        self.text_visible = visible
+        for viewport in self.viewports:
+            viewport.set_text_visible(visible)
+
+    def toggle_text(self) -> None:
+        self.set_text_visible(not self.text_visible)
+
+    def set_sync_scrolling(self, enabled: bool) -> None:
+        self.sync_scrolling = enabled
+        if enabled:
+            self._sync_from(self.active)
+
+    def set_reference_lines(self, enabled: bool) -> None:
+        self.reference_lines = enabled
+        self.update_reference_lines()
+
+    def shutdown(self) -> None:
+        for viewport in self.viewports:
+            viewport.shutdown()
+
+    # --- linking ----------------------------------------------------------------------------
+    def _on_state_changed(self, viewport: ImageViewport, what: str) -> None:
+        if what not in ("index", "stack"):
+            return
+        if viewport is self.active and self.sync_scrolling and not viewport.cine.playing:
+            self._sync_from(viewport)
+        self.update_reference_lines()
+
+    def _on_view_changed(self, viewport: ImageViewport) -> None:
+        if viewport is not self.active and self.reference_lines:
+            self._draw_reference_line(viewport)
+
+    def _linked(self, source: ImageViewport) -> list[ImageViewport]:
+        """Other visible viewports whose stack shares ``source``'s Frame of Reference."""
+        reference = source.state.frame_of_reference
+        if not reference or not _has_geometry(source.state):
+            return []
+        return [
+            viewport
+            for viewport in self.visible_viewports()
+            if viewport is not source
+            and viewport.state.frame_of_reference == reference
+            and _has_geometry(viewport.state)
+        ]
+
+    def _sync_from(self, source: ImageViewport) -> None:
+        state = source.state
+        for viewport in self._linked(source):
+            other = viewport.state
+            assert other.stack is not None and state.stack is not None
+            index = nearest_slice(
+                other.stack.positions,  # type: ignore[arg-type]
+                other.stack.orientation,  # type: ignore[arg-type]
+                state.stack.positions[state.index],  # type: ignore[index]
+                state.stack.orientation,  # type: ignore[arg-type]
+            )
+            if index is not None:
+                other.set_index(index)
+
+    def update_reference_lines(self) -> None:
+        for viewport in self.viewports:
+            if viewport is self.active or not self.reference_lines:
+                viewport.set_reference_line(None)
+            else:
+                self._draw_reference_line(viewport)
+
+    def _draw_reference_line(self, viewport: ImageViewport) -> None:
+        source = self.active
+        if viewport not in self._linked(source):
+            viewport.set_reference_line(None)
+            return
+        active, other = source.state, viewport.state
+        assert active.stack is not None and other.stack is not None
+        segment = reference_segment(
+            active.stack.positions[active.index],  # type: ignore[index]
+            active.stack.orientation,  # type: ignore[arg-type]
+            other.stack.positions[other.index],  # type: ignore[index]
+            other.stack.orientation,  # type: ignore[arg-type]
+            viewport.pixel_size(),
+            (other.stack.rows, other.stack.columns),
+        )
+        viewport.set_reference_line(segment)
+
+    # --- commands on the active viewport -----------------------------------------------------
+    def on_active(self, method: str, *args: object) -> Callable[[], None]:
+        """A zero-argument handler calling ``method`` of whichever viewport is active then."""
+        return lambda: getattr(self.active, method)(*args)
+
+
+def _has_geometry(state: ViewState) -> bool:
+    stack = state.stack
+    return (
+        stack is not None
+        and stack.positions is not None
+        and stack.orientation is not None
+        and all(p is not None for p in stack.positions)
+    )

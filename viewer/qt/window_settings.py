@@ -1,0 +1,205 @@
+"""The main window's settings and help plumbing: theme, cache budget, layout, recent paths,
+the Settings menu (theme, Preferences…), File > Open Recent and Help (log folder, About).
+
+The main window makes one :class:`WindowSettings` at the end of its construction, calls
+:meth:`remember` when the user opens paths and :meth:`save_layout` when it closes; the GUI
+launcher calls :meth:`restore_layout` before showing it. ``window_settings.settings`` is the
+:class:`ViewerSettings` other parts read (mouse mapping, W/L drag, presets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
+
+from viewer.app_logging import register_patient_name_source
+from viewer.qt.icons import app_icon
+from viewer.qt.settings import ViewerSettings
+from viewer.qt.theme import THEMES, apply_theme
+
+if TYPE_CHECKING:
+    from viewer.qt.main_window import MainWindow
+
+MIB = 1024**2
+
+
+class WindowSettings(QObject):
+    """Applies :class:`ViewerSettings` to ``window`` and adds the menus that edit them."""
+
+    def __init__(self, window: MainWindow, settings: ViewerSettings | None = None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.settings = settings if settings is not None else ViewerSettings(parent=self)
+        self.notice_box: QMessageBox | None = None
+        self.preferences_dialog: QWidget | None = None
+        self.about_dialog: QWidget | None = None
+        window.setWindowIcon(app_icon())
+        self._apply("theme")
+        self._apply("cache")
+        self.settings.changed.connect(self._apply)
+        self.recent_menu = self._make_recent_menu()
+        self._make_settings_menu()
+        self._make_help_menu()
+        register_patient_name_source(self.patient_names)
+        if self.settings.notice:
+            QTimer.singleShot(0, self._show_notice)
+
+    # --- applying ---------------------------------------------------------------------------
+    def _apply(self, group: str) -> None:
+        if group == "theme":
+            app = QApplication.instance()
+            if isinstance(app, QApplication):
+                apply_theme(app, self.settings.theme())
+            for name, action in getattr(self, "theme_actions", {}).items():
+                action.setChecked(name == self.settings.theme())
+        elif group == "cache":
+            self.window.loader.cache.budget_bytes = self.settings.cache_budget_mb() * MIB
+
+    def _show_notice(self) -> None:
+        self.window.show_message(self.settings.notice or "")
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Settings reset",
+            self.settings.notice or "",
+            QMessageBox.StandardButton.Ok,
+            self.window,
+        )
+        box.setModal(False)
+        box.show()
+        self.notice_box = box
+
+    def patient_names(self) -> list[str]:
+        """The names of the patients open in the window (kept out of the log; any thread)."""
+        patients = tuple(self.window.catalog.patients.values())  # one atomic copy
+        return [patient.info.name for patient in patients]
+
+    # --- window layout ----------------------------------------------------------------------
+    def restore_layout(self) -> None:
+        """Window geometry and dock/toolbar layout as the user left them (call before show)."""
+        geometry = self.settings.window_geometry()
+        if geometry is not None:
+            self.window.restoreGeometry(geometry)
+        state = self.settings.window_state()
+        if state is not None:
+            self.window.restoreState(state)
+
+    def save_layout(self) -> None:
+        self.settings.set_window_layout(self.window.saveGeometry(), self.window.saveState())
+        self.settings.sync()
+
+    # --- recent paths -----------------------------------------------------------------------
+    def remember(self, paths: Sequence[str]) -> None:
+        """Paths the user opened, for File > Open Recent."""
+        self.settings.add_recent_paths(paths)
+
+    def _make_recent_menu(self) -> QMenu:
+        file_menu = _find_menu(self.window, "File") or self.window.menuBar().addMenu("&File")
+        menu = QMenu("Open &Recent", self.window)
+        menu.aboutToShow.connect(self._fill_recent_menu)
+        before = next((action for action in file_menu.actions() if action.isSeparator()), None)
+        if before is not None:
+            file_menu.insertMenu(before, menu)
+        else:
+            file_menu.addMenu(menu)
+        return menu
+
+    def _fill_recent_menu(self) -> None:
+        menu = self.recent_menu
+        menu.clear()
+        paths = self.settings.recent_paths()
+        for path in paths:
+            action = menu.addAction(path.replace("&", "&&"))
+            action.triggered.connect(lambda _checked=False, p=path: self.window.open_paths([p]))
+        if not paths:
+            menu.addAction("No recent items").setEnabled(False)
+        menu.addSeparator()
+        clear = menu.addAction("&Clear the list")
+        clear.setEnabled(bool(paths))
+        clear.triggered.connect(self.settings.clear_recent_paths)
+
+    # --- menus ------------------------------------------------------------------------------
+    def _make_settings_menu(self) -> None:
+        menu = QMenu("&Settings", self.window)
+        bar = self.window.menuBar()
+        help_menu = _find_menu(self.window, "Help")
+        if help_menu is not None:
+            bar.insertMenu(help_menu.menuAction(), menu)
+        else:
+            bar.addMenu(menu)
+        group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for name in THEMES:
+            action = QAction(f"{name.capitalize()} theme", self.window, checkable=True)
+            action.setChecked(name == self.settings.theme())
+            action.triggered.connect(lambda _checked=False, n=name: self.settings.set_theme(n))
+            group.addAction(action)
+            menu.addAction(action)
+            self.theme_actions[name] = action
+        menu.addSeparator()
+        preferences = QAction("&Preferences…", self.window)
+        preferences.setShortcut(QKeySequence(QKeySequence.StandardKey.Preferences))
+        preferences.setMenuRole(QAction.MenuRole.PreferencesRole)
+        preferences.triggered.connect(self.show_preferences)
+        menu.addAction(preferences)
+
+    def _make_help_menu(self) -> None:
+        """Joins the Help menu (Keyboard and mouse comes from viewer.qt.view_controls)."""
+        menu = _find_menu(self.window, "Help") or self.window.menuBar().addMenu("&Help")
+        logs = QAction("Open &Log Folder", self.window)
+        logs.triggered.connect(self.open_log_folder)
+        self.about_action = QAction("&About DICOM Viewer", self.window)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self.show_about)
+        menu.addAction(logs)
+        menu.addSeparator()
+        menu.addAction(self.about_action)
+        menu.aboutToShow.connect(lambda: _keep_last(menu, self.about_action))
+
+    # --- dialogs (imported when first asked for: not needed for the first paint) ------------
+    def show_preferences(self) -> QWidget:
+        from viewer.qt.preferences import PreferencesDialog
+
+        dialog = PreferencesDialog(self.settings, self.window)  # fresh: shows current values
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        self.preferences_dialog = dialog
+        return dialog
+
+    def show_about(self) -> QWidget:
+        from viewer.qt.about import AboutDialog
+
+        if self.about_dialog is None:
+            self.about_dialog = AboutDialog(self.window)
+        self.about_dialog.show()
+        if QGuiApplication.platformName() != "offscreen":  # which cannot raise windows
+            self.about_dialog.raise_()
+        return self.about_dialog
+
+    def open_log_folder(self) -> None:
+        from viewer.qt.about import open_log_folder
+
+        if not open_log_folder():
+            self.window.show_message("Cannot open the log folder")
+
+
+def _find_menu(window: MainWindow, title: str) -> QMenu | None:
+    """The menu bar's menu titled ``title`` (ignoring "&"), if there is one."""
+    for action in window.menuBar().actions():
+        menu = action.menu()
+        if isinstance(menu, QMenu) and action.text().replace("&", "") == title:
+            return menu
+    return None
+
+
+def _keep_last(menu: QMenu, action: QAction) -> None:
+    """Menus others add to later would otherwise push About up from the bottom."""
+    actions = menu.actions()
+    if actions and actions[-1] is not action:
+        menu.removeAction(action)
+        if not menu.actions()[-1].isSeparator():
+            menu.addSeparator()
+        menu.addAction(action)
