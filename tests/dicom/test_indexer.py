@@ -19,7 +19,7 @@ from viewer.dicom.records import ScannedFile, Skipped
 @pytest.fixture
 def small_pool_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
     """Use the worker processes from the 5th file on (once they are up), 4 files per task."""
-    indexer.index_pool(2).submit(os.getpid).result()  # started, so the test uses them
+    indexer.warm_index_pool(2)  # up and answering, so the test uses them
     monkeypatch.setattr(indexer, "POOL_MIN_FILES", 4)
     monkeypatch.setattr(indexer, "CHUNK_FILES", 4)
 

@@ -153,3 +153,18 @@ def test_dropping_a_folder_opens_it(qtbot, window: MainWindow, demo_study: Path)
     with qtbot.waitSignal(window.indexing_finished, timeout=60_000):
         window.dropEvent(drop)
     assert window.catalog.instance_count == sum(s.instances for s in demo.DEMO_SERIES)
+
+
+def test_problems_dock_lists_bad_files_with_reasons(
+    qtbot, window: MainWindow, demo_study: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    truncated = tmp_path / "truncated.dcm"
+    ct_file = next(p for p in demo_study.rglob("*") if p.is_file() and p.stat().st_size > 100_000)
+    truncated.write_bytes(ct_file.read_bytes()[:200])
+    (tmp_path / "notes.txt").write_text("not dicom")
+    open_and_wait(qtbot, window, [str(demo_study), str(tmp_path)])
+    rows = {Path(path).name: reason for path, _where, reason in window.problems.rows()}
+    assert set(rows) == {"truncated.dcm", "notes.txt"}  # the DICOMDIR is no problem
+    assert all(reason for reason in rows.values())
+    assert window.problems.isVisible()
+    assert window.current_series is not None  # the good study still opens

@@ -724,6 +724,7 @@ def dicomdir_cycle(folder: Path) -> list[Path]:
 
 # --- the file system ------------------------------------------------------------------------------
 def symlink_loops(folder: Path) -> list[Path]:
+    """One good file among links to the folder itself, to each other and to nothing."""
     good = ct_edited(folder, "good.dcm")
     (folder / "self").symlink_to(".")
     (folder / "a").symlink_to("b")
@@ -765,10 +766,10 @@ def odd_file_names(folder: Path) -> list[Path]:
     return [*written, Path(os.fsdecode(raw))]
 
 
-#: A preamble that is a shell script and an ELF/PE lookalike; running it would leave a mark.
 def executable_preamble(folder: Path) -> list[Path]:
-    marker = folder / "EXECUTED"
-    script = f"#!/bin/sh\ntouch '{marker}'\nexit 0\n".encode()
+    """Good files, marked executable, whose preamble is a shell script, or an ELF or PE
+    header then that script: anything that ran one would leave :func:`execution_marker`."""
+    script = b'#!/bin/sh\ntouch "$(dirname "$0")/EXECUTED"\nexit 0\n'
     data = source_bytes(CT)
     written = []
     for name, head in (

@@ -260,6 +260,11 @@ class PixelLayout:
         }
 
 
+_ELEMENT_HEAD = struct.Struct("<HH2sHI")  # group, element, VR, 2-byte length, 4-byte length
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+
+
 class _HeaderBytes:
     """The start of a file, read further on demand (up to _MAX_HEADER_BYTES)."""
 
@@ -268,21 +273,25 @@ class _HeaderBytes:
         self.data = b""
 
     def ensure(self, end: int) -> None:
+        if len(self.data) < end:
+            self._grow(end)
+
+    def _grow(self, end: int) -> None:
+        if end > _MAX_HEADER_BYTES:  # never read (or allocate) what a forged length claims
+            raise _Unusual("header too long")
         while len(self.data) < end:
-            if len(self.data) >= _MAX_HEADER_BYTES:
-                raise _Unusual("header too long")
-            more = self.handle.read(_HEADER_CHUNK)
+            more = self.handle.read(max(_HEADER_CHUNK, end - len(self.data)))
             if not more:
                 raise _Unusual("file ends inside the header")
             self.data += more
 
     def u16(self, at: int) -> int:
         self.ensure(at + 2)
-        return int(struct.unpack_from("<H", self.data, at)[0])
+        return int(_U16.unpack_from(self.data, at)[0])
 
     def u32(self, at: int) -> int:
         self.ensure(at + 4)
-        return int(struct.unpack_from("<I", self.data, at)[0])
+        return int(_U32.unpack_from(self.data, at)[0])
 
     def tag(self, at: int) -> int:
         return (self.u16(at) << 16) | self.u16(at + 2)
@@ -294,8 +303,21 @@ class _HeaderBytes:
 
 def _element(header: _HeaderBytes, at: int, implicit: bool) -> tuple[int, bytes, int, int]:
     """(tag, VR or b"", value length, value offset) of the element at ``at`` (PS3.5 7.1)."""
+    header.ensure(at + 8)
+    if len(header.data) < at + 12:  # the last few bytes of a file: the slow, checked way
+        return _element_checked(header, at, implicit)
+    group, element, vr, short, long = _ELEMENT_HEAD.unpack_from(header.data, at)
+    tag = group << 16 | element
+    if implicit or group == 0xFFFE:  # items and delimiters never carry a VR (PS3.5 7.5)
+        return tag, b"", _U32.unpack_from(header.data, at + 4)[0], at + 8
+    if vr in _LONG_VRS:
+        return tag, vr, long, at + 12
+    return tag, vr, short, at + 8
+
+
+def _element_checked(header: _HeaderBytes, at: int, implicit: bool) -> tuple[int, bytes, int, int]:
     tag = header.tag(at)
-    if implicit or tag >> 16 == 0xFFFE:  # items and delimiters never carry a VR (PS3.5 7.5)
+    if implicit or tag >> 16 == 0xFFFE:
         return tag, b"", header.u32(at + 4), at + 8
     vr = header.value(at + 4, 2)
     if vr in _LONG_VRS:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from viewer.dicom import header_parser as hp
+from viewer.dicom import limits
 from viewer.dicom.fast_header import Header
 from viewer.dicom.person_name import format_person_name
 from viewer.dicom.records import PatientInfo, SeriesInfo, Skipped, StudyInfo
@@ -374,7 +375,7 @@ def _read_records_pydicom(path: str) -> list[DirectoryRecord]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            dataset = pydicom.dcmread(path, force=True)
+            dataset = limits.bounded(pydicom.dcmread, path, force=True)
             items = list(dataset.get("DirectoryRecordSequence", []))
     except Exception as error:  # fault boundary: a broken DICOMDIR falls back to a folder scan
         raise DirectoryError(f"unreadable: {type(error).__name__}: {error}") from error

@@ -6,6 +6,8 @@ import threading
 from collections import OrderedDict
 from typing import Generic, Protocol, TypeVar
 
+from viewer.dicom import limits
+
 #: Default budget: enough for a 600-slice 512x512 int16 stack.
 DEFAULT_BUDGET_BYTES = 512 * 1024**2
 
@@ -16,14 +18,22 @@ class Sized(Protocol):
 
 
 T = TypeVar("T", bound=Sized)
+
+
+def default_budget() -> int:
+    """DEFAULT_BUDGET_BYTES, or less when the global memory budget is tight (a quarter of it:
+    volumes and the reformat views need the rest)."""
+    return min(DEFAULT_BUDGET_BYTES, limits.memory_budget() // 4)
+
+
 Key = tuple[str, int]
 
 
 class FrameCache(Generic[T]):
     """Least-recently-used frames up to ``budget_bytes`` in total."""
 
-    def __init__(self, budget_bytes: int = DEFAULT_BUDGET_BYTES) -> None:
-        self.budget_bytes = budget_bytes
+    def __init__(self, budget_bytes: int | None = None) -> None:
+        self.budget_bytes = default_budget() if budget_bytes is None else budget_bytes
         self._items: OrderedDict[Key, T] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()

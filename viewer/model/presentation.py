@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydicom import dcmread
 
-from viewer.dicom import lut
+from viewer.dicom import limits, lut
 from viewer.dicom.decode import DecodedFrame, LookupTable
 from viewer.dicom.display import modality_values
 from viewer.model.window_level import Voi
@@ -240,7 +240,9 @@ _FACT_TAGS = [0x00280034, 0x00200020]  # Pixel Aspect Ratio, Patient Orientation
 def read_display_facts(path: str | os.PathLike[str]) -> DisplayFacts:
     """Read :class:`DisplayFacts` from a file's header (no pixel data); empty when unreadable."""
     try:
-        ds = dcmread(path, stop_before_pixels=True, specific_tags=_FACT_TAGS, force=True)
+        ds = limits.bounded(
+            dcmread, path, stop_before_pixels=True, specific_tags=_FACT_TAGS, force=True
+        )
         return DisplayFacts(_aspect(ds.get("PixelAspectRatio")), _letters(ds))
     except Exception:  # a fact we cannot read is a fact we do not use
         return DisplayFacts()

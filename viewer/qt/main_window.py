@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -34,6 +35,7 @@ from viewer.dicom.records import ScannedFile, Skipped
 from viewer.model.display import ViewState
 from viewer.qt.image_view import ImageViewport
 from viewer.qt.mpr_view import MprView
+from viewer.qt.problems import ProblemsDock
 from viewer.qt.study_tree import SERIES_UID_ROLE, StudyFilterProxy, StudyTreeModel, format_date
 from viewer.qt.tasks import FrameLoader, IndexTask
 from viewer.qt.thumbnails import THUMBNAIL_SIZE, Thumbnails, middle_image
@@ -42,6 +44,9 @@ from viewer.qt.viewport_grid import ViewportGrid
 from viewer.qt.window_settings import WindowSettings
 
 log = logging.getLogger(__name__)
+
+#: The scan reports a DICOMDIR it walked past as skipped; that is no problem of the data.
+DICOMDIR_NOTE = "DICOMDIR (media index"
 
 
 class MainWindow(QMainWindow):
@@ -69,6 +74,7 @@ class MainWindow(QMainWindow):
         self._make_menus()
         self.view_controls = ViewControls(self, self.viewports)
         self.viewports.status.connect(self.show_message)
+        self._make_problems_dock()
         self.window_settings = WindowSettings(self)
         self._make_mpr_action()
 
@@ -93,8 +99,10 @@ class MainWindow(QMainWindow):
         header = tree.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # Sized when rows arrive, not on every count change (ResizeToContents would measure
+        # every row each time a count changes while indexing).
         for column in (1, 2, 3):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
         tree.selectionModel().currentChanged.connect(self._on_tree_current)
         return tree
 
@@ -130,11 +138,28 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.viewports)
         self.setCentralWidget(splitter)
 
+    def _make_problems_dock(self) -> None:
+        """Skipped files and frames that failed to decode, each with its reason."""
+        self.problems = ProblemsDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.problems)
+        self.problems.hide()
+        self.loader.bridge.failed.connect(self._on_frame_failed)
+        for action in self.menuBar().actions():
+            menu = action.menu()
+            if action.text() == "&View" and isinstance(menu, QMenu):
+                menu.addAction(self.problems.toggleViewAction())
+
+    def _on_frame_failed(self, request: Any, reason: str) -> None:
+        log.warning("frame %d of %s failed: %s", request.frame, request.path, reason)
+        self.problems.add(request.path, f"frame {request.frame + 1}", reason)
+        self.problems.show()
+
     def _make_status_bar(self) -> None:
         bar = self.statusBar()
         self.progress_label = QLabel("")
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(160)
+        self.progress.setTextVisible(False)  # the label says it; repainting text costs
         self.progress.setRange(0, 0)
         self.progress.setVisible(False)
         self.cancel_button = QPushButton("Cancel")
@@ -217,13 +242,20 @@ class MainWindow(QMainWindow):
                 changes.append(change)
             elif isinstance(item, Skipped):
                 log.info("skipped %s: %s", item.path, item.reason)
-        self.tree_model.apply_batch(changes)
+                if not item.reason.startswith(DICOMDIR_NOTE):
+                    self.problems.add(item.path, "indexing", item.reason)
+        if self.tree_model.apply_batch(changes):
+            self._show_new_rows()
+
+    def _show_new_rows(self) -> None:
         self.tree.expandAll()
+        for column in (1, 2, 3):
+            self.tree.resizeColumnToContents(column)
 
     def _on_preview(self, preview: DirectoryPreview) -> None:
         """A DICOMDIR's tree, shown before its files are read (then checked against them)."""
         self.tree_model.apply_preview(preview)
-        self.tree.expandAll()
+        self._show_new_rows()
         self.show_message(
             f"DICOMDIR lists {preview.instance_count} instance(s) in {len(preview.series)} "
             "series; reading their headers…"
@@ -237,7 +269,7 @@ class MainWindow(QMainWindow):
         if not self._tasks:
             return
         self.progress.setRange(0, max(found, indexed, 1))
-        self.progress.setValue(min(indexed, max(found, indexed, 1)))
+        self.progress.setValue(indexed)
         self.progress_label.setText(f"Found {found:,} · indexed {indexed:,} · {rate:,.0f} files/s")
 
     def _on_index_finished(self, task: IndexTask, cancelled: bool) -> None:
@@ -248,6 +280,7 @@ class MainWindow(QMainWindow):
             self.cancel_button.setVisible(False)
             self.progress_timer.stop()
             self.tree_model.finish_previews()
+            self._show_new_rows()
         self._request_thumbnails()
         skipped = len(self.catalog.skipped)
         summary = (
@@ -256,6 +289,8 @@ class MainWindow(QMainWindow):
         )
         self.progress_label.setText(("Cancelled: " if cancelled else "") + summary)
         self.statusBar().clearMessage()
+        if self.problems.total:
+            self.problems.show()
         if self._auto_select and self.current_series is None:
             self._select_first_displayable()
         self.indexing_finished.emit()

@@ -111,12 +111,16 @@ class StudyTreeModel(QStandardItemModel):
         self._series: dict[str, _SeriesState] = {}
 
     # --- catalog changes -----------------------------------------------------------------
-    def apply(self, change: Added) -> None:
+    def apply(self, change: Added) -> bool:
         """Add or refresh the rows one catalog change touched."""
-        self.apply_batch([change])
+        return self.apply_batch([change])
 
-    def apply_batch(self, changes: Iterable[Added]) -> None:
-        """Add or refresh the rows a batch of catalog changes touched (each row once)."""
+    def apply_batch(self, changes: Iterable[Added]) -> bool:
+        """Add or refresh the rows a batch of catalog changes touched (each row once).
+
+        Returns whether rows were added (the view may want to expand them).
+        """
+        rows = len(self._series)
         touched: dict[int, tuple[Added, _SeriesState]] = {}
         for change in changes:
             if id(change.series) not in touched:
@@ -126,6 +130,7 @@ class StudyTreeModel(QStandardItemModel):
             self._count(state, change.series)
             self._add_modality(change.study.info.uid, change.series.info.modality)
             self._refresh_series(state)
+        return len(self._series) > rows
 
     def _ensure_series(
         self, patient: PatientInfo, study: StudyInfo, series: SeriesNode
@@ -218,19 +223,18 @@ class StudyTreeModel(QStandardItemModel):
             self._studies[study_uid][1].setText(", ".join(sorted(known)))
 
     def _refresh_series(self, state: _SeriesState) -> None:
+        """Set what changed (each change is a dataChanged the proxy and the view act on)."""
         info = state.info
         items = state.items
-        label = series_label(info, state.kind)
-        if items[0].text() != label:
-            items[0].setText(label)
         study_day = state.ancestors_text  # the study's date is in its search text
-        items[2].setText(format_date(info.date) if info.date not in study_day else "")
-        items[3].setText(count_text(state.instances, state.frames, state.expected))
         search = " ".join(
             [info.description, info.modality, info.body_part, str(info.number or ""), state.kind]
         )
-        items[0].setData(f"{search.casefold()} {state.ancestors_text}", SEARCH_ROLE)
-        items[0].setToolTip(_series_tooltip(state))
+        _set_text(items[0], series_label(info, state.kind))
+        _set_text(items[2], format_date(info.date) if info.date not in study_day else "")
+        _set_text(items[3], count_text(state.instances, state.frames, state.expected))
+        _set_data(items[0], f"{search.casefold()} {state.ancestors_text}", SEARCH_ROLE)
+        _set_data(items[0], _series_tooltip(state), Qt.ItemDataRole.ToolTipRole)
 
     def _append(self, parent: QStandardItem, texts: list[str]) -> list[QStandardItem]:
         items = [QStandardItem(text) for text in texts]
@@ -269,6 +273,16 @@ def non_image_kind(sop_class_uid: str) -> str:
     holds no pixels says so."""
     kind = object_kind(sop_class_uid)
     return f"{kind}, no pixel data" if kind.endswith("Image") else kind
+
+
+def _set_text(item: QStandardItem, text: str) -> None:
+    if item.text() != text:
+        item.setText(text)
+
+
+def _set_data(item: QStandardItem, value: str, role: Qt.ItemDataRole | int) -> None:
+    if item.data(role) != value:
+        item.setData(value, role)
 
 
 def _preview_kind(entry: PreviewSeries) -> str:

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from viewer.dicom import limits
 from viewer.qt.latest_call import LatestCall
 
 COLUMNS = ("Tag", "Keyword", "VR", "VM", "Value")
@@ -79,7 +80,7 @@ class _HeaderCache:
         with self._lock:
             if self._last is not None and self._last[0] == path:
                 return self._last[1]
-        dataset = dcmread(path, stop_before_pixels=True, force=True)
+        dataset = limits.bounded(dcmread, path, stop_before_pixels=True, force=True)
         with self._lock:
             self._last = (path, dataset)
         return dataset
