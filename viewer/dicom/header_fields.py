@@ -187,9 +187,7 @@ def frame_info(item: Dataset, shared: Dataset | None) -> FrameInfo:
     )
 
 
-def _macro_number(
-    item: Dataset, shared: Dataset | None, macro: str, keyword: str
-) -> float | None:
+def _macro_number(item: Dataset, shared: Dataset | None, macro: str, keyword: str) -> float | None:
     """A number from a functional group macro, per-frame first, then shared (C.7.6.16)."""
     for group in (item, shared):
         value = number(first_item(group, macro), keyword)
