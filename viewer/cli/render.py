@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Iterator
 
+from viewer.cli.arguments import zero_based
 from viewer.cli.errors import EXIT_FAILED, EXIT_OK, report
 
 HELP = "write one frame as an 8-bit PNG at 1:1, as the viewer shows it (no overlays)"
@@ -23,7 +24,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", metavar="OUT.png", help="the PNG to write")
     parser.add_argument(
         "--frame",
-        type=_frame_number,
+        type=zero_based("frame"),
         default=0,
         metavar="N",
         help="0-based frame of a multi-frame image (default 0)",
@@ -63,16 +64,6 @@ def run(args: argparse.Namespace) -> int:
         report(f"cannot write {args.out}: {error}")
         return EXIT_FAILED
     return EXIT_OK
-
-
-def _frame_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a frame number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"frames count from 0, got {value}")
-    return value
 
 
 @contextlib.contextmanager

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 
+from viewer.cli.arguments import zero_based
 from viewer.cli.errors import EXIT_FAILED, EXIT_OK, report
 
 HELP = "write one stack as voxels (modality values) and its index->LPS affine to an .npz"
@@ -20,7 +21,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("out", metavar="OUT.npz", help="the .npz file to write")
     parser.add_argument(
         "--stack",
-        type=_stack_number,
+        type=zero_based("stack"),
         default=0,
         metavar="K",
         help="0-based stack, in the order inspect lists them (default 0)",
@@ -62,13 +63,3 @@ def run(args: argparse.Namespace) -> int:
         report(f"cannot write {args.out}: {error.strerror or error}")
         return EXIT_FAILED
     return EXIT_OK
-
-
-def _stack_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a stack number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"stacks count from 0, got {value}")
-    return value
