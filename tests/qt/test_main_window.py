@@ -7,29 +7,24 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QMouseEvent, QWheelEvent
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
+from tests import gui_driving
+from tests.gui_driving import shown_main_window, wheel_down
 from viewer import demo
-from viewer.qt.app import make_application
 from viewer.qt.main_window import MainWindow
 
 
 @pytest.fixture
 def window(qtbot) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
-    make_application()
-    main = MainWindow()
-    qtbot.addWidget(main)
-    main.resize(1200, 800)
-    main.show()
-    yield main
-    main.shutdown()
+    yield from shown_main_window(qtbot)
 
 
 def open_and_wait(qtbot, window: MainWindow, paths: list[str]) -> None:  # type: ignore[no-untyped-def]
-    with qtbot.waitSignal(window.indexing_finished, timeout=60_000):
-        window.open_paths(paths)
+    """Open, wait for indexing, then for the first frame on screen."""
+    gui_driving.open_and_wait(qtbot, window, paths)
     qtbot.waitUntil(lambda: window.viewport.frame is not None, timeout=30_000)
 
 
@@ -44,23 +39,6 @@ def show_and_wait(qtbot, window: MainWindow, uid: str) -> None:  # type: ignore[
         timeout=30_000,
     )
     qtbot.waitUntil(lambda: window.viewport.frame is not None, timeout=30_000)
-
-
-def wheel(window: MainWindow, steps_down: int) -> None:
-    view = window.viewport
-    centre = QPointF(view.width() / 2, view.height() / 2)
-    for _ in range(steps_down):
-        event = QWheelEvent(
-            centre,
-            view.mapToGlobal(centre),
-            QPoint(0, 0),
-            QPoint(0, -120),
-            Qt.MouseButton.NoButton,
-            Qt.KeyboardModifier.NoModifier,
-            Qt.ScrollPhase.NoScrollPhase,
-            False,
-        )
-        QApplication.sendEvent(view.viewport(), event)
 
 
 def left_drag(window: MainWindow, dx: int, dy: int) -> None:
@@ -98,7 +76,7 @@ def test_wheel_scrolls_and_drag_windows(qtbot, window: MainWindow, demo_study: P
     open_and_wait(qtbot, window, [str(demo_study)])
     show_and_wait(qtbot, window, series_by_modality(window, "CT"))
     start = window.state.index
-    wheel(window, 3)
+    wheel_down(window, 3)
     assert window.state.index == start + 3
     before = window.state.voi
     assert before is not None

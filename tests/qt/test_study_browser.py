@@ -13,10 +13,10 @@ import pytest
 from PySide6.QtCore import QModelIndex
 
 from tests import factories, media
+from tests.gui_driving import open_and_wait, shown_main_window
 from viewer.dicom import indexer
 from viewer.dicom.scan import read_instance
 from viewer.qt import tasks
-from viewer.qt.app import make_application
 from viewer.qt.main_window import MainWindow
 from viewer.qt.study_tree import SERIES_UID_ROLE
 
@@ -25,18 +25,7 @@ TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 
 @pytest.fixture
 def window(qtbot) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
-    make_application()
-    main = MainWindow()
-    qtbot.addWidget(main)
-    main.resize(1200, 800)
-    main.show()
-    yield main
-    main.shutdown()
-
-
-def open_and_wait(qtbot, window: MainWindow, paths: list[str]) -> None:  # type: ignore[no-untyped-def]
-    with qtbot.waitSignal(window.indexing_finished, timeout=60_000):
-        window.open_paths(paths)
+    yield from shown_main_window(qtbot)
 
 
 def visible_rows(window: MainWindow, parent: QModelIndex | None = None) -> list[str]:

@@ -17,10 +17,8 @@ import stat
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QApplication
 
+from tests.gui_driving import wheel_down
 from tests.robustness.conftest import BadInputs, add_bad_files, cut_one_slice
 from viewer.__main__ import main
 from viewer.dicom.indexer import index_paths
@@ -65,23 +63,6 @@ def cut_slice_of(folder: Path) -> Path:
     """The CT slice session_folder cut (the only CT file shorter than the others)."""
     sizes = {path: path.stat().st_size for path in folder.iterdir()}
     return min(sizes, key=lambda path: sizes[path])
-
-
-def wheel_down(window: MainWindow, steps: int) -> None:
-    view = window.viewport
-    centre = QPointF(view.width() / 2, view.height() / 2)
-    for _ in range(steps):
-        event = QWheelEvent(
-            centre,
-            view.mapToGlobal(centre),
-            QPoint(0, 0),
-            QPoint(0, -120),
-            Qt.MouseButton.NoButton,
-            Qt.KeyboardModifier.NoModifier,
-            Qt.ScrollPhase.NoScrollPhase,
-            False,
-        )
-        QApplication.sendEvent(view.viewport(), event)
 
 
 def gui_session(qtbot, folder: Path, victim: Path) -> list[str]:  # type: ignore[no-untyped-def]
