@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,16 @@ def test_inspect_reports_scanned_and_skipped_truthfully(tmp_path, capsys):
 def test_results_are_records_or_reasons(tmp_path):
     junk_and_series(tmp_path)
     assert all(isinstance(item, ScannedFile | Skipped) for item in index_stream([tmp_path]))
+
+
+def test_cancel_with_chunks_still_queued_ends_the_stream():
+    """Cancelled while a queued chunk is unfinished: ``ready`` must return, not spin.
+
+    (CI once hung here: ``_take`` gives up on cancel without dequeuing, so ``ready``'s
+    loop saw the same head forever.)
+    """
+    reader = indexer._ChunkReader(2, cancel=lambda: True)
+    for _ in range(2 * indexer.TASKS_PER_WORKER + 1):
+        reader._queue.append((Future(), ["never-read"]))
+    assert list(reader.ready()) == []
+    assert list(reader.rest()) == []

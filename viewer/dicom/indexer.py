@@ -180,8 +180,10 @@ class _ChunkReader:
 
     def ready(self) -> Iterator[Indexed]:
         """Finished chunks at the head of the queue; waits only when too many are queued."""
-        while self._queue and (
-            self._queue[0][0].done() or len(self._queue) > self._workers * TASKS_PER_WORKER
+        while (
+            self._queue
+            and not self._cancel()
+            and (self._queue[0][0].done() or len(self._queue) > self._workers * TASKS_PER_WORKER)
         ):
             yield from self._take()
 
