@@ -151,18 +151,18 @@ def test_jpeg_ls_near_lossless_is_lossy() -> None:
     np.testing.assert_array_equal(decoded.stored, reference("JPEGLSNearLossless_16.dcm"))
 
 
-def test_12_bit_jpeg_extended_through_gdcm() -> None:
+def test_12_bit_jpeg_extended_through_libjpeg_turbo() -> None:
     decoded = read_frame(bundled("JPGExtended.dcm"))
-    assert decoded.decoder == "gdcm-extended"
+    assert decoded.decoder == "libjpeg-turbo"
     assert decoded.stored.dtype == np.uint16
     assert decoded.stored[420, 140:145].tolist() == [244, 242, 249, 260, 218]
     assert int(decoded.stored.max()) == 264
-    # JPEG-lossy.dcm is the same image with an out-of-spec scan header GDCM tolerates.
+    # JPEG-lossy.dcm is the same image with an out-of-spec scan header both decoders tolerate.
     np.testing.assert_array_equal(read_frame(bundled("JPEG-lossy.dcm")).stored, decoded.stored)
 
 
-def test_jpeg_lossless_goes_to_gdcm() -> None:
-    decoded = read_frame(bundled("SC_rgb_jpeg_gdcm.dcm"))
+def test_colour_jpeg_lossless_goes_to_gdcm() -> None:
+    decoded = read_frame(bundled("SC_rgb_jpeg_gdcm.dcm"))  # libjpeg-turbo declines colour
     assert decoded.decoder == "gdcm"
     np.testing.assert_array_equal(decoded.stored, reference("SC_rgb_jpeg_gdcm.dcm"))
 
@@ -598,7 +598,7 @@ def test_decodable_transfer_syntaxes() -> None:
     rows = {row.uid: row for row in decode.decodable_transfer_syntaxes()}
     assert rows[ExplicitVRLittleEndian].available
     assert rows[ExplicitVRLittleEndian].detail == "numpy"
-    assert rows[JPEGLossless].detail.startswith("gdcm")
+    assert rows[JPEGLossless].detail.startswith("libjpeg-turbo")
     assert rows[JPEGLosslessSV1].available
     assert rows[JPEGBaseline8Bit].detail.startswith("pillow")
     assert rows[JPEGLSLossless].detail.startswith("pyjpegls")
@@ -611,8 +611,8 @@ def test_decodable_transfer_syntaxes() -> None:
 
 def test_no_gpl_decoder_is_installed_or_needed() -> None:
     # pylibjpeg-libjpeg (GPL-3) would register as the 'libjpeg' module: it must not be there,
-    # and JPEG lossless (its main use) decodes through GDCM anyway.
+    # and JPEG lossless (its main use) decodes through libjpeg-turbo (grey) and GDCM anyway.
     assert importlib.util.find_spec("libjpeg") is None
     assert read_frame(bundled("SC_rgb_jpeg_gdcm.dcm")).decoder == "gdcm"
     for syntax, plugin in decode.PREFERRED_PLUGINS.items():
-        assert plugin in ("gdcm", "gdcm-extended", "pillow", "pyjpegls", "pylibjpeg"), syntax
+        assert plugin in ("gdcm", "libjpeg-turbo", "pillow", "pyjpegls", "pylibjpeg"), syntax

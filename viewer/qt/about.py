@@ -50,6 +50,7 @@ LIBRARIES = (
     ("pylibjpeg-openjpeg", "pylibjpeg-openjpeg"),
     ("pylibjpeg-rle", "pylibjpeg-rle"),
     ("pyjpegls", "pyjpegls"),
+    ("imagecodecs", "imagecodecs"),
 )
 
 
