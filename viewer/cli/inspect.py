@@ -6,6 +6,7 @@ import argparse
 import json
 
 from viewer.cli.errors import EXIT_FAILED, EXIT_OK, report
+from viewer.cli.native_stderr import quiet_native_stderr
 from viewer.dicom.indexer import index_paths
 from viewer.dicom.inspect_report import catalog_report, text_report
 
@@ -18,7 +19,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    catalog = index_paths(args.paths)
+    with quiet_native_stderr():
+        catalog = index_paths(args.paths)
     for skipped in catalog.skipped:
         report(f"skipped {skipped.path}: {skipped.reason}")
     if args.json:

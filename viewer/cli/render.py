@@ -8,13 +8,10 @@ colour and palette colour. No Qt.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import sys
-from collections.abc import Iterator
 
 from viewer.cli.arguments import zero_based
 from viewer.cli.errors import EXIT_FAILED, EXIT_OK, report
+from viewer.cli.native_stderr import quiet_native_stderr
 
 HELP = "write one frame as an 8-bit PNG at 1:1, as the viewer shows it (no overlays)"
 
@@ -49,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
     window = (args.window[0], args.window[1]) if args.window else None
     try:
-        with _quiet_native_stderr():
+        with quiet_native_stderr():
             image = render_frame(args.file, args.frame, window)
     except DecodeError as error:
         report(f"cannot render {error.path}: {error.reason}")
@@ -64,25 +61,3 @@ def run(args: argparse.Namespace) -> int:
         report(f"cannot write {args.out}: {error}")
         return EXIT_FAILED
     return EXIT_OK
-
-
-@contextlib.contextmanager
-def _quiet_native_stderr() -> Iterator[None]:
-    """Silence what C decoders print straight to file descriptor 2 (libjpeg, OpenJPEG).
-
-    Their messages ("Unsupported JPEG data precision 12" while GDCM retries 12-bit, ...) are
-    noise next to the one line this verb prints; Python-level errors still reach ``report``.
-    """
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)

@@ -3,7 +3,8 @@
 Indexes PATH as the GUI and ``inspect`` do, loads stack K (0-based, depth first as ``inspect``
 lists them: Catalog.all_stacks()) and writes ``voxels`` (frames, rows, columns) in modality
 values (e.g. HU) in the smallest dtype that holds them exactly, and ``affine``, the 4x4 matrix
-from (column, row, frame) index to LPS mm. Warnings go to stderr, one line each. No Qt.
+from (column, row, frame) index to LPS mm. Files left out, frames that could not be decoded
+and other warnings go to stderr, one line each; what C decoders print there is silenced. No Qt.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 
 from viewer.cli.arguments import zero_based
 from viewer.cli.errors import EXIT_FAILED, EXIT_OK, report
+from viewer.cli.native_stderr import quiet_native_stderr
 
 HELP = "write one stack as voxels (modality values) and its index->LPS affine to an .npz"
 
@@ -29,10 +31,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    with quiet_native_stderr():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     # Imported here so that building the CLI parser stays cheap.
     import numpy as np
 
     from viewer.dicom.indexer import index_paths
+    from viewer.dicom.scan import DICOMDIR_IN_FOLDER
     from viewer.dicom.volume import VolumeError, load_volume, modality_voxels
 
     catalog = index_paths([args.path])
@@ -41,6 +49,9 @@ def run(args: argparse.Namespace) -> int:
         why = f" ({catalog.skipped[0].reason})" if len(catalog.skipped) == 1 else ""
         report(f"no image stacks found in {args.path}{why}")
         return EXIT_FAILED
+    for skipped in catalog.skipped:
+        if skipped.reason != DICOMDIR_IN_FOLDER:  # a media index walked past: no problem
+            report(f"skipped {skipped.path}: {skipped.reason}")
     if args.stack >= len(stacks):
         count = len(stacks)
         report(f"{args.path} has {count} stack(s) (0 to {count - 1}); no stack {args.stack}")

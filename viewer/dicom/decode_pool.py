@@ -19,6 +19,11 @@ transform: 1.7 instead of 4.6 ms for an RLE CT slice). Strict checks (transfer s
 integer sample, lengths against the file size) send anything else, or any surprise, to
 :func:`viewer.dicom.decode.read_frame`.
 
+Every frame has a deadline (:data:`viewer.dicom.limits.DECODE_DEADLINE_S`, more for frames
+over DEADLINE_FRAME_BYTES): the pool is a :class:`~viewer.dicom.supervised_pool.SupervisedPool`,
+so a worker stuck on one frame (a decoder looping on corrupt data) is killed and replaced, that
+frame is reported ("decode timed out after 20 s") and the others are decoded.
+
 The pool is created on first use, kept warm for the next load and shut down at exit.
 """
 
@@ -34,11 +39,10 @@ import struct
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from multiprocessing import resource_tracker
 from multiprocessing.shared_memory import SharedMemory
 from typing import Any
 
@@ -48,7 +52,14 @@ from pydicom.pixels import get_decoder
 from pydicom.uid import UID
 
 from viewer.dicom import limits
-from viewer.dicom.decode import PREFERRED_PLUGINS, DecodedFrame, DecodeError, read_frame
+from viewer.dicom.decode import DecodedFrame, DecodeError, chosen_plugins, read_frame
+from viewer.dicom.supervised_pool import (
+    DeadlineExceeded,
+    SupervisedPool,
+    WorkerLost,
+    attach_unowned,
+    beat,
+)
 
 #: At most this many frames per task: small enough for progress and a fair share between
 #: workers, large enough that the per-task overhead (~0.3 ms) stays negligible.
@@ -65,10 +76,17 @@ MAX_ENCAPSULATED_FACTOR = 4
 #: Plugins tried first when decoding for a volume (see :func:`volume_plugins`).
 VOLUME_PREFERRED_PLUGINS: dict[str, str] = {"1.2.840.10008.1.2.4.90": "pylibjpeg"}
 
+#: What a frame whose worker was killed at its deadline reports (followed by "after N s").
+TIMED_OUT = "decode timed out"
+#: What a frame whose worker crashed twice reports.
+CRASHED = "the decoder crashed on this frame"
+
 Progress = Callable[[int, int], None]
 Cancel = Callable[[], bool]
 #: One frame to decode: (index in the volume, path, frame in that file).
 FrameJob = tuple[int, str, int]
+#: Run in each new worker process after the decoders are loaded (a module-level function).
+WorkerSetup = Callable[[], None]
 
 
 class LoadCancelled(Exception):
@@ -156,18 +174,7 @@ def _check_shared_memory_room(nbytes: int, folder: str = "/dev/shm") -> None:
         raise OSError(f"shared memory has {room} bytes free, the volume needs {nbytes}")
 
 
-def _attach(name: str) -> SharedMemory:
-    """Attach to the parent's segment without registering it with the resource tracker.
-
-    Python < 3.13 registers every attachment, and the tracker would then unlink the parent's
-    segment (and warn) when this worker exits; only the creator may own its cleanup.
-    """
-    register = resource_tracker.register
-    resource_tracker.register = lambda *args, **kwargs: None
-    try:
-        return SharedMemory(name=name)
-    finally:
-        resource_tracker.register = register
+_attach = attach_unowned
 
 
 # --- native little endian: the frame's bytes straight from the file --------------------------
@@ -478,16 +485,28 @@ def _check_native(layout: PixelLayout, vr: bytes, length: int, file_size: int) -
         raise _Unusual("native Pixel Data shorter than the header declares")
 
 
+#: Plugins that report corrupt data with an exception, never by aborting the process: the
+#: only ones tried in the main process for a syntax GDCM can abort on (limits.abort_prone).
+NEVER_ABORTING_PLUGINS = frozenset(["pylibjpeg"])
+
+
 def _decodable_encapsulated(syntax: str) -> bool:
-    if limits.abort_prone(syntax):  # not in the main process: read_frame sends it to a worker
-        return False
     uid = UID(syntax)
     if not uid.is_encapsulated:
         return False
     try:
-        return bool(get_decoder(uid).available_plugins)
+        return bool(get_decoder(uid).available_plugins) and bool(_plugins_here(syntax))
     except NotImplementedError:
         return False
+
+
+def _plugins_here(syntax: str) -> list[str]:
+    """:func:`volume_plugins`, without those that could abort this process (in the main
+    process, for an abort-prone syntax; read_frame then sends a failure to a worker)."""
+    plugins = volume_plugins(syntax)
+    if limits.abort_prone(syntax):
+        return [plugin for plugin in plugins if plugin in NEVER_ABORTING_PLUGINS]
+    return plugins
 
 
 def volume_plugins(syntax: str) -> list[str]:
@@ -499,8 +518,10 @@ def volume_plugins(syntax: str) -> list[str]:
     :data:`viewer.dicom.decode.PREFERRED_PLUGINS`.
     """
     available = get_decoder(UID(syntax)).available_plugins
-    preferred = VOLUME_PREFERRED_PLUGINS.get(syntax) or PREFERRED_PLUGINS.get(syntax, "")
-    return [preferred, ""] if preferred in available else [""]
+    volume_choice = VOLUME_PREFERRED_PLUGINS.get(syntax)
+    if volume_choice in available:
+        return [volume_choice, ""]
+    return [*chosen_plugins(syntax, available), ""]
 
 
 def read_frame_into(path: str, frame: int, target: NDArray[Any]) -> PixelLayout | None:
@@ -550,7 +571,7 @@ def _decode_encapsulated(path: str, layout: PixelLayout, target: NDArray[Any]) -
     except OSError:
         return False
     decoder = get_decoder(UID(layout.transfer_syntax))
-    for plugin in volume_plugins(layout.transfer_syntax):
+    for plugin in _plugins_here(layout.transfer_syntax):
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -568,12 +589,15 @@ def _decode_encapsulated(path: str, layout: PixelLayout, target: NDArray[Any]) -
 
 
 # --- work done inside the worker processes -----------------------------------------------------
-def _init_worker() -> None:
-    """Worker start: Ctrl+C belongs to the parent; load the decoders once, not per frame."""
+def _init_worker(setup: WorkerSetup | None = None) -> None:
+    """Worker start: Ctrl+C belongs to the parent; load the decoders once, not per frame;
+    then ``setup`` (see :class:`DecodePool`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for module in ("gdcm", "openjpeg", "rle", "jpeg_ls", "PIL.Image"):
+    for module in ("gdcm", "openjpeg", "rle", "jpeg_ls", "PIL.Image", "imagecodecs._jpeg8"):
         with contextlib.suppress(ImportError):
             __import__(module)
+    if setup is not None:
+        setup()
 
 
 def _ping() -> int:
@@ -602,6 +626,7 @@ def _fill_frames(
         for index, path, frame in jobs:
             if stop[0]:
                 break
+            beat(index, limits.deadline_scale(volume[index].nbytes))  # the deadline restarts
             outcomes.append(fill_frame(volume[index], index, path, frame))
     finally:
         del volume, stop
@@ -643,12 +668,23 @@ def store_frame(target: NDArray[Any], values: NDArray[Any]) -> None:
     np.copyto(target, values, casting="unsafe")
 
 
+def _declared_frame_bytes(path: str) -> int:
+    """What the header says one decoded frame takes (0 if it cannot be read: the decoder says
+    why)."""
+    try:
+        declared = limits.declared_pixels(path)
+    except (OSError, ValueError):
+        return 0
+    return declared.frame_bytes if declared is not None else 0
+
+
 def _shape_text(shape: tuple[int, ...]) -> str:
     return " x ".join(str(n) for n in shape)
 
 
 def decode_frame(path: str, frame: int) -> DecodedFrame | str:
     """read_frame in a worker: the frame, or the one-line reason it failed."""
+    beat(frame, limits.deadline_scale(_declared_frame_bytes(path)))
     try:
         return read_frame(path, frame)
     except DecodeError as error:
@@ -684,50 +720,51 @@ def chunked(jobs: Sequence[FrameJob], workers: int) -> list[list[FrameJob]]:
 
 
 class DecodePool:
-    """A warm process pool for decoding; recreated if a worker dies (a decoder crash)."""
+    """A warm process pool for decoding, with a deadline per frame (see the module docstring).
 
-    def __init__(self, workers: int | None = None) -> None:
+    ``frame_deadline``: seconds a worker may spend on one frame (scaled up for large frames
+    by :func:`viewer.dicom.limits.deadline_scale`). ``worker_setup``: a module-level function
+    each new worker runs once after loading the decoders (tests register a decoding plugin
+    with it; a picklable function, not a path or an environment variable).
+    """
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        frame_deadline: float = limits.DECODE_DEADLINE_S,
+        worker_setup: WorkerSetup | None = None,
+    ) -> None:
         self.workers = workers or default_workers()
-        self._executor: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()
-        self._closed = False
+        self.frame_deadline = frame_deadline
+        self._pool = SupervisedPool(
+            self.workers, _context(), initializer=_init_worker, initargs=(worker_setup,)
+        )
 
-    def _pool(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("the decode pool is shut down")
-            if self._executor is None:
-                self._executor = ProcessPoolExecutor(
-                    self.workers, mp_context=_context(), initializer=_init_worker
-                )
-            return self._executor
+    def submit(
+        self, function: Callable[..., Any], *args: Any, deadline: float | None = None
+    ) -> Future[Any]:
+        """Run ``function(*args)`` in a worker (a module-level function, picklable args).
 
-    def submit(self, function: Callable[..., Any], *args: Any) -> Future[Any]:
-        """Run ``function(*args)`` in a worker (a module-level function, picklable args)."""
-        try:
-            return self._pool().submit(function, *args)
-        except BrokenProcessPool:
-            self.restart()
-            return self._pool().submit(function, *args)
+        ``deadline`` as in :meth:`SupervisedPool.submit`. Raises RuntimeError after
+        :meth:`shutdown`, OSError when no worker process can start.
+        """
+        return self._pool.submit(function, *args, deadline=deadline)
+
+    def decode(self, path: str, frame: int) -> Future[DecodedFrame | str]:
+        """:func:`decode_frame` in a worker, under the frame deadline: the Future holds the
+        frame or the reason it failed, or raises DeadlineExceeded or BrokenProcessPool."""
+        return self.submit(decode_frame, path, frame, deadline=self.frame_deadline)
 
     def warm(self) -> None:
         """Start every worker now (so the first load does not pay for it)."""
-        futures = [self.submit(_ping) for _ in range(self.workers)]
-        wait(futures)
+        self._pool.warm()
 
     def restart(self) -> None:
-        """Drop a broken executor; the next submit starts fresh workers."""
-        with self._lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+        """After a worker crashed: the next submit starts fresh workers."""
+        self._pool.restart()
 
     def shutdown(self) -> None:
-        with self._lock:
-            self._closed = True
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+        self._pool.shutdown(wait=True)
 
     def fill(
         self,
@@ -739,55 +776,97 @@ class DecodePool:
         """Decode ``jobs`` into ``block`` with every worker; one outcome per job.
 
         Raises :class:`LoadCancelled` when ``cancel`` says so (the workers stop within a
-        frame). Frames whose worker died (a decoder crash) are retried once in fresh workers,
-        then reported as errors.
+        frame). A frame still decoding at its deadline costs its worker, and is reported as
+        timed out; the rest of its chunk is decoded again. When a worker crashes (a decoder
+        abort), the frames the workers were on are suspects: once everything else is done,
+        each is decoded again alone, so the one that crashes is known and reported.
         """
-        outcomes, crashed = self._fill_once(block, chunked(jobs, self.workers), progress, cancel)
-        if crashed:
-            self.restart()
-            retry = [[job] for job in crashed]  # one frame per task: a crash costs one frame
-            more, crashed = self._fill_once(block, retry, None, cancel)
-            outcomes.extend(more)
-            if crashed:
-                self.restart()
-            reason = "the decoder crashed on this frame"
-            outcomes.extend(FrameOutcome(index, error=reason) for index, _, _ in crashed)
-        return outcomes
+        return _Filling(self, block, len(jobs), progress, cancel).run(chunked(jobs, self.workers))
 
-    def _fill_once(
+    def _fill_chunk(self, block: SharedBlock, chunk: list[FrameJob]) -> Future[Any]:
+        return self.submit(
+            fill_chunk,
+            block.name,
+            block.shape,
+            block.dtype.str,
+            chunk,
+            deadline=self.frame_deadline,
+        )
+
+
+class _Filling:
+    """One :meth:`DecodePool.fill`: chunks in flight, outcomes so far, crash suspects."""
+
+    def __init__(
         self,
+        pool: DecodePool,
         block: SharedBlock,
-        chunks: Iterable[list[FrameJob]],
+        total: int,
         progress: Progress | None,
         cancel: Cancel,
-    ) -> tuple[list[FrameOutcome], list[FrameJob]]:
-        shape, dtype = block.shape, block.dtype.str
-        futures = {
-            self.submit(fill_chunk, block.name, shape, dtype, chunk): chunk for chunk in chunks
-        }
-        total = sum(len(chunk) for chunk in futures.values())
-        outcomes: list[FrameOutcome] = []
-        crashed: list[FrameJob] = []
-        pending = set(futures)
+    ) -> None:
+        self.pool = pool
+        self.block = block
+        self.total = total
+        self.progress = progress
+        self.cancel = cancel
+        self.outcomes: list[FrameOutcome] = []
+        self.in_flight: dict[Future[Any], list[FrameJob]] = {}
+        self.suspects: list[FrameJob] = []
+        self.isolating = False
+
+    def run(self, chunks: list[list[FrameJob]]) -> list[FrameOutcome]:
         try:
-            while pending:
-                done, pending = wait(pending, timeout=POLL_INTERVAL_S, return_when=FIRST_COMPLETED)
-                for future in done:
-                    try:
-                        outcomes.extend(future.result())
-                    except BrokenProcessPool:
-                        crashed.extend(futures[future])
-                if done and progress is not None:
-                    progress(len(outcomes) + len(crashed), total)
-                if cancel():
-                    raise LoadCancelled
+            for chunk in chunks:
+                self._submit(chunk)
+            self._drain()
+            self.isolating = True  # now one suspect at a time: a crash names its frame
+            for job in self.suspects:
+                self._submit([job])
+                self._drain()
         except BaseException:
-            block.request_stop()
-            for future in pending:
+            self.block.request_stop()
+            for future in self.in_flight:
                 future.cancel()
-            wait(pending)
+            wait(self.in_flight)
             raise
-        return outcomes, crashed
+        return self.outcomes
+
+    def _drain(self) -> None:
+        while self.in_flight:
+            done, _ = wait(self.in_flight, timeout=POLL_INTERVAL_S, return_when=FIRST_COMPLETED)
+            for future in done:
+                self._settle(future, self.in_flight.pop(future))
+            if done and self.progress is not None:
+                self.progress(len(self.outcomes), self.total)
+            if self.cancel():
+                raise LoadCancelled
+
+    def _submit(self, chunk: list[FrameJob]) -> None:
+        self.in_flight[self.pool._fill_chunk(self.block, chunk)] = chunk
+
+    def _settle(self, future: Future[Any], chunk: list[FrameJob]) -> None:
+        try:
+            self.outcomes.extend(future.result())
+        except DeadlineExceeded as error:
+            stuck = [job for job in chunk if job[0] == error.item] or chunk[:1]
+            reason = f"{TIMED_OUT} after {error.seconds:g} s"
+            self.outcomes.extend(FrameOutcome(index, error=reason) for index, _, _ in stuck)
+            self._resubmit([job for job in chunk if job not in stuck])
+        except BrokenProcessPool as error:  # a decoder crashed a worker
+            self.pool.restart()
+            if self.isolating:
+                self.outcomes.extend(FrameOutcome(index, error=CRASHED) for index, _, _ in chunk)
+                return
+            item = error.item if isinstance(error, WorkerLost) else -1
+            suspects = [job for job in chunk if job[0] == item] or chunk
+            self.suspects.extend(suspects)
+            self._resubmit([job for job in chunk if job not in suspects])
+
+    def _resubmit(self, rest: list[FrameJob]) -> None:
+        """Decode again the frames of a chunk whose worker died (its results died with it)."""
+        if rest:
+            self._submit(rest)
 
 
 _shared: DecodePool | None = None

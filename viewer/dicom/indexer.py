@@ -9,7 +9,11 @@ and the walk keeps going while workers read, so "files found" runs ahead of "fil
 
 The pool's processes start with ``forkserver`` (``spawn`` where there is none), never
 ``fork``: the GUI process runs Qt threads. It is created on first use, kept for the next
-folder and shut down at exit (or by :func:`shutdown_index_pool`).
+folder and shut down at exit (or by :func:`shutdown_index_pool`). It is a
+:class:`~viewer.dicom.supervised_pool.SupervisedPool`: a worker that spends more than
+:data:`viewer.dicom.limits.HEADER_DEADLINE_S` on one file is killed and replaced, that file is
+reported as skipped ("reading the header timed out after 20 s") and the rest of its chunk is
+read again. (Files read in the calling thread have no deadline: a thread cannot be stopped.)
 """
 
 from __future__ import annotations
@@ -22,16 +26,18 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
+from viewer.dicom import limits
 from viewer.dicom.catalog import Catalog
 from viewer.dicom.dicomdir import DirectoryPreview
 from viewer.dicom.records import ScannedFile, Skipped
 from viewer.dicom.scan import Cancel, iter_files, never_cancelled, read_chunk, read_instance
+from viewer.dicom.supervised_pool import DeadlineExceeded, SupervisedPool
 
 #: A walk that finds more files than this starts the worker processes (the files before, and
 #: those found while the workers start, are read in the calling thread: first rows at once).
@@ -48,6 +54,8 @@ POLL_INTERVAL_S = 0.05
 
 Indexed = ScannedFile | Skipped
 StreamItem = ScannedFile | Skipped | DirectoryPreview
+#: Run in each new index worker process (a module-level function; see warm_index_pool).
+WorkerSetup = Callable[[], None]
 
 
 @dataclass
@@ -170,7 +178,8 @@ class _ChunkReader:
     def _submit(self, chunk: list[str]) -> Future[list[Indexed]]:
         if self.parallel:
             try:
-                return index_pool(self._workers).submit(read_chunk, chunk)
+                pool = index_pool(self._workers)
+                return pool.submit(read_chunk, chunk, deadline=limits.HEADER_DEADLINE_S)
             except (BrokenProcessPool, RuntimeError, OSError):  # no workers: read here
                 self.parallel = False
                 shutdown_index_pool()
@@ -193,19 +202,36 @@ class _ChunkReader:
 
     def _take(self) -> Iterator[Indexed]:
         future, paths = self._queue[0]
-        while not self._cancel():
-            try:
-                results = future.result(timeout=POLL_INTERVAL_S)
-                break
-            except FutureTimeout:
-                continue
-            except Exception:  # a dead worker: read its chunk here instead
-                results = [read_instance(path) for path in paths]
-                break
-        else:
+        results = self._results(future, paths)
+        if results is None:
             return
         self._queue.popleft()
         yield from results
+
+    def _results(self, future: Future[list[Indexed]], paths: list[str]) -> list[Indexed] | None:
+        """A chunk's results in order (None once cancelled). A file whose worker was killed at
+        its deadline is skipped with the reason; the rest of the chunk is read again."""
+        reading = list(range(len(paths)))  # the positions in ``paths`` that ``future`` reads
+        results: dict[int, Indexed] = {}
+        while reading and not self._cancel():
+            try:
+                got = future.result(timeout=POLL_INTERVAL_S)
+            except FutureTimeout:
+                continue
+            except DeadlineExceeded as error:
+                stuck = reading[error.item] if 0 <= error.item < len(reading) else reading[0]
+                results[stuck] = Skipped(paths[stuck], f"reading the header {error}")
+                reading.remove(stuck)
+                if reading:
+                    future = self._submit([paths[position] for position in reading])
+                continue
+            except Exception:  # a dead worker: read its chunk here instead
+                got = [read_instance(paths[position]) for position in reading]
+            results.update(zip(reading, got, strict=True))
+            reading = []
+        if reading:
+            return None
+        return [results[position] for position in range(len(paths))]
 
     def abandon(self) -> None:
         """Cancel chunks not yet started (after cancel, or when the consumer stopped)."""
@@ -244,26 +270,31 @@ def _start_method() -> Any:
     return multiprocessing.get_context("spawn")
 
 
-def _init_worker() -> None:
-    """Ctrl+C belongs to the parent process."""
+def _init_worker(setup: WorkerSetup | None = None) -> None:
+    """Ctrl+C belongs to the parent process; then ``setup`` (see warm_index_pool)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if setup is not None:
+        setup()
 
 
-_pool: ProcessPoolExecutor | None = None
+_pool: SupervisedPool | None = None
 _pool_size = 0
 _pool_lock = threading.Lock()
 
 
-def index_pool(workers: int) -> ProcessPoolExecutor:
-    """The process-wide pool of index workers (created on first use, kept warm)."""
+def index_pool(workers: int, worker_setup: WorkerSetup | None = None) -> SupervisedPool:
+    """The process-wide pool of index workers (created on first use, kept warm).
+
+    A pool of another size, or one asked for with a ``worker_setup``, replaces the last one.
+    """
     global _pool, _pool_size
     with _pool_lock:
-        if _pool is None or _pool_size != workers:
+        if _pool is None or _pool_size != workers or worker_setup is not None:
             if _pool is not None:
-                _pool.shutdown(wait=False, cancel_futures=True)
+                _pool.shutdown(wait=False)
             _mark_warm(0)
-            _pool = ProcessPoolExecutor(
-                workers, mp_context=_start_method(), initializer=_init_worker
+            _pool = SupervisedPool(
+                workers, _start_method(), initializer=_init_worker, initargs=(worker_setup,)
             )
             _pool_size = workers
         return _pool
@@ -277,10 +308,11 @@ def _mark_warm(workers: int) -> None:
     _warm_size = workers
 
 
-def warm_index_pool(workers: int) -> None:
+def warm_index_pool(workers: int, worker_setup: WorkerSetup | None = None) -> None:
     """Start the index workers now and wait until they answer (the next big folder uses them
-    from its first chunk on)."""
-    index_pool(workers).submit(os.getpid).result()
+    from its first chunk on). ``worker_setup``: a module-level function each new worker runs
+    once (tests use it to make one file's header read hang)."""
+    index_pool(workers, worker_setup).submit(os.getpid).result()
     _mark_warm(workers)
 
 
@@ -291,7 +323,7 @@ def shutdown_index_pool() -> None:
     with _pool_lock:
         pool, _pool = _pool, None
     if pool is not None:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=True)
 
 
 atexit.register(shutdown_index_pool)

@@ -13,6 +13,9 @@ one readable line (:class:`Refused`, a ValueError).
 - :func:`check_frame_allocation`: a frame's declared size against the file and the budget.
 - :func:`memory_budget`: a fraction of physical memory (settable), for caches and volumes.
 - :func:`time_boxed`: run a call with a deadline (the call is abandoned, not stopped).
+- DECODE_DEADLINE_S, HEADER_DEADLINE_S and :func:`deadline_scale`: how long a worker process
+  may spend on one frame or one header before it is killed and replaced
+  (:mod:`viewer.dicom.supervised_pool`).
 
 No Qt.
 """
@@ -61,6 +64,16 @@ LARGE_READ = 64 * 1024
 INFLATE_STEP = 4 * 1024**2
 #: The File Meta Information is looked for in this many first bytes.
 META_BYTES = 8192
+#: Seconds a worker process may spend decoding one frame of up to DEADLINE_FRAME_BYTES before
+#: it is killed and the frame reported ("decode timed out"). Decoding a 512 x 512 slice takes
+#: milliseconds and a 4096 x 4096 JPEG 2000 frame about a second, so only a decoder that is
+#: stuck (a loop on corrupt data) gets near this, even on a machine busy with other work.
+DECODE_DEADLINE_S = 20.0
+#: Larger frames get proportionally more time (see :func:`deadline_scale`).
+DEADLINE_FRAME_BYTES = 32 * 1024**2
+#: Seconds an index worker may spend on one file's header (reading it takes well under a
+#: millisecond; a slow CD drive spinning up takes seconds).
+HEADER_DEADLINE_S = 20.0
 
 DEFLATED_SYNTAX = "1.2.840.10008.1.2.1.99"
 NATIVE_SYNTAXES = frozenset(
@@ -108,9 +121,12 @@ def physical_memory() -> int | None:
 
 
 def memory_budget() -> int:
-    """Bytes decoded pixels may use: the setting, else MEMORY_BUDGET_FRACTION of RAM."""
-    if _budget_override is not None:
-        return _budget_override
+    """Bytes decoded pixels may use: the setting, else :func:`default_memory_budget`."""
+    return _budget_override if _budget_override is not None else default_memory_budget()
+
+
+def default_memory_budget() -> int:
+    """MEMORY_BUDGET_FRACTION of physical memory (FALLBACK_MEMORY_BYTES if it is unknown)."""
     physical = physical_memory()
     if physical is None:
         return FALLBACK_MEMORY_BYTES
@@ -526,7 +542,9 @@ def decoder_failure(error: BaseException) -> Exception:
 # --- decoders that abort the process ---------------------------------------------------------
 #: JPEG baseline, extended, lossless and lossless SV1: GDCM decodes them (first, or after
 #: Pillow) with its libjpeg codec, which on corrupt data throws a C++ exception through its
-#: Python binding: std::terminate aborts the whole process (found by the fuzz test). Their
+#: Python binding: std::terminate aborts the whole process (found by the fuzz test). JPEG 2000
+#: (lossless, lossy, and the Part 2 multi-component ones) likewise when GDCM's OpenJPEG codec
+#: gets a scrambled code-stream after pylibjpeg gave up (5 in 12 scrambled CT slices). Their
 #: frames are decoded in a worker process when asked for in the main process.
 ABORT_PRONE_SYNTAXES = frozenset(
     [
@@ -534,6 +552,10 @@ ABORT_PRONE_SYNTAXES = frozenset(
         "1.2.840.10008.1.2.4.51",
         "1.2.840.10008.1.2.4.57",
         "1.2.840.10008.1.2.4.70",
+        "1.2.840.10008.1.2.4.90",
+        "1.2.840.10008.1.2.4.91",
+        "1.2.840.10008.1.2.4.92",
+        "1.2.840.10008.1.2.4.93",
     ]
 )
 
@@ -567,14 +589,16 @@ def isolated_decode(path: str, frame: int) -> Any:
     from concurrent.futures.process import BrokenProcessPool
 
     from viewer.dicom.decode import DecodeError
-    from viewer.dicom.decode_pool import decode_frame, shared_pool
+    from viewer.dicom.decode_pool import shared_pool
 
     pool = shared_pool()
     try:
-        outcome = pool.submit(decode_frame, path, frame).result()
+        outcome = pool.decode(path, frame).result()
     except BrokenProcessPool:
         pool.restart()
         raise DecodeError(path, "the decoder crashed on this frame (corrupt data?)") from None
+    except TimedOut as error:  # the worker was stuck and has been replaced
+        raise DecodeError(path, f"decode {error}") from None
     except Exception as error:  # no worker could be started, or the result did not arrive
         raise DecodeError(path, f"cannot decode in a worker process: {error}") from error
     if isinstance(outcome, str):
@@ -583,6 +607,11 @@ def isolated_decode(path: str, frame: int) -> Any:
 
 
 # --- time box --------------------------------------------------------------------------------
+def deadline_scale(frame_bytes: int) -> float:
+    """How many DECODE_DEADLINE_S a decoded frame of ``frame_bytes`` may take (at least 1)."""
+    return max(1.0, frame_bytes / DEADLINE_FRAME_BYTES)
+
+
 class TimedOut(Refused):
     """A time-boxed call did not finish in time (it is abandoned, still running)."""
 

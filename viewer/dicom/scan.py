@@ -35,6 +35,7 @@ from viewer.dicom.dicomdir import (
 )
 from viewer.dicom.fast_header import read_instance_fast
 from viewer.dicom.records import ScannedFile, Skipped
+from viewer.dicom.supervised_pool import beat
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -267,8 +268,13 @@ def extract_zip_privately(path: str) -> str:
 
 
 def read_chunk(paths: list[str]) -> list[ScannedFile | Skipped]:
-    """:func:`read_instance` for each path (what an index worker process runs)."""
-    return [read_instance(path) for path in paths]
+    """:func:`read_instance` for each path (what an index worker process runs); each file
+    restarts the worker's deadline, and a file it is stuck on is named by its position."""
+    results: list[ScannedFile | Skipped] = []
+    for position, path in enumerate(paths):
+        beat(position)
+        results.append(read_instance(path))
+    return results
 
 
 def read_instance(path: str) -> ScannedFile | Skipped:

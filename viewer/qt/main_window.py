@@ -33,6 +33,7 @@ from viewer.dicom.catalog import Added, Catalog, SeriesNode
 from viewer.dicom.dicomdir import DirectoryPreview
 from viewer.dicom.records import ScannedFile, Skipped
 from viewer.model.display import ViewState
+from viewer.model.problems import UNSORTED, Problem, SeriesOfPath, group_label
 from viewer.qt.image_view import ImageViewport
 from viewer.qt.mpr_view import MprView
 from viewer.qt.problems import ProblemsDock
@@ -139,8 +140,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(splitter)
 
     def _make_problems_dock(self) -> None:
-        """Skipped files and frames that failed to decode, each with its reason."""
+        """Skipped files and frames that failed to decode, each with its reason, by series."""
         self.problems = ProblemsDock(self)
+        self.problems.label_for = self._problem_group_label
+        self._series_of_path = SeriesOfPath(self.catalog)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.problems)
         self.problems.hide()
         self.loader.bridge.failed.connect(self._on_frame_failed)
@@ -151,8 +154,21 @@ class MainWindow(QMainWindow):
 
     def _on_frame_failed(self, request: Any, reason: str) -> None:
         log.warning("frame %d of %s failed: %s", request.frame, request.path, reason)
-        self.problems.add(request.path, f"frame {request.frame + 1}", reason)
+        where = f"frame {request.frame + 1}"
+        reason = reason.removeprefix(f"{request.path}: ")  # the dock shows the file already
+        self.add_problem(Problem(request.path, where, reason, self._series_of_path(request.path)))
         self.problems.show()
+
+    def add_problem(self, problem: Problem) -> None:
+        """List ``problem`` in the dock; its series' row in the tree shows the count."""
+        if self.problems.add_problem(problem) and problem.series_uid != UNSORTED:
+            count = self.problems.log.count(problem.series_uid)
+            self.tree_model.set_problem_count(problem.series_uid, count)
+            self.tree.resizeColumnToContents(3)  # room for the warning sign
+
+    def _problem_group_label(self, series_uid: str) -> str:
+        series = self.catalog.series(series_uid) if series_uid else None
+        return group_label(series.info if series is not None else None)
 
     def _make_status_bar(self) -> None:
         bar = self.statusBar()
@@ -243,7 +259,7 @@ class MainWindow(QMainWindow):
             elif isinstance(item, Skipped):
                 log.info("skipped %s: %s", item.path, item.reason)
                 if not item.reason.startswith(DICOMDIR_NOTE):
-                    self.problems.add(item.path, "indexing", item.reason)
+                    self.add_problem(Problem(item.path, "indexing", item.reason))
         if self.tree_model.apply_batch(changes):
             self._show_new_rows()
 
@@ -323,6 +339,7 @@ class MainWindow(QMainWindow):
     def _on_tree_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
         uid = current.siblingAtColumn(0).data(SERIES_UID_ROLE)
         if uid:
+            self.problems.select_series(str(uid))
             self.show_series(str(uid))
 
     def show_series(self, uid: str) -> None:
@@ -374,6 +391,8 @@ class MainWindow(QMainWindow):
         self.mpr_action.toggled.connect(self.set_mpr)
         self.addAction(self.mpr_action)  # the key works wherever the focus is
         self.view_controls.toolbar.addAction(self.mpr_action)
+        self.window_settings.apply_keys()  # the user's MPR key (Preferences > Keys)
+        self.view_controls.refresh_icons()
         self.tree.selectionModel().currentChanged.connect(self._mpr_follow_series)
 
     def set_mpr(self, on: bool) -> None:
@@ -387,6 +406,7 @@ class MainWindow(QMainWindow):
             self.mpr_action.setChecked(False)
             return
         view = MprView(stack, self.state.voi, self.state.modality, self)
+        view.interaction = self.viewports.interaction
         view.status.connect(self.show_message)
         view.voi_changed.connect(self.state.set_voi)
         self.mpr_view = view

@@ -8,7 +8,9 @@ while indexing runs. Sorting and filtering happen in :class:`StudyFilterProxy`: 
 name, studies newest first, series by number; the filter keeps rows whose text (names, IDs,
 descriptions, of the row and its ancestors) holds every word typed.
 
-Series rows carry their Series Instance UID in SERIES_UID_ROLE and a thumbnail as decoration.
+Series rows carry their Series Instance UID in SERIES_UID_ROLE and a thumbnail as decoration;
+a series with problems (files or frames that could not be used) shows a warning sign and their
+count beside its image count.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QIcon, QImage, QPixmap, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QApplication, QStyle
 
 from viewer.dicom.catalog import Added, SeriesNode
 from viewer.dicom.dicomdir import DirectoryPreview, PreviewSeries
@@ -97,6 +100,7 @@ class _SeriesState:
     kind: str = ""
     ancestors_text: str = ""
     previews: set[str] = field(default_factory=set)
+    problems: int = 0
 
 
 class StudyTreeModel(QStandardItemModel):
@@ -251,6 +255,21 @@ class StudyTreeModel(QStandardItemModel):
         if state is not None:
             state.items[0].setData(QIcon(QPixmap.fromImage(image)), Qt.ItemDataRole.DecorationRole)
 
+    def set_problem_count(self, series_uid: str, count: int) -> None:
+        """Mark the series row: ``count`` files or frames of it could not be used."""
+        state = self._series.get(series_uid)
+        if state is None or state.problems == count:
+            return
+        state.problems = count
+        item = state.items[3]
+        item.setData(_warning_icon() if count else None, Qt.ItemDataRole.DecorationRole)
+        item.setToolTip(_problems_text(count) + " (see Problems)" if count else "")
+        self._refresh_series(state)
+
+    def problem_count(self, series_uid: str) -> int:
+        state = self._series.get(series_uid)
+        return state.problems if state is not None else 0
+
     def has_thumbnail(self, series_uid: str) -> bool:
         state = self._series.get(series_uid)
         return state is not None and state.items[0].data(Qt.ItemDataRole.DecorationRole) is not None
@@ -304,7 +323,24 @@ def _series_tooltip(state: _SeriesState) -> str:
         lines.insert(1, state.kind + " (not displayable)")
     if state.expected:
         lines.append(f"DICOMDIR lists {state.expected} instance(s)")
+    if state.problems:
+        lines.append(_problems_text(state.problems) + " (see Problems)")
     return "\n".join(lines)
+
+
+def _problems_text(count: int) -> str:
+    return f"{count} file(s) or frame(s) could not be used"
+
+
+#: The warning sign's size in logical pixels (a pixmap: the tree's icon size is a thumbnail's).
+WARNING_SIZE = 16
+
+
+def _warning_icon() -> QPixmap:
+    style = QApplication.style()
+    if style is None:
+        return QPixmap()
+    return style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(WARNING_SIZE)
 
 
 class StudyFilterProxy(QSortFilterProxyModel):

@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Signal
 
 from viewer.dicom.decode import DecodedFrame
-from viewer.dicom.decode_pool import DecodePool, decode_frame, shared_pool
+from viewer.dicom.decode_pool import CRASHED, TIMED_OUT, DecodePool, decode_frame, shared_pool
 from viewer.dicom.dicomdir import DirectoryPreview
 from viewer.dicom.frame_cache import FrameCache
 from viewer.dicom.indexer import IndexProgress, index_stream
 from viewer.dicom.records import ScannedFile, Skipped
+from viewer.dicom.supervised_pool import DeadlineExceeded
 
 log = logging.getLogger(__name__)
 
@@ -152,8 +153,10 @@ class FrameLoader:
     first, then prefetches (the newest batch first, each batch in the order given), with at
     most one frame per worker in flight, so a new request never waits behind a queue. While
     the pool starts (the app's first second), or if it cannot start, frames decode in one
-    thread instead. :meth:`shutdown` drops what waits and waits for what is in flight; the
-    shared pool itself stops at exit.
+    thread instead. A frame still decoding at its deadline costs its worker (killed and
+    replaced) and fails with "decode timed out after N s"; the other frames go on.
+    :meth:`shutdown` drops what waits and waits for what is in flight; the shared pool itself
+    stops at exit.
     """
 
     def __init__(
@@ -171,6 +174,7 @@ class FrameLoader:
         self._prefetch: list[FrameKey] = []  # next first
         self._in_flight: dict[FrameKey, Future[DecodedFrame | str]] = {}
         self._waiting: dict[FrameKey, list[FrameRequest]] = {}
+        self._crash_retried: set[FrameKey] = set()  # in flight again after a worker died
         self._next_id = 0
         self._closed = False
         self._pool_ready = False
@@ -247,9 +251,18 @@ class FrameLoader:
 
     def _submit(self, key: FrameKey) -> Future[DecodedFrame | str]:
         if self._pool_ready and self._pool is not None:
-            return self._pool.submit(decode_frame, *key)
+            return self._pool.decode(*key)
         self._start_warming()
         return self._thread.submit(decode_frame, *key)
+
+    def warm_up(self, timeout: float | None = None) -> bool:
+        """Start the worker processes now; True once frames decode there (not in a thread)."""
+        with self._lock:
+            self._start_warming()
+        warming = self._warming
+        if warming is not None:
+            warming.join(timeout)
+        return self._pool_ready
 
     def _start_warming(self) -> None:
         if self._warming is None:
@@ -277,16 +290,22 @@ class FrameLoader:
             result = future.result()
         except CancelledError:
             result = "cancelled"
-        except BrokenProcessPool:
-            result = "the decoder crashed on this frame"
+        except BrokenProcessPool:  # a crash, maybe of a decoder busy with another frame
             if self._pool is not None:
                 self._pool.restart()
+            if self._retry_after_crash(key):
+                return
+            result = CRASHED
+        except DeadlineExceeded as error:  # its worker was stuck, and has been replaced
+            log.warning("decoding %s frame %d %s", *key, error)
+            result = f"{TIMED_OUT} after {error.seconds:g} s"
         except Exception as error:  # fault boundary around every file
             log.exception("decoding %s frame %d failed", *key)
             result = f"{type(error).__name__}: {error}"
         if isinstance(result, DecodedFrame):
             self.cache.put(key, result)
         with self._lock:
+            self._crash_retried.discard(key)
             self._in_flight.pop(key, None)
             waiting = self._waiting.pop(key, [])
             closed = self._closed
@@ -297,6 +316,21 @@ class FrameLoader:
                 else:
                     self._emit_failed(request, result)
         self._pump()
+
+    def _retry_after_crash(self, key: FrameKey) -> bool:
+        """Decode ``key`` once more after its worker died (the crash may have been another
+        frame's: every worker in flight dies with the pool); False if tried already."""
+        with self._lock:
+            if self._closed or key in self._crash_retried:
+                return False
+            try:
+                future = self._submit(key)
+            except (RuntimeError, OSError):
+                return False
+            self._crash_retried.add(key)
+            self._in_flight[key] = future
+        future.add_done_callback(functools.partial(self._done, key))
+        return True
 
     def _emit_loaded(self, request: FrameRequest, decoded: DecodedFrame) -> None:
         with contextlib.suppress(RuntimeError):  # the bridge is gone: the window closed
