@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from viewer.dicom import limits
-from viewer.dicom.frame_cache import DEFAULT_BUDGET_BYTES, FrameCache
+from viewer.dicom.frame_cache import FRAME_CACHE_SHARE, FrameCache
 
 
 @pytest.fixture
@@ -33,5 +33,13 @@ def test_default_budget_respects_a_tight_memory_budget(small_budget: None) -> No
     assert FrameCache().budget_bytes == 1024 * 1024
 
 
-def test_default_budget_is_capped_on_a_big_machine() -> None:
-    assert FrameCache().budget_bytes <= DEFAULT_BUDGET_BYTES
+def test_default_budget_is_a_share_of_the_memory_budget() -> None:
+    assert FrameCache().budget_bytes == int(limits.memory_budget() * FRAME_CACHE_SHARE)
+
+
+def test_a_smaller_budget_evicts_at_once() -> None:
+    cache: FrameCache[np.ndarray] = FrameCache(budget_bytes=4 * 512 * 512 * 2)
+    for index in range(4):
+        cache.put(("ct", index), np.zeros((512, 512), np.int16))
+    cache.budget_bytes = 2 * 512 * 512 * 2
+    assert len(cache) == 2 and cache.get(("ct", 0)) is None and cache.get(("ct", 3)) is not None

@@ -8,12 +8,15 @@ import numpy as np
 import pytest
 from pydicom import dcmread
 from pydicom.data import get_testdata_file
+from pydicom.dataset import Dataset
+from pydicom.uid import ExplicitVRBigEndian, ImplicitVRLittleEndian
 
 from tests import factories
 from viewer.dicom.overlays import (
     overlay_frame_index,
     overlay_masks,
     place_on_image,
+    read_file_overlays,
     read_overlays,
     unpack_overlay_frame,
 )
@@ -107,3 +110,37 @@ def test_pure_helpers() -> None:
         unpack_overlay_frame(b"\x00", 3, 3, 0)
     placed = place_on_image(np.ones((2, 2), bool), (-1, -1), 3, 3)
     assert placed.sum() == 1 and placed[0, 0]
+
+
+@pytest.mark.parametrize("syntax", [None, ImplicitVRLittleEndian, ExplicitVRBigEndian])
+def test_file_overlays_read_once_give_every_frame(tmp_path: Path, syntax: str | None) -> None:
+    """What the image view caches per file: the same masks as reading each frame afresh."""
+    frames = np.random.default_rng(3).random((2, 6, 5)) > 0.5
+
+    def add_plane(_k: int, ds: Dataset) -> None:
+        ds.add_new(0x60000010, "US", 6)
+        ds.add_new(0x60000011, "US", 5)
+        ds.add_new(0x60000015, "IS", 2)
+        ds.add_new(0x60000050, "SS", [2, 3])
+        ds.add_new(0x60000100, "US", 1)
+        data = packed(frames)  # OW: 16-bit words, big endian in a big endian file (PS3.5 7.3)
+        if syntax == ExplicitVRBigEndian:
+            data = np.frombuffer(data, "<u2").astype(">u2").tobytes()
+        ds.add_new(0x60003000, "OW", data)
+        if syntax is not None:
+            ds.file_meta.TransferSyntaxUID = syntax
+
+    truth = factories.write_series(tmp_path, slices=1, rows=8, columns=8, per_slice=add_plane)
+    overlays = read_file_overlays(truth.paths[0])
+    assert not overlays.empty and len(overlays.header) == 6  # only the overlay group is kept
+    for frame in (0, 1):
+        (mask,) = overlays.result(frame).masks
+        assert np.array_equal(mask.mask, frames[frame])
+        assert np.array_equal(mask.mask, overlay_masks(truth.paths[0], frame)[0].mask)
+        if syntax != ExplicitVRBigEndian:  # pydicom does not swap big endian OW words
+            assert np.array_equal(mask.mask, dcmread(truth.paths[0]).overlay_array(0x6000)[frame])
+        part, origin = mask.visible_part(8, 8) or (None, None)
+        assert origin == (1, 2) and part is not None and np.array_equal(part, frames[frame])
+    assert read_file_overlays(bundled("CT_small.dcm")).empty
+    assert read_file_overlays(bundled("MR_small_bigendian.dcm")).empty
+    assert read_file_overlays(tmp_path / "missing.dcm").problems

@@ -218,6 +218,7 @@ def _key_checks(window: MainWindow) -> dict[str, Callable[[dict[str, object]], b
         "flip_horizontal": lambda b: v.overlay.letters["left"] == "L",
         "flip_vertical": lambda b: v.overlay.letters["top"] == "P",
         "corner_text": lambda b: v.overlay.show_text is not b["text"],
+        "overlay_planes": lambda b: v.overlay_planes.visible is not b["planes"],
         "cine": lambda b: v.cine.playing,
         "cine_faster": lambda b: v.cine.rate_fps > b["rate"],
         "cine_slower": lambda b: v.cine.rate_fps < b["rate"],
@@ -241,6 +242,7 @@ def _before(window: MainWindow, saved: Path) -> dict[str, object]:
         "zoom": viewport.zoom_factor(),
         "default_voi": window.state.voi,
         "text": viewport.overlay.show_text,
+        "planes": viewport.overlay_planes.visible,
         "rate": viewport.cine.rate_fps,
         "viewport": viewport,
         "saved": saved,
@@ -259,6 +261,7 @@ def _undo(window: MainWindow) -> None:
     if window.isFullScreen():
         window.showNormal()
     window.viewports.set_text_visible(True)
+    window.viewport.overlay_planes.set_visible(True)
 
 
 def test_every_key_on_the_help_page_does_what_it_says(

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtWidgets import QTableWidgetItem
 
+from viewer.dicom import limits
 from viewer.model.presets import DEFAULT_PRESETS, Preset
 from viewer.qt.app import make_application
 from viewer.qt.main_window import MainWindow
@@ -31,7 +32,7 @@ def open_preferences(window: MainWindow) -> PreferencesDialog:
     return dialog
 
 
-def test_ok_writes_every_setting_and_applies_theme_and_cache(window: MainWindow) -> None:
+def test_ok_writes_every_setting_and_applies_theme_and_memory(window: MainWindow) -> None:
     dialog = open_preferences(window)
     dialog.theme_box.setCurrentIndex(dialog.theme_box.findData(LIGHT))
     left = dialog.button_boxes["left"]
@@ -39,7 +40,7 @@ def test_ok_writes_every_setting_and_applies_theme_and_cache(window: MainWindow)
     dialog.sensitivity.setValue(1.5)
     dialog.invert_vertical.setChecked(True)
     dialog.preset_table.setItem(0, 2, QTableWidgetItem("90"))  # first CT preset, width
-    dialog.cache_mb.setValue(2048)
+    dialog.memory_mb.setValue(2048)
     dialog.accept()
     assert not dialog.isVisible()
 
@@ -49,8 +50,9 @@ def test_ok_writes_every_setting_and_applies_theme_and_cache(window: MainWindow)
     assert settings.window_level_drag() == WindowLevelDrag(1.5, False, True)
     first = DEFAULT_PRESETS["CT"][0]
     assert settings.presets()["CT"][0] == Preset(first.name, 90, first.level)
-    assert settings.cache_budget_mb() == 2048
-    assert window.loader.cache.budget_bytes == 2048 * 1024**2
+    assert settings.memory_budget_mb() == 2048
+    assert window.loader.cache.budget_bytes == 512 * 1024**2  # the cache's quarter
+    limits.set_memory_budget(None)
 
 
 def test_bad_preset_row_keeps_the_dialog_open(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]

@@ -12,13 +12,14 @@ from PySide6.QtWidgets import QDockWidget
 
 from viewer.model.presets import DEFAULT_PRESETS, Preset
 from viewer.qt.app import make_application
+from viewer.qt.help_keys import default_shortcuts
 from viewer.qt.main_window import MainWindow
 from viewer.qt.settings import (
-    DEFAULT_CACHE_MB,
     DEFAULT_MOUSE_MAPPING,
     MAX_RECENT_PATHS,
     ViewerSettings,
     WindowLevelDrag,
+    default_memory_budget_mb,
 )
 from viewer.qt.theme import DEFAULT_THEME, LIGHT
 
@@ -48,7 +49,8 @@ def test_every_setting_survives_a_restart(settings_path: Path) -> None:
     settings.set_window_level_drag(WindowLevelDrag(2.5, True, False))
     presets = {"CT": (Preset("Lung", 1500, -600), Preset("Brain", 80, 40)), "MR": ()}
     settings.set_presets(presets)
-    settings.set_cache_budget_mb(2048)
+    settings.set_memory_budget_mb(2048)
+    settings.set_shortcuts({"next_slice": ("J",), "reset": ("Space",), "mpr": ("Shift+M",)})
     settings.set_window_layout(QByteArray(b"geometry"), QByteArray(b"state"))
     settings.sync()
 
@@ -60,7 +62,10 @@ def test_every_setting_survives_a_restart(settings_path: Path) -> None:
     assert again.window_level_drag() == WindowLevelDrag(2.5, True, False)
     assert again.presets()["CT"] == presets["CT"]
     assert "MR" not in again.presets()
-    assert again.cache_budget_mb() == 2048
+    assert again.memory_budget_mb() == 2048
+    keys = again.shortcuts()
+    assert (keys["next_slice"], keys["reset"], keys["mpr"]) == (("J",), ("Space",), ("Shift+M",))
+    assert keys["previous_slice"] == default_shortcuts()["previous_slice"]
     assert again.window_geometry() == QByteArray(b"geometry")
     assert again.window_state() == QByteArray(b"state")
 
@@ -94,7 +99,7 @@ def test_malformed_values_read_as_defaults(settings_path: Path) -> None:
         "[mouse]\nleft=explode\n"
         "[window_level]\nsensitivity=fast\ninvert_vertical=perhaps\n"
         '[presets]\nCT="Lung wide/-600"\n'
-        "[cache]\nbudget_mb=-5\n"
+        "[memory]\nbudget_mb=-5\n"
         "[recent]\npaths=\n"
     )
     settings = ViewerSettings(settings_path)
@@ -103,7 +108,7 @@ def test_malformed_values_read_as_defaults(settings_path: Path) -> None:
     assert settings.mouse_mapping() == DEFAULT_MOUSE_MAPPING
     assert settings.window_level_drag() == WindowLevelDrag()
     assert settings.presets()["CT"] == DEFAULT_PRESETS["CT"]
-    assert settings.cache_budget_mb() == DEFAULT_CACHE_MB
+    assert settings.memory_budget_mb() == default_memory_budget_mb()
     assert settings.recent_paths() == []
 
 
@@ -116,7 +121,39 @@ def test_setters_refuse_bad_values(settings_path: Path) -> None:
     with pytest.raises(ValueError):
         settings.set_window_level_drag(WindowLevelDrag(sensitivity=100))
     with pytest.raises(ValueError):
-        settings.set_cache_budget_mb(1)
+        settings.set_memory_budget_mb(1)
+    with pytest.raises(ValueError, match="both"):
+        settings.set_shortcuts({"next_slice": ("I",)})  # I inverts
+    with pytest.raises(ValueError):
+        settings.set_shortcuts({"next_slice": ("Ctrl+Blorp",)})
+    with pytest.raises(ValueError):
+        settings.set_shortcuts({"self_destruct": ("X",)})
+    assert settings.shortcuts() == default_shortcuts()
+
+
+def test_unreadable_or_clashing_stored_keys_fall_back_to_the_defaults(settings_path: Path) -> None:
+    settings_path.write_text(
+        "[keys]\n"
+        "next_slice=Ctrl+Blorp\n"  # no such key
+        "previous_slice=A, B, C\n"  # more keys than a command has
+        "fit=Ctrl+K Ctrl+C\n"  # not one key
+        "invert=H\n"  # H flips horizontally
+        "corner_text=\n"  # no key: allowed
+        "cine=P\n"
+    )
+    keys = ViewerSettings(settings_path).shortcuts()
+    defaults = default_shortcuts()
+    for command in ("next_slice", "previous_slice", "fit", "invert", "flip_horizontal"):
+        assert keys[command] == defaults[command], command
+    assert keys["corner_text"] == () and keys["cine"] == ("P",)
+
+
+def test_default_memory_budget_follows_the_machine(settings_path: Path) -> None:
+    settings = ViewerSettings(settings_path)
+    settings.set_memory_budget_mb(2048)
+    settings.set_memory_budget_mb(default_memory_budget_mb())
+    settings.sync()
+    assert "budget_mb" not in settings_path.read_text()  # not pinned to this machine's RAM
 
 
 def test_settings_file_is_plain_ini(settings_path: Path) -> None:

@@ -2,8 +2,10 @@
 
 Run as ``python -m viewer.bench.gui_probe CONFIG_JSON``; prints one JSON object mapping each
 measurement to its list of samples (milliseconds, or frames per second for ``scroll_fps``),
-plus ``errors`` for measurements that could not run. The parent (:mod:`viewer.bench.gui`)
-turns samples into figures. Every wait is an event loop with a deadline, never a busy loop.
+plus ``errors`` for measurements that could not run. An optional ``"only"`` list in the config
+names the measurements to run (e.g. ``["wl_frame_ms.512"]``, to profile one); the suite never
+sets it. The parent (:mod:`viewer.bench.gui`) turns samples into figures. Every wait is an
+event loop with a deadline, never a busy loop.
 Paints are observed with an event filter on the viewport's drawing widget, so "painted" means
 Qt delivered and handled the Paint event (the offscreen platform paints into a raster image).
 """
@@ -288,11 +290,15 @@ class Probe:
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
         self.runs, self.warmups = int(config["runs"]), int(config["warmups"])
+        #: Measurement names to run; empty: all of them.
+        self.only: set[str] = set(config.get("only") or ())
         self.samples: Samples = {}
         self.errors: dict[str, str] = {}
         self.missing: dict[str, str] = {}
 
     def attempt(self, name: str, action: Callable[[], Samples]) -> None:
+        if self.only and name not in self.only:
+            return
         try:
             self.samples.update(action())
         except FeatureMissing as missing:

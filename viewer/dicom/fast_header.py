@@ -23,6 +23,7 @@ import warnings
 from typing import Any
 
 from viewer.dicom import header_parser as hp
+from viewer.dicom import ultrasound_regions as us
 from viewer.dicom.person_name import format_person_name
 from viewer.dicom.records import (
     InstanceRecord,
@@ -61,6 +62,7 @@ VR_OF: dict[int, bytes] = {
     0x00180040: b"IS",  # Cine Rate
     0x00180050: b"DS",  # Slice Thickness
     0x00180086: b"IS",  # Echo Number(s)
+    0x00186011: b"SQ",  # Sequence of Ultrasound Regions: calibration without Pixel Spacing
     0x00181060: b"DS",  # Trigger Time
     0x00181063: b"DS",  # Frame Time
     0x00189087: b"FD",  # Diffusion b-value
@@ -356,7 +358,7 @@ SHARED_TAGS = (
     0x00100010, 0x00100020, 0x00100030, 0x00100040,
     0x00280010, 0x00280011, 0x00280008, 0x00200037, 0x00280030, 0x00180050, 0x00080008,
     0x00280004, 0x00280002, 0x00280100, 0x00181063, 0x00180040, 0x00082144, 0x3004000C,
-    0x00200012, 0x00200100, 0x00181060, 0x00180086, 0x00189087,
+    0x00200012, 0x00200100, 0x00181060, 0x00180086, 0x00189087, 0x00186011,
 )  # fmt: skip
 #: Distinct decoded values kept at most (then the memo starts afresh).
 MAX_SHARED = 4096
@@ -383,7 +385,7 @@ def _image_constants(h: Header) -> dict[str, Any]:
         "columns": h.integer(0x00280011) or 0,
         "frames": max(1, frames),
         "orientation": _vector(h.numbers(0x00200037), 6),
-        "pixel_spacing": _spacing(h.numbers(0x00280030)),
+        "pixel_spacing": _spacing(h.numbers(0x00280030)) or _region_spacing(h),
         "slice_thickness": h.number(0x00180050),
         "image_type": tuple(sys.intern(v) for v in h.strings(0x00080008)),
         "acquisition_number": h.integer(0x00200012),
@@ -409,6 +411,49 @@ def _spacing(values: list[float] | None) -> tuple[float, float] | None:
     if values is None or len(values) != 2 or min(values) <= 0:
         return None
     return (values[0], values[1])
+
+
+#: The VRs of the calibration attributes of an ultrasound region item (PS3.6).
+US_REGION_VRS: dict[int, bytes] = {
+    us.PHYSICAL_UNITS_X_DIRECTION: b"US",
+    us.PHYSICAL_UNITS_Y_DIRECTION: b"US",
+    us.PHYSICAL_DELTA_X: b"FD",
+    us.PHYSICAL_DELTA_Y: b"FD",
+}
+
+
+def _region_spacing(h: Header) -> tuple[float, float] | None:
+    """Pixel spacing from the Sequence of Ultrasound Regions (PS3.3 C.8.5.5), as
+    :func:`viewer.dicom.header_fields.pixel_spacing` derives it."""
+    value = h._raw(us.SEQUENCE_OF_ULTRASOUND_REGIONS)
+    if not value:
+        return None
+    return us.region_pixel_spacing(_us_regions(value, h))
+
+
+def _us_regions(value: bytes, h: Header) -> list[us.UsRegion]:
+    """The items of a defined-length Sequence of Ultrasound Regions value (PS3.5 7.5)."""
+    explicit, little = hp.encoding_of(h.syntax)
+    source = hp.Source(lambda _size: b"", len(value), value)
+    item_header = struct.Struct("<HHL" if little else ">HHL")
+    regions: list[us.UsRegion] = []
+    pos = 0
+    while pos < len(value):
+        group, element, length = item_header.unpack_from(value, pos)
+        if (group << 16 | element) != hp.ITEM:
+            raise hp.Unusual("sequence without item")
+        end = None if length == hp.UNDEFINED_LENGTH else pos + 8 + length
+        elements, pos = hp.walk_item(source, pos + 8, end, explicit, little, US_REGION_VRS, 1)
+        item = Header({}, elements, h.syntax, little, US_REGION_VRS)
+        regions.append(
+            us.UsRegion(
+                units_x=item.integer(us.PHYSICAL_UNITS_X_DIRECTION),
+                units_y=item.integer(us.PHYSICAL_UNITS_Y_DIRECTION),
+                delta_x=item.number(us.PHYSICAL_DELTA_X),
+                delta_y=item.number(us.PHYSICAL_DELTA_Y),
+            )
+        )
+    return regions
 
 
 def _frame_time_ms(h: Header) -> float | None:

@@ -26,6 +26,15 @@ from viewer.dicom.records import (
     StudyInfo,
     Vec3,
 )
+from viewer.dicom.ultrasound_regions import (
+    PHYSICAL_DELTA_X,
+    PHYSICAL_DELTA_Y,
+    PHYSICAL_UNITS_X_DIRECTION,
+    PHYSICAL_UNITS_Y_DIRECTION,
+    SEQUENCE_OF_ULTRASOUND_REGIONS,
+    UsRegion,
+    region_pixel_spacing,
+)
 
 #: Diffusion b-value (0018,9087), read directly so private MR diffusion tags are not needed.
 DIFFUSION_B_VALUE = 0x00189087
@@ -78,7 +87,7 @@ def instance_record(
         frames=max(1, frames),
         position=vec3(ds, "ImagePositionPatient") or _functional(shared, "position"),
         orientation=orientation(ds) or _functional(shared, "orientation"),
-        pixel_spacing=pair(ds, "PixelSpacing") or _functional(shared, "pixel_spacing"),
+        pixel_spacing=pixel_spacing(ds, shared),
         slice_thickness=number(ds, "SliceThickness"),
         slice_location=number(ds, "SliceLocation"),
         image_type=tuple(sys.intern(v) for v in strings(ds, "ImageType")),
@@ -95,6 +104,35 @@ def instance_record(
         frame_info=per_frame_info(ds, frames, shared),
         frame_offsets=grid_frame_offsets(ds, frames),
     )
+
+
+def pixel_spacing(ds: Dataset, shared: Dataset | None) -> tuple[float, float] | None:
+    """Pixel Spacing (PS3.3 10.7.1.3), else the shared Pixel Measures (C.7.6.16.2.1), else an
+    ultrasound image's calibration from its Sequence of Ultrasound Regions (C.8.5.5)."""
+    return (
+        pair(ds, "PixelSpacing")
+        or _functional(shared, "pixel_spacing")
+        or region_pixel_spacing(us_regions(ds))
+    )
+
+
+def us_regions(ds: Dataset) -> list[UsRegion]:
+    """The calibration of each item of the Sequence of Ultrasound Regions (C.8.5.5)."""
+    try:
+        element = ds.get(SEQUENCE_OF_ULTRASOUND_REGIONS)
+        items = list(element.value) if element is not None and element.value else []
+    except Exception:  # an unreadable sequence costs the calibration, not the file
+        return []
+    return [
+        UsRegion(
+            units_x=integer(item, PHYSICAL_UNITS_X_DIRECTION),
+            units_y=integer(item, PHYSICAL_UNITS_Y_DIRECTION),
+            delta_x=number(item, PHYSICAL_DELTA_X),
+            delta_y=number(item, PHYSICAL_DELTA_Y),
+        )
+        for item in items
+        if isinstance(item, Dataset)
+    ]
 
 
 def series_info(ds: Dataset, uid: str) -> SeriesInfo:

@@ -10,12 +10,15 @@ which image frames a multi-frame overlay covers; a single-frame overlay that nam
 covers every frame (as DCMTK shows it).
 
 Overlays embedded in the unused high bits of Pixel Data (retired since 2004) are reported as
-unsupported. No Qt; :func:`overlay_masks` is the entry point for the image view.
+unsupported. No Qt. :func:`read_file_overlays` is the image view's entry point: it reads a
+file's overlay planes once (a lean header walk answers cheaply for the many files without
+any) and unpacks a frame's masks on demand; :func:`overlay_masks` reads one frame's.
 """
 
 from __future__ import annotations
 
 import os
+import struct
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +28,7 @@ from numpy.typing import NDArray
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 
+from viewer.dicom import header_parser as hp
 from viewer.dicom import limits
 
 #: The repeating groups of the Overlay Plane module (PS3.5 7.6: even groups 6000-601E).
@@ -53,6 +57,17 @@ class OverlayMask:
     def on_image(self, rows: int, columns: int) -> BoolArray:
         """The mask placed on a (rows, columns) image grid, cropped to it."""
         return place_on_image(self.mask, self.origin, rows, columns)
+
+    def visible_part(self, rows: int, columns: int) -> tuple[BoolArray, tuple[int, int]] | None:
+        """The part of the mask over a (rows, columns) image and the 0-based (row, column) of
+        its first pixel there; None when the overlay lies wholly off the image."""
+        top, left = self.origin
+        row0, col0 = max(top, 0), max(left, 0)
+        row1 = min(top + self.mask.shape[0], rows)
+        col1 = min(left + self.mask.shape[1], columns)
+        if row0 >= row1 or col0 >= col1:
+            return None
+        return self.mask[row0 - top : row1 - top, col0 - left : col1 - left], (row0, col0)
 
 
 @dataclass(frozen=True)
@@ -213,6 +228,73 @@ def read_overlays(path: str | os.PathLike[str], frame: int = 0) -> OverlayResult
     except Exception as error:  # fault boundary: overlays are optional
         return OverlayResult((), (f"cannot read {os.fspath(path)}: {error}",))
     return overlays_of_dataset(ds, frame)
+
+
+@dataclass(frozen=True, eq=False)
+class FileOverlays:
+    """The overlay planes of one file, read once; each frame's masks unpacked on demand.
+
+    ``header`` holds only the file's overlay groups (60xx) when it has any, else it is None;
+    ``problems`` says why the file could not be read.
+    """
+
+    header: Dataset | None = None
+    problems: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return self.header is None
+
+    def result(self, frame: int = 0) -> OverlayResult:
+        """The planes covering 0-based image ``frame`` (bit unpacking only: cheap)."""
+        if self.header is None:
+            return OverlayResult((), self.problems)
+        return overlays_of_dataset(self.header, frame)
+
+
+def read_file_overlays(path: str | os.PathLike[str]) -> FileOverlays:
+    """The overlay planes of the file at ``path`` (reads the header once, never the pixels).
+
+    Most files have none: a lean walk of the header bytes that finds no Overlay Rows
+    (60xx,0010) answers without pydicom (0.05 ms against 0.7 ms for a CT slice).
+    """
+    if not _may_have_overlays(path):
+        return FileOverlays()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = limits.bounded(dcmread, path, stop_before_pixels=True, force=True)
+    except Exception as error:  # fault boundary: overlays are optional
+        return FileOverlays(None, (f"cannot read {os.fspath(path)}: {error}",))
+    planes = Dataset()
+    for element in ds:
+        if element.tag.group in OVERLAY_GROUPS:
+            planes.add(element)
+    if not any((group << 16 | 0x0010) in planes for group in OVERLAY_GROUPS):
+        return FileOverlays()
+    planes.set_original_encoding(*ds.original_encoding)  # how OW Overlay Data is swapped
+    return FileOverlays(planes)
+
+
+#: Overlay Rows of every overlay group: finding none means the file has no overlay plane.
+_OVERLAY_ROWS = frozenset(group << 16 | 0x0010 for group in OVERLAY_GROUPS)
+
+
+def _may_have_overlays(path: str | os.PathLike[str]) -> bool:
+    """False when a lean header walk (viewer.dicom.header_parser) finds no Overlay Rows;
+    True when it finds one or is unsure (then pydicom reads the file)."""
+    try:
+        with open(path, "rb") as handle:
+            source, meta, pos = hp.open_part10(handle)
+            syntax_element = meta.get(0x00020010)
+            syntax = syntax_element[1].decode("ascii").strip(" \x00") if syntax_element else ""
+            explicit, little = hp.encoding_of(syntax)
+            found = hp.read_dataset(
+                source, pos, explicit, little, _OVERLAY_ROWS, max(_OVERLAY_ROWS)
+            )
+    except (hp.Unusual, OSError, ValueError, UnicodeDecodeError, struct.error):
+        return True
+    return bool(found)
 
 
 def overlay_masks(path: str | os.PathLike[str], frame: int = 0) -> list[OverlayMask]:

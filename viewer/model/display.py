@@ -7,7 +7,8 @@ what changed so a view redraws only that:
 ``"index"``      the slice shown
 ``"voi"``        the window (a VOI range, PS3.3 C.11.2.1.2)
 ``"invert"``     grey scale inverted on top of what the file asks for
-``"transform"``  rotation or flip (:mod:`viewer.model.orientation`)
+``"transform"``  rotation or flip (:mod:`viewer.model.orientation`); the view keeps its zoom
+                 and the image point at its centre
 ``"reset"``      back to how the stack first appeared (the view also refits zoom and pan)
 """
 
@@ -96,12 +97,13 @@ class ViewState:
             self.changed.emit("transform")
 
     def rotate(self, clockwise: bool = True) -> None:
-        """Turn the view a quarter turn."""
+        """Turn the view a quarter turn (about the centre of the view, zoom unchanged)."""
         turn = ROTATE_CLOCKWISE if clockwise else ROTATE_COUNTERCLOCKWISE
         self.set_screen_matrix(compose(turn, self.screen_matrix))
 
     def flip(self, horizontal: bool = True) -> None:
-        """Mirror the view left-right (``horizontal``) or top-bottom, as it is on screen."""
+        """Mirror the view left-right (``horizontal``) or top-bottom, as it is on screen (about
+        the centre of the view, zoom unchanged)."""
         mirror = FLIP_HORIZONTAL if horizontal else FLIP_VERTICAL
         self.set_screen_matrix(compose(mirror, self.screen_matrix))
 

@@ -94,7 +94,11 @@ class MprVolume:
     """Voxels on a regular (possibly sheared) grid with the affine that places them.
 
     ``voxels`` is (frames, rows, columns) in stored values; modality = stored * slope + b
-    (PS3.3 C.11.1.1.2). ``fill`` is the stored value shown outside the volume (its minimum).
+    (PS3.3 C.11.1.1.2). ``shows_inverted`` is True when the frames are displayed inverted
+    after the VOI: MONOCHROME1 (C.7.6.3.1.2) or an INVERSE Presentation LUT Shape
+    (C.11.6.1.2), exactly as the 2D view shows them. ``stored_range`` is the (lowest, highest)
+    stored value; ``fill``, the stored value shown outside the volume, is the one of them that
+    displays black.
     """
 
     voxels: NDArray[Any]
@@ -103,6 +107,8 @@ class MprVolume:
     rescale_intercept: float = 0.0
     warnings: tuple[str, ...] = ()
     fill: float = field(default=0.0)
+    shows_inverted: bool = False
+    stored_range: tuple[float, float] = (0.0, 0.0)
     inverse: NDArray[np.float64] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -116,12 +122,22 @@ class MprVolume:
         rescale_slope: float = 1.0,
         rescale_intercept: float = 0.0,
         warnings: tuple[str, ...] = (),
+        shows_inverted: bool = False,
     ) -> MprVolume:
-        """A volume from a regular voxel array and its affine (fill = the minimum voxel)."""
-        fill = float(voxels.min()) if voxels.size else 0.0
+        """A volume from a regular voxel array and its affine (fill: the voxel extreme that
+        displays black: the minimum, or the maximum where the display inverts)."""
+        low, high = (float(voxels.min()), float(voxels.max())) if voxels.size else (0.0, 0.0)
+        fill = high if shows_inverted != (rescale_slope < 0) else low
         voxels = np.ascontiguousarray(voxels)  # the kernels are compiled for C order (no copy)
         return cls(
-            voxels, np.asarray(affine, float), rescale_slope, rescale_intercept, warnings, fill
+            voxels,
+            np.asarray(affine, float),
+            rescale_slope,
+            rescale_intercept,
+            warnings,
+            fill,
+            shows_inverted,
+            (low, high),
         )
 
     @property
@@ -165,8 +181,10 @@ class MprVolume:
         return stored * self.rescale_slope + self.rescale_intercept
 
 
-def mpr_volume(volume: Volume) -> MprVolume:
+def mpr_volume(volume: Volume, shows_inverted: bool = False) -> MprVolume:
     """The volume MPR samples: resampled onto a regular grid when the slices are irregular.
+
+    ``shows_inverted``: its frames display inverted (MONOCHROME1, see :class:`MprVolume`).
 
     Slices are placed by their true Image Position (Patient) (PS3.3 C.7.6.2.1.1). A stack whose
     positions fall on its affine's grid is used as loaded (a sheared, gantry-tilt grid included:
@@ -188,7 +206,12 @@ def mpr_volume(volume: Volume) -> MprVolume:
             voxels, note = resample_slices(volume.voxels, true_index)
             notes.append(note)
     return MprVolume.from_arrays(
-        voxels, affine, volume.rescale_slope, volume.rescale_intercept, tuple(notes)
+        voxels,
+        affine,
+        volume.rescale_slope,
+        volume.rescale_intercept,
+        tuple(notes),
+        shows_inverted,
     )
 
 
@@ -737,7 +760,11 @@ def _reduce_rows_py(
 def to_display(
     image: NDArray[Any], voi: Voi, slope: float, intercept: float, invert: bool
 ) -> NDArray[np.uint8]:
-    """Stored-value image -> 8-bit: the VOI folded into stored values (PS3.3 C.11.1, C.11.2.1.2)."""
+    """Stored-value image -> 8-bit: the VOI folded into stored values (PS3.3 C.11.1, C.11.2.1.2).
+
+    ``invert``: the output is shown inverted (MONOCHROME1 or the user's invert, not both; see
+    :attr:`MprState.displays_inverted`).
+    """
     if slope == 0:
         slope = 1.0
     lower = (voi.lower - intercept) / slope
@@ -763,10 +790,11 @@ class MprState:
     """The evented state of the three linked MPR views (no Qt; views subscribe).
 
     ``changed`` is emitted with what changed: ``"point"`` (the shared crosshair point),
-    ``"axes"`` (a view's plane was tilted or reset), ``"slab"``, ``"voi"``, ``"invert"``.
-    The three planes stay mutually perpendicular; each passes through ``point``. A view's
-    display coordinates are mm along its right/down axes from the volume centre, so a view's
-    picture does not move when the point moves.
+    ``"axes"`` (a view's plane was tilted or reset), ``"slab"``, ``"voi"``, ``"invert"`` (the
+    user's, on top of the volume's own inversion). The three planes stay mutually
+    perpendicular; each passes through ``point``. A view's display coordinates are mm along
+    its right/down axes from the volume centre, so a view's picture does not move when the
+    point moves.
     """
 
     def __init__(self, volume: MprVolume, voi: Voi | None = None) -> None:
@@ -898,3 +926,9 @@ class MprState:
         if invert != self.invert:
             self.invert = invert
             self.changed.emit("invert")
+
+    @property
+    def displays_inverted(self) -> bool:
+        """The views show grey levels inverted: the volume's own inversion (MONOCHROME1, as
+        the 2D view shows it) toggled by the user's ``invert``."""
+        return self.invert != self.volume.shows_inverted

@@ -1,26 +1,44 @@
 """Keys and mouse gestures: one table for the QActions that handle them and for the
 Help > Keyboard and mouse page, so the page cannot drift from what the keys do.
 
-Each :class:`KeyBinding` names a command; :func:`make_actions` turns the table into QActions
-(Preferences may change their shortcuts later). Image keys are scoped to the image area
-(``Qt.WidgetWithChildrenShortcut``), so typing in the study tree or a filter box never
-triggers them; window keys work anywhere in the window.
+Each :class:`KeyBinding` names a command and its default keys; :func:`make_actions` turns the
+table into QActions and :func:`apply_shortcuts` gives them the user's keys (Preferences > Keys,
+stored by :mod:`viewer.qt.settings` as :data:`Shortcuts`). Image keys are scoped to the image
+area (``Qt.WidgetWithChildrenShortcut``), so typing in the study tree or a filter box never
+triggers them; window keys work anywhere in the window. :data:`REMAPPABLE_BINDINGS` adds the
+MPR toggle (the main window's action) to the table; the MPR view's own keys and mouse gestures
+(:mod:`viewer.qt.mpr_view`) are fixed and listed as they are. The page shows the user's keys,
+and its mouse rows and preset rows follow the user's
+:class:`~viewer.model.interaction.Interaction` (Preferences).
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QTextBrowser, QVBoxLayout, QWidget
 
-from viewer.model.presets import DEFAULT_PRESETS, FIRST_PRESET_KEY
+from viewer.model.interaction import (
+    MOUSE_BUTTONS,
+    PAN,
+    SCROLL,
+    WINDOW_LEVEL,
+    ZOOM,
+    Interaction,
+    WindowLevelDrag,
+)
+from viewer.model.presets import DEFAULT_PRESETS, FIRST_PRESET_KEY, LAST_PRESET_KEY, Preset
 
 IMAGE = "image"
 WINDOW = "window"
+#: Command -> its keys (QKeySequence portable text, one chord each; empty: no key).
+Shortcuts = Mapping[str, tuple[str, ...]]
+#: A command has at most this many keys (Preferences shows a key and a second key).
+MAX_KEYS_PER_COMMAND = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,15 +52,26 @@ class KeyBinding:
     scope: str = IMAGE
 
 
+def preset_text(modality: str, preset: Preset) -> str:
+    """How the help page and the menu name a preset, e.g. "CT brain 80/40"."""
+    return f"{modality} {preset.name.lower()} {preset.width:g}/{preset.level:g}"
+
+
+def preset_key_text(key: int, presets: Mapping[str, tuple[Preset, ...]]) -> str:
+    """What key ``key`` (3-9) does with ``presets`` (modality -> presets in key order)."""
+    position = key - FIRST_PRESET_KEY
+    named = [
+        preset_text(modality, items[position])
+        for modality, items in sorted(presets.items(), key=lambda item: item[0] != "CT")
+        if position < len(items)
+    ]
+    return "Window preset: " + ("; ".join(named) if named else "none set")
+
+
 def _preset_bindings() -> tuple[KeyBinding, ...]:
     return tuple(
-        KeyBinding(
-            f"preset_{FIRST_PRESET_KEY + n}",
-            (str(FIRST_PRESET_KEY + n),),
-            f"Window preset: CT {preset.name.lower()} {preset.width:g}/{preset.level:g}",
-            "Window",
-        )
-        for n, preset in enumerate(DEFAULT_PRESETS["CT"])
+        KeyBinding(f"preset_{key}", (str(key),), preset_key_text(key, DEFAULT_PRESETS), "Window")
+        for key in range(FIRST_PRESET_KEY, LAST_PRESET_KEY + 1)
     )
 
 
@@ -70,6 +99,7 @@ KEY_BINDINGS: tuple[KeyBinding, ...] = (
     KeyBinding("flip_horizontal", ("H",), "Flip horizontally", "View"),
     KeyBinding("flip_vertical", ("V",), "Flip vertically", "View"),
     KeyBinding("corner_text", ("T",), "Show or hide corner text and scale bar", "View"),
+    KeyBinding("overlay_planes", ("O",), "Show or hide the image's overlays (60xx)", "View"),
     KeyBinding("cine", ("C",), "Cine play/pause", "Cine"),
     KeyBinding("cine_faster", ("Shift+Right",), "Cine faster", "Cine"),
     KeyBinding("cine_slower", ("Shift+Left",), "Cine slower", "Cine"),
@@ -88,20 +118,114 @@ KEY_BINDINGS: tuple[KeyBinding, ...] = (
     KeyBinding("keyboard_help", ("F1",), "This page", "Application", WINDOW),
 )
 
-#: Mouse gestures over an image (handled by the viewport, listed on the help page).
-MOUSE_BINDINGS: tuple[tuple[str, str], ...] = (
-    ("Left drag", "Window/level: right widens the window, down lowers the level (brighter)"),
-    ("Ctrl + left drag", "Window/level from the values in the rectangle drawn"),
+#: The MPR toggle: an action of the main window, remappable like the keys above.
+MPR_TOGGLE = KeyBinding(
+    "mpr", ("M",), "MPR on/off: axial, coronal and sagittal views of the volume", "MPR", WINDOW
+)
+#: Every command whose keys Preferences > Keys can change, in the order it lists them.
+REMAPPABLE_BINDINGS: tuple[KeyBinding, ...] = (*KEY_BINDINGS, MPR_TOGGLE)
+#: Keys inside the MPR view (viewer.qt.mpr_view.MprView.keyPressEvent); not remappable.
+MPR_VIEW_KEYS: tuple[tuple[str, str], ...] = (
+    ("Up, Down, PgUp, PgDown", "Move the plane of the view last clicked (Shift: 10 steps)"),
+    ("I", "Invert grey scale (all three views)"),
+    ("3–9", "Window presets of the series' modality, as in the stack view"),
+    ("F", "Fit each view"),
+    ("R, Space", "Reset: orthogonal planes, window, zoom"),
+)
+#: Mouse gestures inside the MPR view (viewer.qt.mpr_view.PlaneViewBox); not remappable.
+MPR_VIEW_MOUSE: tuple[tuple[str, str], ...] = (
+    ("Left click or drag", "Move the crosshair point"),
+    ("Left drag on a handle (○)", "Tilt the other two planes about the point"),
+    ("Shift + left drag", "Window/level (shared by the three views)"),
+    ("Wheel", "Move the view's plane"),
     ("Middle drag", "Pan"),
-    ("Right drag", "Zoom (up enlarges)"),
+    ("Right drag, Ctrl + wheel", "Zoom"),
+)
+MPR_NOTE = "In the MPR view (these keys and gestures are fixed):"
+
+REMAP_NOTE = (
+    "Settings > Preferences > Mouse changes what each button's drag does; "
+    "Preferences > Keys changes the keys."
+)
+#: Mouse gestures over an image that Preferences does not remap.
+FIXED_MOUSE_BINDINGS: tuple[tuple[str, str], ...] = (
+    ("Ctrl + left drag", "Window/level from the values in the rectangle drawn"),
     ("Wheel", "Previous/next slice"),
     ("Ctrl + wheel", "Zoom at the cursor"),
     ("Drag a series from the study tree", "Show it in the viewport dropped on"),
 )
 
 
+def window_level_drag_text(wl_drag: WindowLevelDrag) -> str:
+    """What a window/level drag does in the user's direction and speed."""
+    width = "narrows" if wl_drag.invert_horizontal else "widens"
+    level = (
+        "raises the level (darker)" if wl_drag.invert_vertical else "lowers the level (brighter)"
+    )
+    text = f"Window/level: right {width} the window, down {level}"
+    return text + (f"; speed {wl_drag.sensitivity:g}×" if wl_drag.sensitivity != 1 else "")
+
+
+def mouse_bindings(interaction: Interaction) -> list[tuple[str, str]]:
+    """The mouse rows of the help page: each button's drag as mapped, then the fixed ones."""
+    actions = {
+        WINDOW_LEVEL: window_level_drag_text(interaction.wl_drag),
+        PAN: "Pan",
+        ZOOM: "Zoom (up enlarges)",
+        SCROLL: "Scroll slices (down: next)",
+    }
+    rows = [
+        (f"{button.capitalize()} drag", actions.get(interaction.action(button), "Nothing"))
+        for button in MOUSE_BUTTONS
+    ]
+    return rows + list(FIXED_MOUSE_BINDINGS)
+
+
 def binding(command: str) -> KeyBinding:
-    return next(b for b in KEY_BINDINGS if b.command == command)
+    return next(b for b in REMAPPABLE_BINDINGS if b.command == command)
+
+
+def default_shortcuts() -> dict[str, tuple[str, ...]]:
+    """Every remappable command with its default keys."""
+    return {item.command: item.keys for item in REMAPPABLE_BINDINGS}
+
+
+def normal_key(text: str) -> str | None:
+    """``text`` as one key chord in QKeySequence portable text ("ctrl+j" -> "Ctrl+J"); None if
+    it is not one known key (empty, unknown key names, or a multi-chord sequence)."""
+    sequence = QKeySequence.fromString(text.strip(), QKeySequence.SequenceFormat.PortableText)
+    if sequence.count() != 1:
+        return None
+    return sequence.toString(QKeySequence.SequenceFormat.PortableText) or None  # "" if unknown
+
+
+def shortcut_conflicts(
+    shortcuts: Shortcuts, reserved: Mapping[str, str] | None = None
+) -> list[str]:
+    """One readable line per key given to two commands (or to a command and one of the
+    window's fixed keys in ``reserved``, key -> what it does); empty when all keys differ."""
+    owners: dict[str, list[str]] = {}
+    for command, keys in shortcuts.items():
+        for key in dict.fromkeys(keys):
+            owners.setdefault(key, []).append(_command_text(command))
+    for key, what in (reserved or {}).items():
+        if key in owners:
+            owners[key].append(what)
+    return [
+        f"{key_text((key,))} is given to {_both(names)}: choose another key for one of them."
+        for key, names in owners.items()
+        if len(names) > 1
+    ]
+
+
+def _command_text(command: str) -> str:
+    item = next((b for b in REMAPPABLE_BINDINGS if b.command == command), None)
+    return f'"{item.text if item is not None else command}"'
+
+
+def _both(names: Iterable[str]) -> str:
+    *first, last = list(names)
+    return f"both {first[0]} and {last}" if len(first) == 1 else ", ".join(first) + f" and {last}"
 
 
 def key_text(keys: tuple[str, ...]) -> str:
@@ -111,13 +235,34 @@ def key_text(keys: tuple[str, ...]) -> str:
     )
 
 
-def keyboard_help_html(bindings: tuple[KeyBinding, ...] = KEY_BINDINGS) -> str:
-    """The Help > Keyboard and mouse page: mouse gestures, then keys by group."""
-    parts = ["<h2>Mouse</h2>", _table(MOUSE_BINDINGS)]
+def keyboard_help_html(
+    bindings: tuple[KeyBinding, ...] = REMAPPABLE_BINDINGS,
+    interaction: Interaction | None = None,
+    shortcuts: Shortcuts | None = None,
+) -> str:
+    """The Help > Keyboard and mouse page: mouse gestures (as ``interaction`` maps them, the
+    defaults if None), then keys by group (the user's ``shortcuts``, else the defaults; presets
+    as ``interaction`` sets them), then the MPR view's own keys and gestures."""
+    interaction = interaction or Interaction()
+    shortcuts = shortcuts or {}
+    parts = ["<h2>Mouse</h2>", f"<p>{html.escape(REMAP_NOTE)}</p>"]
+    parts.append(_table(mouse_bindings(interaction)))
     for group in dict.fromkeys(b.group for b in bindings):
-        rows = [(key_text(b.keys), b.text) for b in bindings if b.group == group]
+        rows = [
+            (key_text(shortcuts.get(b.command, b.keys)) or "(none)", _binding_text(b, interaction))
+            for b in bindings
+            if b.group == group
+        ]
+        if group == MPR_TOGGLE.group:
+            rows += [("", MPR_NOTE), *MPR_VIEW_KEYS, *MPR_VIEW_MOUSE]
         parts += [f"<h2>{html.escape(group)}</h2>", _table(rows)]
     return "\n".join(parts)
+
+
+def _binding_text(item: KeyBinding, interaction: Interaction) -> str:
+    if item.command.startswith("preset_"):
+        return preset_key_text(int(item.command.removeprefix("preset_")), interaction.presets)
+    return item.text
 
 
 def _table(rows: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -> str:
@@ -131,14 +276,35 @@ def _table(rows: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -> str:
 class KeyboardHelpDialog(QDialog):
     """Help > Keyboard and mouse."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        interaction: Interaction | None = None,
+        shortcuts: Shortcuts | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard and mouse")
         self.browser = QTextBrowser(self)
-        self.browser.setHtml(keyboard_help_html())
         layout = QVBoxLayout(self)
         layout.addWidget(self.browser)
         self.resize(560, 640)
+        self.interaction = interaction or Interaction()
+        self.shortcuts: Shortcuts = dict(shortcuts or default_shortcuts())
+        self._rewrite()
+
+    def show_interaction(self, interaction: Interaction) -> None:
+        """Rewrite the page for the user's mouse mapping and presets."""
+        self.interaction = interaction
+        self._rewrite()
+
+    def show_shortcuts(self, shortcuts: Shortcuts) -> None:
+        """Rewrite the page for the user's keys."""
+        self.shortcuts = dict(shortcuts)
+        self._rewrite()
+
+    def _rewrite(self) -> None:
+        html_text = keyboard_help_html(REMAPPABLE_BINDINGS, self.interaction, self.shortcuts)
+        self.browser.setHtml(html_text)
 
 
 def make_actions(
@@ -165,3 +331,12 @@ def make_actions(
             parent.addAction(action)
         actions[item.command] = action
     return actions
+
+
+def apply_shortcuts(actions: Mapping[str, QAction], shortcuts: Shortcuts) -> None:
+    """Give each action in ``actions`` (command -> action) its keys from ``shortcuts``
+    (commands missing there keep what they have)."""
+    for command, action in actions.items():
+        keys = shortcuts.get(command)
+        if keys is not None:
+            action.setShortcuts([QKeySequence(key) for key in keys])

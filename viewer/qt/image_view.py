@@ -12,8 +12,10 @@ scaled to millimetres (Pixel Spacing, PS3.3 10.7.1.3, or Pixel Aspect Ratio, C.7
 then turned and mirrored by the state's screen matrix (viewer.model.orientation). The view's
 y axis points down, like the screen.
 
-Mouse: left drag window/level (Weasis/Slicer direction), Ctrl+left drag a rectangle = window
-from that region, middle drag pan, right drag zoom, wheel slices, Ctrl+wheel zoom at cursor.
+Mouse (defaults; each button's drag is remappable in Preferences, see
+viewer.model.interaction): left drag window/level (Weasis/Slicer direction), middle drag pan,
+right drag zoom; Ctrl+left drag a rectangle = window from that region, wheel slices,
+Ctrl+wheel zoom at cursor.
 Keys are QActions built from viewer.qt.help_keys (the table the help page shows).
 """
 
@@ -37,6 +39,7 @@ from PySide6.QtWidgets import (
 from viewer.dicom.decode import DecodedFrame
 from viewer.dicom.geometry import slice_normal
 from viewer.model.display import ViewState
+from viewer.model.interaction import PAN, SCROLL, WINDOW_LEVEL, ZOOM, Interaction
 from viewer.model.orientation import edge_letters, is_mirrored, letters_vector
 from viewer.model.presentation import (
     DisplayFacts,
@@ -53,11 +56,11 @@ from viewer.model.presentation import (
     value_range,
     voi_lut_range,
 )
-from viewer.model.presets import preset_for_key
-from viewer.model.window_level import Voi, drag, drag_sensitivity, region_voi
+from viewer.model.window_level import Voi, region_voi
 from viewer.qt.cine_player import CinePlayer
 from viewer.qt.latest_call import LatestCall
 from viewer.qt.overlay import OverlayLayer
+from viewer.qt.overlay_planes import OverlayPlanes
 from viewer.qt.study_tree import SERIES_UID_ROLE
 from viewer.qt.tasks import FrameLoader, FrameRequest
 
@@ -73,26 +76,57 @@ PREFETCH_AHEAD, PREFETCH_BEHIND = 8, 2
 ZOOM_STEP = 1.25
 #: The W/L readout stays this long after a drag ends (ms).
 READOUT_MS = 1200
+#: A zoom drag enlarges this much per screen pixel upwards (pyqtgraph's right-drag rate).
+ZOOM_PER_DRAG_PIXEL = 1.02
+#: A scroll drag moves one slice per this many screen pixels (down: next slice).
+SCROLL_DRAG_PIXELS = 6.0
+#: Drag gesture of Ctrl + left button: a rectangle whose values set the window.
+REGION = "region"
+MOUSE_BUTTON_NAMES = {
+    Qt.MouseButton.LeftButton: "left",
+    Qt.MouseButton.MiddleButton: "middle",
+    Qt.MouseButton.RightButton: "right",
+}
 
 
 class DisplayImageItem(pg.ImageItem):
     """An ImageItem for ready 8-bit images (levels 0..255, no LUT), which it hands Qt as an
     RGB32 QImage, the format Qt's raster engine draws scaled fastest (measured at 512x512
-    drawn at 880x880: 1.2 ms, against 5-7 ms for pyqtgraph's Grayscale8/Indexed8)."""
+    drawn at 880x880: 1.2 ms, against 5-7 ms for pyqtgraph's Grayscale8/Indexed8).
+
+    Greyscale becomes RGB32 in numpy on the GUI thread (0.1 ms at 512x512): Qt's own
+    Grayscale8 conversion splits the work over its thread pool and waits for it, which took
+    1-3 ms of a W/L step whenever the two cores were busy. Colour (RGB888) takes Qt's
+    direct, single-thread conversion.
+    """
 
     def render(self) -> None:
         image = self.image
         if not _is_ready_8bit(image, self.levels, self.lut):
             super().render()
             return
-        image = np.ascontiguousarray(image)
         rows, columns = image.shape[:2]
-        gray = image.ndim == 2
-        kind = QImage.Format.Format_Grayscale8 if gray else QImage.Format.Format_RGB888
-        wrapped = QImage(image.data, columns, rows, image.strides[0], kind)
-        self.qimage = wrapped.convertToFormat(QImage.Format.Format_RGB32)  # a copy
+        if image.ndim == 2:
+            #: The pixels the QImage wraps: kept alive (and unchanged) as long as it is.
+            self._rgb32 = _grey_to_rgb32(image)
+            self.qimage = QImage(
+                self._rgb32.data, columns, rows, columns * 4, QImage.Format.Format_RGB32
+            )
+        else:
+            image = np.ascontiguousarray(image)
+            kind = QImage.Format.Format_RGB888
+            wrapped = QImage(image.data, columns, rows, image.strides[0], kind)
+            self.qimage = wrapped.convertToFormat(QImage.Format.Format_RGB32)  # a copy
         self._renderRequired = False
         self._unrenderable = False
+
+
+def _grey_to_rgb32(grey: np.ndarray) -> np.ndarray:
+    """uint8 (rows, columns) -> uint32 0xFFgggggg per pixel (QImage Format_RGB32)."""
+    rgb32 = np.empty(grey.shape, dtype=np.uint32)  # C order, whatever the input's strides
+    np.multiply(grey, np.uint32(0x010101), out=rgb32, dtype=np.uint32)
+    rgb32 |= np.uint32(0xFF000000)
+    return rgb32
 
 
 def _is_ready_8bit(image: Any, levels: Any, lut: Any) -> bool:
@@ -104,16 +138,20 @@ def _is_ready_8bit(image: Any, levels: Any, lut: Any) -> bool:
 
 
 class SliceViewBox(pg.ViewBox):
-    """Wheel scrolls slices, Ctrl+wheel zooms at the cursor; left drag W/L, Ctrl+left a
-    rectangle; middle drag pans and right drag zooms (pyqtgraph's own)."""
+    """Wheel scrolls slices, Ctrl+wheel zooms at the cursor; each button's drag does what
+    :attr:`mouse_mapping` says (window/level, pan, zoom or scroll slices); Ctrl+left drags a
+    W/L rectangle."""
 
-    wheel_steps = Signal(int)
+    slice_steps = Signal(int)  # wheel notches or scroll-drag steps, positive = next slice
     wl_drag = Signal(float, float, bool)  # dx, dy screen pixels, finished
     region_drag = Signal(object, bool)  # QRectF in view coordinates, finished
 
     def __init__(self) -> None:
         super().__init__(lockAspect=True, enableMenu=False, invertY=True)
-        self._dragging_region = False
+        #: Button ("left", "middle", "right") -> action (viewer.model.interaction).
+        self.mouse_mapping: dict[str, str] = dict(Interaction().mouse)
+        self._drag_action = ""
+        self._scroll_rest = 0.0
         self.rubber_band = QGraphicsRectItem()
         pen = QPen(QColor("#ffd75e"), 1, Qt.PenStyle.DashLine)
         pen.setCosmetic(True)
@@ -131,31 +169,64 @@ class SliceViewBox(pg.ViewBox):
             factor = ZOOM_STEP ** (delta / 120.0)
             self.zoom(factor, self.mapToView(ev.pos()))
             return
-        self.wheel_steps.emit(-int(np.sign(delta)))
+        self.slice_steps.emit(-int(np.sign(delta)))
 
     def zoom(self, factor: float, centre: QPointF | None = None) -> None:
         """Enlarge the image ``factor`` times about ``centre`` (view coordinates)."""
         self.scaleBy((1.0 / factor, 1.0 / factor), center=centre)
 
+    def drag_action(self, button: Qt.MouseButton, modifiers: Qt.KeyboardModifier) -> str:
+        """What a drag with ``button`` (and ``modifiers`` held at its start) does."""
+        control = bool(modifiers & Qt.KeyboardModifier.ControlModifier)
+        if button == Qt.MouseButton.LeftButton and control:
+            return REGION
+        return self.mouse_mapping.get(MOUSE_BUTTON_NAMES.get(button, ""), "")
+
     def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:
-        if ev.button() != Qt.MouseButton.LeftButton:
-            super().mouseDragEvent(ev, axis)  # middle: pan, right: zoom
-            return
         ev.accept()
         if ev.isStart():
-            self._dragging_region = bool(ev.modifiers() & Qt.KeyboardModifier.ControlModifier)
-        if self._dragging_region:
+            self._drag_action = self.drag_action(ev.button(), ev.modifiers())
+            self._scroll_rest = 0.0
+        action = self._drag_action
+        if action == REGION:
             self._drag_region(ev)
-            return
-        delta = ev.screenPos() - ev.lastScreenPos()
-        self.wl_drag.emit(float(delta.x()), float(delta.y()), bool(ev.isFinish()))
+        elif action == WINDOW_LEVEL:
+            delta = ev.screenPos() - ev.lastScreenPos()
+            self.wl_drag.emit(float(delta.x()), float(delta.y()), bool(ev.isFinish()))
+        elif action == PAN:
+            self._pan(ev)
+        elif action == ZOOM:
+            self._zoom_drag(ev)
+        elif action == SCROLL:
+            self._scroll_drag(ev)
+        if ev.isFinish():
+            self._drag_action = ""
 
     def _drag_region(self, ev: Any) -> None:
-        start = self.mapToView(ev.buttonDownPos(Qt.MouseButton.LeftButton))
+        start = self.mapToView(ev.buttonDownPos(ev.button()))
         rect = QRectF(start, self.mapToView(ev.pos())).normalized()
         self.rubber_band.setRect(rect)
         self.rubber_band.setVisible(not ev.isFinish())
         self.region_drag.emit(rect, bool(ev.isFinish()))
+
+    def _pan(self, ev: Any) -> None:
+        """The image follows the pointer."""
+        self.translateBy(t=self.mapToView(ev.lastPos()) - self.mapToView(ev.pos()))
+        self.sigRangeChangedManually.emit(self.state["mouseEnabled"])
+
+    def _zoom_drag(self, ev: Any) -> None:
+        """Up enlarges, down shrinks, about the point where the drag started."""
+        dy = float((ev.screenPos() - ev.lastScreenPos()).y())
+        self.zoom(ZOOM_PER_DRAG_PIXEL ** (-dy), self.mapToView(ev.buttonDownPos(ev.button())))
+        self.sigRangeChangedManually.emit(self.state["mouseEnabled"])
+
+    def _scroll_drag(self, ev: Any) -> None:
+        """One slice per :data:`SCROLL_DRAG_PIXELS` of vertical drag, down = next."""
+        self._scroll_rest += float((ev.screenPos() - ev.lastScreenPos()).y())
+        steps = int(self._scroll_rest / SCROLL_DRAG_PIXELS)
+        if steps:
+            self._scroll_rest -= steps * SCROLL_DRAG_PIXELS
+            self.slice_steps.emit(steps)
 
     def mouseClickEvent(self, ev: Any) -> None:
         ev.accept()  # no context menu and no pyqtgraph click actions
@@ -167,9 +238,8 @@ class SliceViewBox(pg.ViewBox):
 class ImageViewport(pg.GraphicsView):
     """Shows a ViewState: slices, W/L, zoom/pan, rotation/flip, overlays, cine."""
 
-    #: Left drag: invert the horizontal (width) or vertical (level) direction (Preferences).
-    invert_drag_x = False
-    invert_drag_y = False
+    #: Mouse mapping, W/L drag speed/direction and presets (Preferences; see set_interaction).
+    interaction = Interaction()
 
     status = Signal(str)
     frame_shown = Signal()
@@ -191,6 +261,8 @@ class ImageViewport(pg.GraphicsView):
         self.patient_text: dict[str, str] = {}
         self.facts = DisplayFacts()
         self.overlay = OverlayLayer(self)
+        self.overlay_planes = OverlayPlanes(self.view_box, self)  # 60xx overlays (key O)
+        self.overlay_planes.status.connect(self.status)
         self.cine = CinePlayer(state, self._prefetch_indices, self)
         self._facts_reader = LatestCall(self)
         self._wanted: tuple[str, int] | None = None
@@ -226,7 +298,7 @@ class ImageViewport(pg.GraphicsView):
         return line
 
     def _connect(self) -> None:
-        self.view_box.wheel_steps.connect(self._on_wheel)
+        self.view_box.slice_steps.connect(self._on_wheel)
         self.view_box.wl_drag.connect(self._on_wl_drag)
         self.view_box.region_drag.connect(self._on_region_drag)
         self.view_box.sigRangeChanged.connect(self._on_range_changed)
@@ -241,6 +313,7 @@ class ImageViewport(pg.GraphicsView):
         """Stop the cine timer and the header worker (before the window goes away)."""
         self.cine.stop()
         self._facts_reader.shutdown()
+        self.overlay_planes.shutdown()
 
     # --- state -> view ------------------------------------------------------------------
     def _on_state_changed(self, what: str) -> None:
@@ -251,8 +324,7 @@ class ImageViewport(pg.GraphicsView):
         elif what in ("voi", "invert"):
             self._redraw()
         elif what == "transform":
-            self._place_image()
-            self.fit()
+            self._turn_keeping_view()
         elif what == "reset":
             self._reset_display()
         self._update_overlays()
@@ -265,6 +337,7 @@ class ImageViewport(pg.GraphicsView):
         self._prefetched.clear()
         self.facts = DisplayFacts()
         self.image_item.clear()
+        self.overlay_planes.clear()
         self.reference_line.hide()
         stack = self.state.stack
         if stack is not None and stack.frames:
@@ -324,6 +397,7 @@ class ImageViewport(pg.GraphicsView):
         if first:
             self._place_image()
         self._redraw()
+        self.overlay_planes.show_frame(request.path, request.frame, decoded.stored.shape[:2])
         if first:
             self.fit()
         if self.cine.playing:
@@ -362,8 +436,23 @@ class ImageViewport(pg.GraphicsView):
         xs = [a * x + b * y for x, y in ((0, 0), (columns, 0), (0, rows), (columns, rows))]
         ys = [c * x + d * y for x, y in ((0, 0), (columns, 0), (0, rows), (columns, rows))]
         self._pixel_to_view = QTransform(a, c, b, d, -min(xs), -min(ys))
+        self.overlay_planes.set_transform(self._pixel_to_view)
         self._region = None
         self._redraw()
+
+    def _turn_keeping_view(self) -> None:
+        """Rotation or flip: the image turns about the view centre, the zoom stays (only a new
+        stack, Reset and Fit fit the image to the viewport)."""
+        if self.frame is None:
+            self._place_image()
+            self.fit()
+            return
+        centre = self.view_box.viewRect().center()
+        pixel = self.view_to_pixel(centre)
+        self._place_image()
+        moved = self.pixel_to_view(pixel) - centre
+        self.view_box.translateBy(t=(moved.x(), moved.y()))
+        self.view_changed.emit()  # the image moved under the view even if the range did not
 
     def image_bounds(self) -> QRectF:
         """The whole frame's rectangle in view coordinates."""
@@ -601,7 +690,7 @@ class ImageViewport(pg.GraphicsView):
         frame = self._grey_frame()
         if frame is None:
             return
-        preset = preset_for_key(self.state.modality, key)
+        preset = self.interaction.preset(self.state.modality, key)
         if preset is None:
             modality = self.state.modality or "this modality"
             self.status.emit(f"No window preset {key} for {modality}")
@@ -630,16 +719,24 @@ class ImageViewport(pg.GraphicsView):
         """The viewport as an image, with or without text, letters and lines."""
         overlay_shown = self.overlay.isVisible()
         line_shown = self.reference_line.isVisible()
+        planes_shown = self.overlay_planes.visible
         if not overlays:
             self.overlay.setVisible(False)
             self.reference_line.setVisible(False)
+            self.overlay_planes.set_visible(False)
         try:
             return self.grab().toImage()
         finally:
             self.overlay.setVisible(overlay_shown)
             self.reference_line.setVisible(line_shown)
+            self.overlay_planes.set_visible(planes_shown)
 
     # --- mouse -----------------------------------------------------------------------------
+    def set_interaction(self, interaction: Interaction) -> None:
+        """Apply the user's mouse mapping, W/L drag speed/direction and presets (live)."""
+        self.interaction = interaction
+        self.view_box.mouse_mapping = dict(interaction.mouse)
+
     def mousePressEvent(self, ev: Any) -> None:
         self.activated.emit()
         super().mousePressEvent(ev)
@@ -658,8 +755,7 @@ class ImageViewport(pg.GraphicsView):
             return
         table = file_voi_lut(frame)
         voi = self.state.voi or (voi_lut_range(table) if table else default_voi(frame))
-        sensitivity = drag_sensitivity(self._value_range(frame))
-        dragged = drag(voi, dx, dy, sensitivity, self.invert_drag_x, self.invert_drag_y)
+        dragged = self.interaction.wl_drag.apply(voi, dx, dy, self._value_range(frame))
         self.state.set_voi(dragged)
         self.show_readout(f"W {dragged.width:.0f}  L {dragged.center:.0f}")
 

@@ -37,15 +37,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from viewer.dicom.decode import read_frame
+from viewer.dicom.decode import DecodedFrame, read_frame
 from viewer.dicom.stack import Stack
 from viewer.dicom.volume import load_volume
 from viewer.model import mpr
+from viewer.model.interaction import Interaction
 from viewer.model.mpr import CutLine, MprState, MprVolume, Plane, SlabMode, View
 from viewer.model.orientation import direction_letters, edge_letters
 from viewer.model.presentation import default_voi
-from viewer.model.presets import preset_for_key
-from viewer.model.window_level import Voi, drag, drag_sensitivity
+from viewer.model.window_level import Voi
 from viewer.qt.image_view import ZOOM_STEP
 from viewer.qt.overlay import OverlayLayer
 
@@ -194,20 +194,24 @@ class VolumeLoader:
         # Start numba (import, runtime, cached kernels) while the slices decode in processes.
         warm = threading.Thread(target=mpr.warm_up, args=(np.int16,), name="mpr-warm", daemon=True)
         warm.start()
+        frame = self._middle_frame()
+        grey = frame if frame is not None and not frame.is_color else None
         volume = mpr.mpr_volume(
-            load_volume(self._stack, self.bridge.progress.emit, self._cancel.is_set)
+            load_volume(self._stack, self.bridge.progress.emit, self._cancel.is_set),
+            shows_inverted=grey is not None and grey.transform.shows_inverted,  # MONOCHROME1
         )
         warm.join()
         mpr.warm_up(volume.voxels.dtype)  # compile the kernels here, not on the first drag
-        spread = (float(volume.voxels.max()) - volume.fill) * abs(volume.rescale_slope)
-        return LoadedVolume(volume, self._file_window(), spread)
+        low, high = volume.stored_range
+        spread = (high - low) * abs(volume.rescale_slope)
+        return LoadedVolume(volume, default_voi(grey) if grey is not None else None, spread)
 
-    def _file_window(self) -> Voi | None:
+    def _middle_frame(self) -> DecodedFrame | None:
+        """The middle slice (its window and photometric interpretation apply to the volume)."""
         try:
-            frame = read_frame(*self._stack.sources[self._stack.frames // 2])
-        except Exception:  # the window is a nicety; the volume loaded
+            return read_frame(*self._stack.sources[self._stack.frames // 2])
+        except Exception:  # the window is a nicety; the volume itself may still load
             return None
-        return None if frame.is_color else default_voi(frame)
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -396,6 +400,8 @@ class MprView(QWidget):
     painted = Signal()  # every view has painted a full-quality image once
     failed = Signal(str)
     voi_changed = Signal(object)  # Voi, so a window can share it with its other views
+    #: The user's W/L drag speed/direction and presets (Preferences; the window sets it).
+    interaction = Interaction()
 
     def __init__(
         self,
@@ -527,7 +533,7 @@ class MprView(QWidget):
         self._update_overlays()
 
     def _spread_voi(self, volume: MprVolume) -> Voi:
-        low = volume.modality(volume.fill)
+        low = volume.modality(volume.stored_range[0])
         return Voi(low, low + self._value_range)
 
     # --- state -> views -------------------------------------------------------------------
@@ -581,7 +587,11 @@ class MprView(QWidget):
             return
         volume = state.volume
         image = mpr.to_display(
-            shown.image, state.voi, volume.rescale_slope, volume.rescale_intercept, state.invert
+            shown.image,
+            state.voi,
+            volume.rescale_slope,
+            volume.rescale_intercept,
+            state.displays_inverted,
         )
         plane = shown.plane
         x, y = state.to_view(view, plane.origin)
@@ -666,7 +676,7 @@ class MprView(QWidget):
         state = self.state
         if state is None or state.voi is None:
             return
-        state.set_voi(drag(state.voi, dx, dy, drag_sensitivity(self._value_range)))
+        state.set_voi(self.interaction.wl_drag.apply(state.voi, dx, dy, self._value_range))
 
     def _tilt_drag(self, view: View, step: DragStep) -> None:
         state = self.state
@@ -742,7 +752,8 @@ class MprView(QWidget):
         step = 10 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1
         moves = {Qt.Key.Key_Up: -step, Qt.Key.Key_PageUp: -step}
         moves |= {Qt.Key.Key_Down: step, Qt.Key.Key_PageDown: step}
-        preset = preset_for_key(self.modality, key - Qt.Key.Key_0) if self.modality else None
+        number = key - Qt.Key.Key_0
+        preset = self.interaction.preset(self.modality, number) if self.modality else None
         if key in moves:
             state.move(self._active, moves[key])
         elif key == Qt.Key.Key_I:

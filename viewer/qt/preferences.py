@@ -1,8 +1,10 @@
-"""The Preferences dialog: theme, mouse buttons and W/L drag, window presets, cache budget.
+"""The Preferences dialog: theme, mouse buttons and W/L drag, window presets, memory budget,
+keys.
 
 The dialog edits a :class:`PreferenceValues` copy and writes it to :class:`ViewerSettings` only
-on OK (an invalid preset row keeps the dialog open and says which). "Restore Defaults" fills
-the widgets with the defaults; nothing is saved until OK.
+on OK (an invalid preset row, or a key given to two commands, keeps the dialog open and says
+which). "Restore Defaults" fills every tab with the defaults, "Restore default keys" only the
+Keys tab; nothing is saved until OK.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from PySide6.QtGui import QFont, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -21,6 +24,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
+    QKeySequenceEdit,
     QLabel,
     QPushButton,
     QSpinBox,
@@ -31,20 +35,37 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from viewer.model.presets import DEFAULT_PRESETS, Preset
-from viewer.qt.settings import (
-    CACHE_MB_RANGE,
-    DEFAULT_CACHE_MB,
+from viewer.dicom.frame_cache import FRAME_CACHE_SHARE
+from viewer.dicom.limits import MEMORY_BUDGET_FRACTION
+from viewer.model.interaction import (
     DEFAULT_MOUSE_MAPPING,
     MOUSE_ACTION_NAMES,
     MOUSE_BUTTONS,
     WL_SENSITIVITY_RANGE,
-    ViewerSettings,
     WindowLevelDrag,
+)
+from viewer.model.presets import DEFAULT_PRESETS, Preset
+from viewer.qt.help_keys import (
+    MAX_KEYS_PER_COMMAND,
+    REMAPPABLE_BINDINGS,
+    Shortcuts,
+    default_shortcuts,
+    key_text,
+    normal_key,
+    preset_key_text,
+    shortcut_conflicts,
+)
+from viewer.qt.settings import (
+    ViewerSettings,
+    default_memory_budget_mb,
+    memory_budget_range_mb,
+    physical_memory_mb,
 )
 from viewer.qt.theme import DEFAULT_THEME, THEMES
 
 PRESET_COLUMNS = ("Modality", "Name", "Width", "Level")
+KEY_COLUMNS = ("Command", "Default", "Key", "Second key")
+ERROR_STYLE = "color: #ff6b6b;"
 
 
 @dataclass(frozen=True)
@@ -57,7 +78,8 @@ class PreferenceValues:
     presets: Mapping[str, tuple[Preset, ...]] = field(
         default_factory=lambda: {m: tuple(p) for m, p in DEFAULT_PRESETS.items()}
     )
-    cache_mb: int = DEFAULT_CACHE_MB
+    memory_mb: int = field(default_factory=default_memory_budget_mb)
+    shortcuts: Shortcuts = field(default_factory=default_shortcuts)
 
     @classmethod
     def read(cls, settings: ViewerSettings) -> PreferenceValues:
@@ -66,7 +88,8 @@ class PreferenceValues:
             settings.mouse_mapping(),
             settings.window_level_drag(),
             settings.presets(),
-            settings.cache_budget_mb(),
+            settings.memory_budget_mb(),
+            settings.shortcuts(),
         )
 
     def write(self, settings: ViewerSettings) -> None:
@@ -74,21 +97,32 @@ class PreferenceValues:
         settings.set_mouse_mapping(self.mouse)
         settings.set_window_level_drag(self.wl_drag)
         settings.set_presets(self.presets)
-        settings.set_cache_budget_mb(self.cache_mb)
+        settings.set_memory_budget_mb(self.memory_mb)
+        settings.set_shortcuts(self.shortcuts)
         settings.sync()
 
 
 class PreferencesDialog(QDialog):
     """Edit :class:`ViewerSettings`; OK writes them (and ViewerSettings.changed fires)."""
 
-    def __init__(self, settings: ViewerSettings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: ViewerSettings,
+        parent: QWidget | None = None,
+        fixed_keys: Mapping[str, str] | None = None,
+    ) -> None:
+        """``fixed_keys``: the window's keys Preferences cannot change (key -> what it does),
+        which no command may be given."""
         super().__init__(parent)
         self.setWindowTitle("Preferences")
         self.settings = settings
-        tabs = QTabWidget()
+        self.fixed_keys = dict(fixed_keys or {})
+        self.tabs = tabs = QTabWidget()
         tabs.addTab(self._make_general_tab(), "General")
         tabs.addTab(self._make_mouse_tab(), "Mouse")
         tabs.addTab(self._make_presets_tab(), "Window presets")
+        self.keys_tab = self._make_keys_tab()
+        tabs.addTab(self.keys_tab, "Keys")
         tabs.addTab(self._make_memory_tab(), "Memory")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok
@@ -101,13 +135,13 @@ class PreferencesDialog(QDialog):
         restore.clicked.connect(lambda: self.show_values(PreferenceValues()))
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #ff6b6b;")
+        self.error_label.setStyleSheet(ERROR_STYLE)
         self.error_label.setVisible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(tabs)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
-        self.resize(620, 520)
+        self.resize(680, 560)
         self.show_values(PreferenceValues.read(settings))
 
     # --- tabs -------------------------------------------------------------------------------
@@ -148,6 +182,12 @@ class PreferencesDialog(QDialog):
         form.addRow("Window/level speed:", self.sensitivity)
         form.addRow(self.invert_horizontal)
         form.addRow(self.invert_vertical)
+        note = QLabel(
+            "Applies to every viewport as soon as you press OK. Ctrl + left drag always sets "
+            "the window from a rectangle; the wheel always scrolls slices."
+        )
+        note.setWordWrap(True)
+        form.addRow(note)
         return _page(form)
 
     def _make_presets_tab(self) -> QWidget:
@@ -172,21 +212,116 @@ class PreferencesDialog(QDialog):
         layout.addLayout(row)
         return _page(layout)
 
-    def _make_memory_tab(self) -> QWidget:
-        low, high = CACHE_MB_RANGE
-        self.cache_mb = QSpinBox()
-        self.cache_mb.setRange(low, high)
-        self.cache_mb.setSingleStep(128)
-        self.cache_mb.setSuffix(" MiB")
+    def _make_keys_tab(self) -> QWidget:
+        self.key_table = QTableWidget(0, len(KEY_COLUMNS))
+        self.key_table.setHorizontalHeaderLabels(list(KEY_COLUMNS))
+        header = self.key_table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, len(KEY_COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.key_table.verticalHeader().setVisible(False)
+        self.key_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.key_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.key_edits: dict[str, tuple[QKeySequenceEdit, ...]] = {}
+        self._fill_key_table()
+        restore = QPushButton("Restore default keys")
+        restore.clicked.connect(lambda: self.show_shortcuts(default_shortcuts()))
+        self.key_conflict_label = QLabel()
+        self.key_conflict_label.setWordWrap(True)
+        self.key_conflict_label.setStyleSheet(ERROR_STYLE)
         note = QLabel(
-            "Decoded images kept in memory for fast scrolling. "
-            "A 512 × 512 CT slice takes 0.5 MiB. Applies at once."
+            "Click a key field and press the new key (✕ clears it). A key can do one thing "
+            "only. The MPR view's own keys are fixed (Help > Keyboard and mouse)."
+        )
+        note.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(restore)
+        row.addStretch(1)
+        layout = QVBoxLayout()
+        layout.addWidget(note)
+        layout.addWidget(self.key_table)
+        layout.addWidget(self.key_conflict_label)
+        layout.addLayout(row)
+        return _page(layout)
+
+    def _fill_key_table(self) -> None:
+        presets = self.settings.presets()
+        group = ""
+        for item in REMAPPABLE_BINDINGS:
+            if item.group != group:
+                group = item.group
+                self._add_key_group_row(group)
+            text = item.text
+            if item.command.startswith("preset_"):
+                text = preset_key_text(int(item.command.removeprefix("preset_")), presets)
+            row = self.key_table.rowCount()
+            self.key_table.insertRow(row)
+            self.key_table.setItem(row, 0, QTableWidgetItem(text))
+            self.key_table.setItem(row, 1, QTableWidgetItem(key_text(item.keys)))
+            edits = tuple(self._key_edit() for _ in range(MAX_KEYS_PER_COMMAND))
+            for column, edit in enumerate(edits, start=2):
+                self.key_table.setCellWidget(row, column, edit)
+            self.key_edits[item.command] = edits
+
+    def _add_key_group_row(self, group: str) -> None:
+        row = self.key_table.rowCount()
+        self.key_table.insertRow(row)
+        title = QTableWidgetItem(group)
+        font = QFont(title.font())
+        font.setBold(True)
+        title.setFont(font)
+        self.key_table.setItem(row, 0, title)
+        self.key_table.setSpan(row, 0, 1, len(KEY_COLUMNS))
+
+    def _key_edit(self) -> QKeySequenceEdit:
+        edit = QKeySequenceEdit()
+        edit.setMaximumSequenceLength(1)
+        edit.setClearButtonEnabled(True)
+        edit.setMinimumWidth(120)
+        edit.keySequenceChanged.connect(self._show_key_conflicts)
+        return edit
+
+    def _make_memory_tab(self) -> QWidget:
+        low, high = memory_budget_range_mb()
+        self.memory_mb = QSpinBox()
+        self.memory_mb.setRange(low, high)
+        self.memory_mb.setSingleStep(256)
+        self.memory_mb.setSuffix(" MiB")
+        self.memory_mb.setAccelerated(True)
+        self.memory_size = QLabel()
+        self.memory_mb.valueChanged.connect(self._show_memory_split)
+        budget = QHBoxLayout()
+        budget.addWidget(self.memory_mb)
+        budget.addWidget(self.memory_size, 1)
+        self.cache_size = QLabel()
+        self.cache_size.setWordWrap(True)
+        default = default_memory_budget_mb()
+        note = QLabel(
+            "One budget for decoded images. A volume (MPR) larger than the budget is not "
+            f"loaded; the image cache, which keeps slices for fast scrolling, uses at most "
+            f"{_share_text(FRAME_CACHE_SHARE)} of it. A 512 × 512 CT slice takes 0.5 MiB. "
+            f"Default: {MEMORY_BUDGET_FRACTION:.0%} of the RAM ({_size_text(default)}). "
+            "Applies at once."
         )
         note.setWordWrap(True)
         form = QFormLayout()
-        form.addRow("Image cache:", self.cache_mb)
+        form.addRow("Memory budget:", budget)
+        form.addRow("Image cache:", self.cache_size)
         form.addRow(note)
         return _page(form)
+
+    def _show_memory_split(self, megabytes: int) -> None:
+        physical = physical_memory_mb()
+        of_ram = (
+            f"{megabytes / physical:.0%} of this machine's {_size_text(physical)} RAM"
+            if physical
+            else "(this machine's RAM is unknown)"
+        )
+        self.memory_size.setText(f"= {_size_text(megabytes)}, {of_ram}")
+        self.cache_size.setText(
+            f"up to {_size_text(int(megabytes * FRAME_CACHE_SHARE))} "
+            f"({_share_text(FRAME_CACHE_SHARE)} of the budget)"
+        )
 
     # --- values <-> widgets -----------------------------------------------------------------
     def show_values(self, values: PreferenceValues) -> None:
@@ -200,10 +335,44 @@ class PreferencesDialog(QDialog):
         for modality, presets in sorted(values.presets.items()):
             for preset in presets:
                 self._add_preset_row(preset, modality)
-        self.cache_mb.setValue(values.cache_mb)
+        self.memory_mb.setValue(values.memory_mb)
+        self._show_memory_split(self.memory_mb.value())
+        self.show_shortcuts(values.shortcuts)
+
+    def show_shortcuts(self, shortcuts: Shortcuts) -> None:
+        """Fill the Keys tab (commands missing from ``shortcuts`` show their defaults)."""
+        defaults = default_shortcuts()
+        for command, edits in self.key_edits.items():
+            keys = shortcuts.get(command, defaults[command])
+            for position, edit in enumerate(edits):
+                edit.blockSignals(True)
+                edit.setKeySequence(QKeySequence(keys[position] if position < len(keys) else ""))
+                edit.blockSignals(False)
+        self._show_key_conflicts()
+
+    def shortcuts(self) -> dict[str, tuple[str, ...]]:
+        """The keys the Keys tab shows, per command."""
+        table = {}
+        for command, edits in self.key_edits.items():
+            keys = (normal_key(edit.keySequence().toString(_PORTABLE)) for edit in edits)
+            table[command] = tuple(dict.fromkeys(key for key in keys if key))
+        return table
+
+    def key_conflicts(self) -> list[str]:
+        """One line per key the Keys tab gives twice (or that the window keeps for itself)."""
+        return shortcut_conflicts(self.shortcuts(), self.fixed_keys)
+
+    def _show_key_conflicts(self) -> None:
+        conflicts = self.key_conflicts()
+        self.key_conflict_label.setText("\n".join(conflicts))
+        self.key_conflict_label.setVisible(bool(conflicts))
 
     def values(self) -> PreferenceValues:
-        """What the widgets say; raises ValueError naming a bad preset row."""
+        """What the widgets say; raises ValueError naming a bad preset row or a key given
+        twice."""
+        conflicts = self.key_conflicts()
+        if conflicts:
+            raise ValueError("\n".join(conflicts))
         return PreferenceValues(
             theme=str(self.theme_box.currentData()),
             mouse={button: str(box.currentData()) for button, box in self.button_boxes.items()},
@@ -213,7 +382,8 @@ class PreferencesDialog(QDialog):
                 self.invert_vertical.isChecked(),
             ),
             presets=self._table_presets(),
-            cache_mb=self.cache_mb.value(),
+            memory_mb=self.memory_mb.value(),
+            shortcuts=self.shortcuts(),
         )
 
     def _add_preset_row(self, preset: Preset, modality: str) -> None:
@@ -246,6 +416,8 @@ class PreferencesDialog(QDialog):
         except ValueError as error:
             self.error_label.setText(str(error))
             self.error_label.setVisible(True)
+            if self.key_conflicts():
+                self.tabs.setCurrentWidget(self.keys_tab)
             return
         self.error_label.setVisible(False)
         values.write(self.settings)
@@ -262,6 +434,18 @@ def _preset_from_cells(number: int, modality: str, name: str, width: str, level:
     if not (math.isfinite(width_value) and math.isfinite(level_value)) or width_value <= 0:
         raise ValueError(f"Preset row {number}: the width must be a positive number")
     return Preset(name, width_value, level_value)
+
+
+_PORTABLE = QKeySequence.SequenceFormat.PortableText
+
+
+def _size_text(megabytes: int) -> str:
+    """MiB as a person reads them: "512 MiB", "11.8 GiB"."""
+    return f"{megabytes / 1024:.1f} GiB" if megabytes >= 1024 else f"{megabytes} MiB"
+
+
+def _share_text(share: float) -> str:
+    return {0.25: "a quarter", 0.5: "half"}.get(share, f"{share:.0%}")
 
 
 def _page(layout: QFormLayout | QVBoxLayout) -> QWidget:

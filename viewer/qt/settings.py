@@ -5,7 +5,19 @@ tests can point ``XDG_CONFIG_HOME`` at a temporary folder and a person can read 
 getter validates what it reads and answers the default for a missing or malformed value, so a
 hand-edited file cannot break the viewer. A file Qt cannot parse is moved aside to
 ``settings.ini.corrupt`` and the viewer starts from defaults; :attr:`ViewerSettings.notice`
-then says so (the main window shows it).
+then says so (the main window shows it). The mouse, W/L drag and preset values are the Qt-free
+types of :mod:`viewer.model.interaction`; :meth:`ViewerSettings.interaction` bundles them for the
+views.
+
+The memory budget (``memory/budget_mb``) is one number for all decoded pixels: a volume (MPR)
+larger than it is refused, and the frame cache keeps at most its share
+(:data:`viewer.dicom.frame_cache.FRAME_CACHE_SHARE`). Unset, it is
+:data:`viewer.dicom.limits.MEMORY_BUDGET_FRACTION` (half) of the machine's RAM, so it follows
+the machine; a value outside :func:`memory_budget_range_mb` reads as that default.
+
+Keys (``keys/<command>``, see :data:`viewer.qt.help_keys.REMAPPABLE_BINDINGS`) are stored only
+where they differ from the defaults; a stored key that cannot be read, or that another command
+also has, falls back to the command's default keys.
 """
 
 from __future__ import annotations
@@ -13,13 +25,29 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QObject, QSettings, Signal
 
+from viewer.dicom import limits
+from viewer.model.interaction import (
+    DEFAULT_MOUSE_MAPPING,
+    DEFAULT_WL_SENSITIVITY,
+    MOUSE_ACTIONS,
+    MOUSE_BUTTONS,
+    WL_SENSITIVITY_RANGE,
+    Interaction,
+    WindowLevelDrag,
+)
 from viewer.model.presets import DEFAULT_PRESETS, Preset, format_presets, parse_presets
+from viewer.qt.help_keys import (
+    MAX_KEYS_PER_COMMAND,
+    Shortcuts,
+    default_shortcuts,
+    normal_key,
+    shortcut_conflicts,
+)
 from viewer.qt.theme import DEFAULT_THEME, THEMES
 from viewer.user_dirs import config_dir
 
@@ -30,41 +58,36 @@ SETTINGS_FILE_NAME = "settings.ini"
 SETTINGS_VERSION = 1
 MAX_RECENT_PATHS = 10
 
-MOUSE_BUTTONS = ("left", "middle", "right")
-MOUSE_ACTIONS = ("window_level", "pan", "zoom", "scroll")
-MOUSE_ACTION_NAMES = {
-    "window_level": "Window/level",
-    "pan": "Pan",
-    "zoom": "Zoom",
-    "scroll": "Scroll slices",
-}
-DEFAULT_MOUSE_MAPPING = {"left": "window_level", "middle": "pan", "right": "zoom"}
-
-#: W/L drag sensitivity: a factor on the viewer's own (range-based) sensitivity.
-DEFAULT_WL_SENSITIVITY = 1.0
-WL_SENSITIVITY_RANGE = (0.1, 10.0)
-
-#: Decoded-frame cache budget in MiB.
-DEFAULT_CACHE_MB = 1024
-CACHE_MB_RANGE = (128, 65536)
+MIB = 1024**2
+#: The smallest memory budget accepted, in MiB (enough for a 2048 x 2048 16-bit frame; low
+#: on purpose, so a small budget can be tried on small data).
+MIN_MEMORY_MB = 16
+#: The largest memory budget when the machine's RAM is unknown, in MiB.
+MAX_MEMORY_MB_UNKNOWN_RAM = 1024**2
 
 
-@dataclass(frozen=True)
-class WindowLevelDrag:
-    """How a window/level drag responds: speed factor and the sign of each axis.
+def physical_memory_mb() -> int | None:
+    """The machine's RAM in MiB (None if unknown)."""
+    physical = limits.physical_memory()
+    return None if physical is None else physical // MIB
 
-    Default directions: dragging right widens the window, dragging down lowers the level.
-    """
 
-    sensitivity: float = DEFAULT_WL_SENSITIVITY
-    invert_horizontal: bool = False
-    invert_vertical: bool = False
+def default_memory_budget_mb() -> int:
+    """Half the machine's RAM (limits.MEMORY_BUDGET_FRACTION), in MiB."""
+    return max(MIN_MEMORY_MB, limits.default_memory_budget() // MIB)
+
+
+def memory_budget_range_mb() -> tuple[int, int]:
+    """The memory budgets accepted, in MiB: MIN_MEMORY_MB up to the machine's RAM."""
+    physical = physical_memory_mb()
+    return MIN_MEMORY_MB, max(MIN_MEMORY_MB, physical or MAX_MEMORY_MB_UNKNOWN_RAM)
 
 
 class ViewerSettings(QObject):
     """Typed access to ``settings.ini``; :attr:`changed` names the group that was written."""
 
-    changed = Signal(str)  # "theme", "recent", "mouse", "window_level", "presets", "cache"
+    #: "theme", "recent", "mouse", "window_level", "presets", "memory" or "keys"
+    changed = Signal(str)
 
     def __init__(self, path: Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -213,19 +236,71 @@ class ViewerSettings(QObject):
             )
         self.changed.emit("presets")
 
-    # --- cache --------------------------------------------------------------------------------
-    def cache_budget_mb(self) -> int:
-        """The decoded-frame cache budget in MiB."""
-        low, high = CACHE_MB_RANGE
-        value = _to_int(self._store.value("cache/budget_mb"))
-        return value if value is not None and low <= value <= high else DEFAULT_CACHE_MB
+    def interaction(self) -> Interaction:
+        """Mouse mapping, W/L drag and presets together, as the image views apply them."""
+        return Interaction(self.mouse_mapping(), self.window_level_drag(), self.presets())
 
-    def set_cache_budget_mb(self, megabytes: int) -> None:
-        low, high = CACHE_MB_RANGE
+    # --- memory -------------------------------------------------------------------------------
+    def memory_budget_mb(self) -> int:
+        """The memory budget for decoded pixels in MiB (the default: half the RAM)."""
+        low, high = memory_budget_range_mb()
+        value = _to_int(self._store.value("memory/budget_mb"))
+        return value if value is not None and low <= value <= high else default_memory_budget_mb()
+
+    def set_memory_budget_mb(self, megabytes: int) -> None:
+        """Store the budget (the default is stored as "unset", so it follows the machine)."""
+        low, high = memory_budget_range_mb()
         if not low <= megabytes <= high:
-            raise ValueError(f"cache budget must be within {low}..{high} MiB")
-        self._store.setValue("cache/budget_mb", int(megabytes))
-        self.changed.emit("cache")
+            raise ValueError(f"the memory budget must be within {low}..{high} MiB")
+        if megabytes == default_memory_budget_mb():
+            self._store.remove("memory/budget_mb")
+        else:
+            self._store.setValue("memory/budget_mb", int(megabytes))
+        self.changed.emit("memory")
+
+    # --- keys ---------------------------------------------------------------------------------
+    def shortcuts(self) -> dict[str, tuple[str, ...]]:
+        """Every remappable command's keys: the stored ones where they are readable and clash
+        with no other command, else the defaults."""
+        defaults = default_shortcuts()
+        stored = {command: self._stored_keys(command) for command in defaults}
+        custom = {command: keys for command, keys in stored.items() if keys is not None}
+        while True:
+            table = defaults | custom
+            clashing = _clashing_commands(table) & custom.keys()
+            if not clashing:
+                return table
+            log.warning("keys given twice; the defaults are used for %s", sorted(clashing))
+            for command in clashing:
+                del custom[command]
+
+    def _stored_keys(self, command: str) -> tuple[str, ...] | None:
+        name = f"keys/{command}"
+        if not self._store.contains(name):
+            return None
+        keys = _to_keys(self._store.value(name))
+        if keys is None:
+            log.warning("ignoring the stored keys of %s", command)
+        return keys
+
+    def set_shortcuts(self, shortcuts: Shortcuts) -> None:
+        """Store ``shortcuts`` (command -> keys; commands left out keep theirs). Raises
+        ValueError for an unknown command, an unreadable key or a key given twice."""
+        defaults = default_shortcuts()
+        table = self.shortcuts()
+        for command, keys in shortcuts.items():
+            if command not in defaults:
+                raise ValueError(f"no command {command!r} to give keys to")
+            table[command] = _checked_keys(command, keys)
+        conflicts = shortcut_conflicts(table)
+        if conflicts:
+            raise ValueError(" ".join(conflicts))
+        for command, keys in table.items():
+            if keys == defaults[command]:
+                self._store.remove(f"keys/{command}")
+            else:  # "" for no key (an empty list would be written as @Invalid())
+                self._store.setValue(f"keys/{command}", list(keys) if keys else "")
+        self.changed.emit("keys")
 
 
 # --- value checks (INI values come back as strings) ----------------------------------------
@@ -255,6 +330,35 @@ def _to_bool(value: Any, default: bool) -> bool:
     if text in ("false", "0", "no"):
         return False
     return default
+
+
+def _to_keys(value: Any) -> tuple[str, ...] | None:
+    """Stored keys: a list, one key, or "" for none (QSettings splits "A, B" into a list)."""
+    items = [value] if isinstance(value, str) else value if isinstance(value, list) else None
+    if items is None:
+        return None
+    if items == [""]:
+        return ()
+    keys = tuple(normal_key(str(item)) for item in items)
+    if not keys or len(keys) > MAX_KEYS_PER_COMMAND or None in keys:
+        return None
+    return tuple(dict.fromkeys(key for key in keys if key is not None))
+
+
+def _checked_keys(command: str, keys: Sequence[str]) -> tuple[str, ...]:
+    normal = tuple(normal_key(key) for key in keys)
+    if None in normal or len(normal) > MAX_KEYS_PER_COMMAND:
+        raise ValueError(f"cannot give {command!r} the keys {list(keys)!r}")
+    return tuple(dict.fromkeys(key for key in normal if key is not None))
+
+
+def _clashing_commands(table: Shortcuts) -> set[str]:
+    """Commands that share a key with another command."""
+    owners: dict[str, set[str]] = {}
+    for command, keys in table.items():
+        for key in keys:
+            owners.setdefault(key, set()).add(command)
+    return {command for commands in owners.values() if len(commands) > 1 for command in commands}
 
 
 def _to_presets(value: Any) -> tuple[Preset, ...] | None:

@@ -2,8 +2,11 @@
 browser dock, Help > Keyboard and mouse, and export (PNG, clipboard).
 
 Every keyed command is a QAction made from :data:`viewer.qt.help_keys.KEY_BINDINGS`, so the
-menus, the keys and the help page agree. Commands act on the active viewport of the
-:class:`~viewer.qt.viewport_grid.ViewportGrid`.
+menus, the keys and the help page agree; :meth:`ViewControls.set_shortcuts` gives them the
+user's keys (Preferences > Keys). Commands act on the active viewport of the
+:class:`~viewer.qt.viewport_grid.ViewportGrid`. The toolbar shows theme-coloured icons
+(:func:`viewer.qt.icons.toolbar_icon`) with text tooltips; :meth:`ViewControls.refresh_icons`
+repaints them after a theme change.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QObject, Qt
-from PySide6.QtGui import QAction, QActionGroup, QGuiApplication
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -23,7 +26,17 @@ from PySide6.QtWidgets import (
 )
 
 from viewer.model.cine import CineMode
-from viewer.qt.help_keys import KeyboardHelpDialog, make_actions
+from viewer.model.interaction import Interaction
+from viewer.model.presets import FIRST_PRESET_KEY, LAST_PRESET_KEY
+from viewer.qt.help_keys import (
+    KeyboardHelpDialog,
+    Shortcuts,
+    apply_shortcuts,
+    default_shortcuts,
+    make_actions,
+    preset_key_text,
+)
+from viewer.qt.icons import toolbar_icon
 from viewer.qt.image_view import ZOOM_STEP, ImageViewport
 from viewer.qt.study_tree import SERIES_UID_ROLE
 from viewer.qt.tag_browser import TagBrowser
@@ -34,6 +47,17 @@ if TYPE_CHECKING:
 
 #: Cine rate keys change the rate by this factor.
 CINE_RATE_STEP = 1.25
+#: Toolbar commands (in order, "-" a separator) and their icon (viewer.resources.TOOLBAR_ICONS).
+TOOLBAR_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("reset", "reset"),
+    ("invert", "invert"),
+    ("rotate_clockwise", "rotate"),
+    ("flip_horizontal", "flip-horizontal"),
+    ("flip_vertical", "flip-vertical"),
+    ("-", ""),
+    ("cine", "cine-play"),
+)
+LAYOUT_ICONS = {"1x1": "layout-1x1", "1x2": "layout-1x2", "2x1": "layout-2x1", "2x2": "layouts"}
 
 
 class ViewControls(QObject):
@@ -47,6 +71,8 @@ class ViewControls(QObject):
         self.actions: dict[str, QAction] = make_actions(window, self._handlers(), grid)
         self._watched: ImageViewport | None = None
         self._help: KeyboardHelpDialog | None = None
+        self.shortcuts: Shortcuts = default_shortcuts()
+        self._icons: dict[QAction, str] = {}  # toolbar action -> icon name
         self._make_image_menu()
         self._make_view_menu()
         self._add_help_entry()
@@ -82,6 +108,7 @@ class ViewControls(QObject):
             "flip_horizontal": lambda: self.grid.active.state.flip(True),
             "flip_vertical": lambda: self.grid.active.state.flip(False),
             "corner_text": self.grid.toggle_text,
+            "overlay_planes": self.toggle_overlay_planes,
             "cine": on("toggle_cine"),
             "cine_faster": lambda: self._scale_cine_rate(CINE_RATE_STEP),
             "cine_slower": lambda: self._scale_cine_rate(1.0 / CINE_RATE_STEP),
@@ -126,11 +153,41 @@ class ViewControls(QObject):
         else:
             self.window.showFullScreen()
 
+    def toggle_overlay_planes(self) -> None:
+        """Show or hide the active image's overlay planes (60xx, PS3.3 C.9.2)."""
+        planes = self.grid.active.overlay_planes
+        shown = "shown" if planes.toggle() else "hidden"
+        none = "" if planes.count else " (this image has none)"
+        self.window.show_message(f"Overlays {shown}{none}")
+
     def show_keyboard_help(self) -> None:
         if self._help is None:
-            self._help = KeyboardHelpDialog(self.window)
+            self._help = KeyboardHelpDialog(self.window, self.grid.interaction, self.shortcuts)
         self._help.show()
         self._help.activateWindow()
+
+    # --- the user's mouse mapping, W/L drag and presets ---------------------------------------
+    def set_interaction(self, interaction: Interaction) -> None:
+        """Apply Preferences' mouse, W/L and preset choices to every viewport, the preset
+        menu entries and the help page."""
+        self.grid.set_interaction(interaction)
+        for key in range(FIRST_PRESET_KEY, LAST_PRESET_KEY + 1):
+            action = self.actions.get(f"preset_{key}")
+            if action is not None:
+                action.setText(preset_key_text(key, interaction.presets))
+        if self._help is not None:
+            self._help.show_interaction(interaction)
+
+    def set_shortcuts(self, shortcuts: Shortcuts) -> None:
+        """Give every keyed action the user's keys; tooltips and the help page follow."""
+        self.shortcuts = dict(shortcuts)
+        apply_shortcuts(self.actions, shortcuts)
+        for action in self._icons:
+            if action in self.actions.values() and action is not self.actions["cine"]:
+                action.setToolTip(_tooltip(action))
+        self._sync_cine_controls()
+        if self._help is not None:
+            self._help.show_shortcuts(shortcuts)
 
     # --- export -----------------------------------------------------------------------------
     def copy_view(self) -> None:
@@ -161,7 +218,7 @@ class ViewControls(QObject):
     def _make_image_menu(self) -> None:
         menu = self.window.menuBar().addMenu("&Image")
         self._add(menu, "auto_window", "file_window_1", "file_window_2")
-        presets = menu.addMenu("CT &presets")
+        presets = menu.addMenu("Window &presets")
         self._add(presets, *(f"preset_{key}" for key in range(3, 10)))
         self._add(menu, "invert", "-", "rotate_clockwise", "rotate_counterclockwise")
         self._add(menu, "flip_horizontal", "flip_vertical", "-", "reset", "fit")
@@ -185,7 +242,8 @@ class ViewControls(QObject):
         self.sync_action.setChecked(self.grid.sync_scrolling)
         self.lines_action = self._toggle(menu, "Reference lines", self.grid.set_reference_lines)
         self.lines_action.setChecked(self.grid.reference_lines)
-        self._add(menu, "-", "next_viewport", "corner_text", "-", "tag_browser", "full_screen")
+        self._add(menu, "-", "next_viewport", "corner_text", "overlay_planes")
+        self._add(menu, "-", "tag_browser", "full_screen")
 
     def _toggle(self, menu: QMenu, text: str, slot: Callable[[bool], None]) -> QAction:
         action = menu.addAction(text)
@@ -216,21 +274,17 @@ class ViewControls(QObject):
     def _make_toolbar(self) -> QToolBar:
         bar = QToolBar("Image", self.window)
         bar.setObjectName("image-toolbar")
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         for name in LAYOUTS:
-            bar.addAction(self.layout_actions[name])
+            action = self.layout_actions[name]
+            action.setToolTip(f"Layout {name.replace('x', ' × ')}")
+            self._add_tool(bar, action, LAYOUT_ICONS[name])
         bar.addSeparator()
-        for command, label in (
-            ("reset", "Reset"),
-            ("invert", "Invert"),
-            ("rotate_clockwise", "Rotate"),
-            ("flip_horizontal", "Flip H"),
-            ("flip_vertical", "Flip V"),
-            ("cine", "Cine"),
-        ):
-            action = self.actions[command]
-            action.setIconText(label)
-            bar.addAction(action)
+        for command, icon in TOOLBAR_COMMANDS:
+            if command == "-":
+                bar.addSeparator()
+            else:
+                self._add_tool(bar, self.actions[command], icon)
         self.rate_box = QDoubleSpinBox()
         self.rate_box.setRange(0.5, 120.0)
         self.rate_box.setDecimals(1)
@@ -243,10 +297,26 @@ class ViewControls(QObject):
         self.sweep_box.toggled.connect(self._on_sweep)
         bar.addWidget(self.sweep_box)
         bar.addSeparator()
-        self.actions["tag_browser"].setIconText("Tags")
-        bar.addAction(self.actions["tag_browser"])
+        self._add_tool(bar, self.actions["tag_browser"], "tags")
+        self._add_tool(bar, self.actions["save_view"], "export")
         self.window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         return bar
+
+    def _add_tool(self, bar: QToolBar, action: QAction, icon: str) -> None:
+        self._icons[action] = icon
+        if action.toolTip() == action.text().replace("&", ""):  # Qt's default: add the keys
+            action.setToolTip(_tooltip(action))
+        action.setIcon(toolbar_icon(icon))
+        bar.addAction(action)
+
+    def refresh_icons(self) -> None:
+        """Icons in the applied theme's colour, for every tool (the window's MPR one too)."""
+        mpr = getattr(self.window, "mpr_action", None)
+        if isinstance(mpr, QAction) and mpr not in self._icons:
+            self._icons[mpr] = "mpr"
+        for action, icon in self._icons.items():
+            action.setIcon(toolbar_icon(icon))
+        self._sync_cine_controls()
 
     def _on_sweep(self, sweep: bool) -> None:
         self.grid.active.cine.set_mode(CineMode.SWEEP if sweep else CineMode.LOOP)
@@ -259,7 +329,9 @@ class ViewControls(QObject):
         self.sweep_box.blockSignals(True)
         self.sweep_box.setChecked(cine.mode is CineMode.SWEEP)
         self.sweep_box.blockSignals(False)
-        self.actions["cine"].setIconText("Pause" if cine.playing else "Cine")
+        action = self.actions["cine"]
+        action.setIcon(toolbar_icon("cine-pause" if cine.playing else "cine-play"))
+        action.setToolTip(_tooltip(action, "Pause cine" if cine.playing else "Play cine"))
 
     def _enable_tree_drag(self) -> None:
         """Series rows can be dragged from the study tree onto a viewport."""
@@ -309,6 +381,13 @@ class ViewControls(QObject):
     def shutdown(self) -> None:
         self.tag_browser.shutdown()
         self.grid.shutdown()
+
+
+def _tooltip(action: QAction, text: str | None = None) -> str:
+    """``text`` (else the action's text) and its first shortcut, e.g. "Invert grey scale (I)"."""
+    text = text if text is not None else action.text().replace("&", "")
+    keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+    return f"{text} ({keys})" if keys else text
 
 
 def _series_in_tree_order(tree: QAbstractItemView) -> list[str]:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QGridLayout, QWidget
 
 from viewer.model.cross_reference import nearest_slice, reference_segment
 from viewer.model.display import ViewState
+from viewer.model.interaction import Interaction
 from viewer.qt.image_view import ImageViewport
 from viewer.qt.tasks import FrameLoader
 
@@ -36,6 +37,7 @@ class ViewportGrid(QWidget):
         self.sync_scrolling = True
         self.reference_lines = True
         self.text_visible = True
+        self.interaction = Interaction()  # the user's mouse mapping, W/L drag, presets
         self.rows, self.columns = 1, 1
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(0, 0, 0, 0)
@@ -52,6 +54,7 @@ class ViewportGrid(QWidget):
         viewport.view_changed.connect(lambda: self._on_view_changed(viewport))
         viewport.state.changed.connect(lambda what: self._on_state_changed(viewport, what))
         viewport.set_text_visible(self.text_visible)
+        viewport.set_interaction(self.interaction)
         self.viewports.append(viewport)
         return viewport
 
@@ -106,6 +109,12 @@ class ViewportGrid(QWidget):
         self.text_visible = visible
         for viewport in self.viewports:
             viewport.set_text_visible(visible)
+
+    def set_interaction(self, interaction: Interaction) -> None:
+        """Mouse mapping, W/L drag and presets for every viewport, now and added later."""
+        self.interaction = interaction
+        for viewport in self.viewports:
+            viewport.set_interaction(interaction)
 
     def toggle_text(self) -> None:
         self.set_text_visible(not self.text_visible)

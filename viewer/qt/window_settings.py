@@ -1,10 +1,15 @@
-"""The main window's settings and help plumbing: theme, cache budget, layout, recent paths,
-the Settings menu (theme, Preferences…), File > Open Recent and Help (log folder, About).
+"""The main window's settings and help plumbing: theme, memory budget, keys, layout, recent
+paths, the Settings menu (theme, Preferences…), File > Open Recent and Help (log folder, About).
 
 The main window makes one :class:`WindowSettings` at the end of its construction, calls
 :meth:`remember` when the user opens paths and :meth:`save_layout` when it closes; the GUI
 launcher calls :meth:`restore_layout` before showing it. ``window_settings.settings`` is the
-:class:`ViewerSettings` other parts read (mouse mapping, W/L drag, presets).
+:class:`ViewerSettings` other parts read. Mouse mapping, W/L drag and presets reach every image
+viewport (and an open MPR view) as one :class:`~viewer.model.interaction.Interaction`, again
+whenever Preferences changes them; a theme change repaints the toolbar icons. The memory
+budget goes to :func:`viewer.dicom.limits.set_memory_budget` (volumes are checked against it)
+and its share to the frame cache; the user's keys go to every keyed action (and the help
+page). Each is applied at start-up and again on every ViewerSettings.changed.
 """
 
 from __future__ import annotations
@@ -17,14 +22,18 @@ from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
 
 from viewer.app_logging import register_patient_name_source
+from viewer.dicom import limits
+from viewer.dicom.frame_cache import budget_share
+from viewer.qt.help_keys import MPR_TOGGLE, key_text
 from viewer.qt.icons import app_icon
-from viewer.qt.settings import ViewerSettings
+from viewer.qt.settings import MIB, ViewerSettings
 from viewer.qt.theme import THEMES, apply_theme
 
 if TYPE_CHECKING:
     from viewer.qt.main_window import MainWindow
 
-MIB = 1024**2
+#: ViewerSettings.changed groups that the image views apply (as one Interaction).
+INTERACTION_GROUPS = ("mouse", "window_level", "presets")
 
 
 class WindowSettings(QObject):
@@ -39,7 +48,9 @@ class WindowSettings(QObject):
         self.about_dialog: QWidget | None = None
         window.setWindowIcon(app_icon())
         self._apply("theme")
-        self._apply("cache")
+        self._apply("memory")
+        self._apply("mouse")
+        self._apply("keys")
         self.settings.changed.connect(self._apply)
         self.recent_menu = self._make_recent_menu()
         self._make_settings_menu()
@@ -56,8 +67,51 @@ class WindowSettings(QObject):
                 apply_theme(app, self.settings.theme())
             for name, action in getattr(self, "theme_actions", {}).items():
                 action.setChecked(name == self.settings.theme())
-        elif group == "cache":
-            self.window.loader.cache.budget_bytes = self.settings.cache_budget_mb() * MIB
+            self.window.view_controls.refresh_icons()
+        elif group == "memory":
+            self._apply_memory_budget()
+        elif group == "keys":
+            self.apply_keys()
+        elif group in INTERACTION_GROUPS:
+            self._apply_interaction()
+
+    def _apply_memory_budget(self) -> None:
+        budget = self.settings.memory_budget_mb() * MIB
+        limits.set_memory_budget(budget)
+        self.window.loader.cache.budget_bytes = budget_share(budget)
+
+    def apply_keys(self) -> None:
+        """The user's keys on every keyed action, the MPR toggle (once the window has made
+        it) and the help page."""
+        shortcuts = self.settings.shortcuts()
+        self.window.view_controls.set_shortcuts(shortcuts)
+        mpr_action = getattr(self.window, "mpr_action", None)  # made after this object
+        if isinstance(mpr_action, QAction):
+            mpr_action.setShortcuts([QKeySequence(key) for key in shortcuts[MPR_TOGGLE.command]])
+            keys = key_text(shortcuts[MPR_TOGGLE.command])
+            mpr_action.setToolTip(MPR_TOGGLE.text + (f" ({keys})" if keys else ""))
+
+    def fixed_keys(self) -> dict[str, str]:
+        """The window's keys Preferences cannot change (File > Open, Quit, …): key -> what it
+        does, so the Keys tab can refuse to give them to a command too."""
+        remappable: list[object] = [*self.window.view_controls.actions.values()]
+        remappable.append(getattr(self.window, "mpr_action", None))
+        fixed: dict[str, str] = {}
+        for action in self.window.findChildren(QAction):
+            if action in remappable:
+                continue
+            for sequence in action.shortcuts():
+                key = sequence.toString(QKeySequence.SequenceFormat.PortableText)
+                if key:
+                    fixed.setdefault(key, f'"{action.text().replace("&", "").rstrip("…")}"')
+        return fixed
+
+    def _apply_interaction(self) -> None:
+        interaction = self.settings.interaction()
+        self.window.view_controls.set_interaction(interaction)
+        mpr_view = getattr(self.window, "mpr_view", None)  # made after this object
+        if mpr_view is not None:
+            mpr_view.interaction = interaction
 
     def _show_notice(self) -> None:
         self.window.show_message(self.settings.notice or "")
@@ -163,7 +217,8 @@ class WindowSettings(QObject):
     def show_preferences(self) -> QWidget:
         from viewer.qt.preferences import PreferencesDialog
 
-        dialog = PreferencesDialog(self.settings, self.window)  # fresh: shows current values
+        # fresh: shows current values
+        dialog = PreferencesDialog(self.settings, self.window, self.fixed_keys())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         self.preferences_dialog = dialog

@@ -1,0 +1,269 @@
+"""Preferences take effect at once: mouse mapping, W/L drag speed and direction, presets, icons.
+
+Real widgets and real mouse/key events on the demo study in one main window (with its own
+settings file); each test starts from the default settings and a reset CT.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QMouseEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from viewer.model.interaction import DEFAULT_MOUSE_MAPPING, WindowLevelDrag
+from viewer.model.presets import DEFAULT_PRESETS, Preset
+from viewer.model.window_level import Voi
+from viewer.qt.app import make_application
+from viewer.qt.image_view import ImageViewport
+from viewer.qt.main_window import MainWindow
+from viewer.qt.settings import ViewerSettings
+from viewer.qt.theme import DARK, LIGHT, THEME_COLORS
+
+LEFT, MIDDLE, RIGHT = (
+    Qt.MouseButton.LeftButton,
+    Qt.MouseButton.MiddleButton,
+    Qt.MouseButton.RightButton,
+)
+
+
+def wait_for(predicate: Callable[[], object], timeout_s: float = 30.0) -> None:
+    """Run the event loop until ``predicate`` holds (a timeout, not a speed assertion)."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting"
+        QApplication.processEvents()
+        time.sleep(0.002)
+
+
+@pytest.fixture(scope="module")
+def window(demo_study: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MainWindow]:
+    with pytest.MonkeyPatch.context() as patch:  # this window's settings file, not the user's
+        patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+        patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+        make_application()
+        main = MainWindow()
+        main.resize(1200, 800)
+        main.show()
+        done: list[bool] = []
+        main.indexing_finished.connect(lambda: done.append(True))
+        main.open_paths([str(demo_study)])
+        wait_for(lambda: done and main.viewport.frame is not None, 60)
+        yield main
+        main.shutdown()
+        main.close()
+        main.deleteLater()
+        QApplication.processEvents()
+
+
+@pytest.fixture
+def settings(window: MainWindow) -> Iterator[ViewerSettings]:
+    """The window's settings at their defaults, the CT shown reset in a single viewport."""
+    store = window.window_settings.settings
+    _defaults(store)
+    window.view_controls.set_layout("1x1")
+    show(window, "CT")
+    yield store
+    _defaults(store)
+
+
+def _defaults(store: ViewerSettings) -> None:
+    store.set_mouse_mapping(DEFAULT_MOUSE_MAPPING)
+    store.set_window_level_drag(WindowLevelDrag())
+    store.set_presets(DEFAULT_PRESETS)
+
+
+def show(window: MainWindow, modality: str) -> None:
+    """Show the demo series of ``modality`` in the active viewport, reset and focused."""
+    uid = next(s.uid for s in window.catalog.all_series() if s.info.modality == modality)
+    window.show_series(uid)
+    wait_for(lambda: window.viewport.frame is not None and window.state.series_uid == uid)
+    window.state.reset()
+    window.activateWindow()  # key shortcuts need the main window active
+    wait_for(lambda: QApplication.activeWindow() is window, 5)
+    window.viewport.setFocus()
+    QApplication.processEvents()
+
+
+def mouse_drag(viewport: ImageViewport, button: Qt.MouseButton, delta: QPointF) -> None:
+    """Press ``button`` at the viewport's centre, move by ``delta`` in ten steps, release."""
+    view = viewport.viewport()
+    start = QPointF(view.width() / 2, view.height() / 2)
+
+    def send(kind: QMouseEvent.Type, point: QPointF, buttons: Qt.MouseButton) -> None:
+        event = QMouseEvent(
+            kind, point, view.mapToGlobal(point), button, buttons, Qt.KeyboardModifier.NoModifier
+        )
+        QApplication.sendEvent(view, event)
+
+    send(QMouseEvent.Type.MouseButtonPress, start, button)
+    for step in range(1, 11):
+        time.sleep(0.011)  # pyqtgraph drops mouse moves closer than 10 ms apart
+        send(QMouseEvent.Type.MouseMove, start + delta * (step / 10), button)
+    send(QMouseEvent.Type.MouseButtonRelease, start + delta, Qt.MouseButton.NoButton)
+    QApplication.processEvents()
+
+
+def window_of(viewport: ImageViewport) -> Voi:
+    voi = viewport.state.voi
+    assert voi is not None
+    return voi
+
+
+def view_centre(viewport: ImageViewport) -> tuple[float, float]:
+    centre = viewport.view_box.viewRect().center()
+    return centre.x(), centre.y()
+
+
+def width_change(window: MainWindow, dx: float) -> float:
+    """How much a left drag of ``dx`` pixels widens the reset CT's window."""
+    window.state.reset()
+    before = window_of(window.viewport).width
+    mouse_drag(window.viewport, LEFT, QPointF(dx, 0))
+    return window_of(window.viewport).width - before
+
+
+def level_change(window: MainWindow, dy: float) -> float:
+    """How much a left drag of ``dy`` pixels (down positive) moves the reset CT's level."""
+    window.state.reset()
+    before = window_of(window.viewport).center
+    mouse_drag(window.viewport, LEFT, QPointF(0, dy))
+    return window_of(window.viewport).center - before
+
+
+# --- mouse mapping ---------------------------------------------------------------------------
+def test_remapped_buttons_window_pan_and_zoom(window: MainWindow, settings: ViewerSettings) -> None:
+    settings.set_mouse_mapping({"left": "pan", "middle": "zoom", "right": "window_level"})
+    viewport = window.viewport
+    voi, zoom, centre = window_of(viewport), viewport.zoom_factor(), view_centre(viewport)
+
+    mouse_drag(viewport, RIGHT, QPointF(0, 60))  # right now windows: down lowers the level
+    assert window_of(viewport).center < voi.center
+    assert viewport.zoom_factor() == pytest.approx(zoom)  # and no longer zooms
+    assert viewport.overlay.readout.startswith("W ")
+
+    voi = window_of(viewport)
+    mouse_drag(viewport, LEFT, QPointF(80, 0))  # left now pans: the image follows the pointer
+    assert window_of(viewport) == voi
+    assert view_centre(viewport)[0] < centre[0] - 10
+
+    mouse_drag(viewport, MIDDLE, QPointF(0, -40))  # middle now zooms: up enlarges
+    assert viewport.zoom_factor() > zoom * 1.5
+    assert window_of(viewport) == voi
+
+
+def test_scroll_drag_steps_through_slices(window: MainWindow, settings: ViewerSettings) -> None:
+    settings.set_mouse_mapping({"left": "scroll"})
+    window.state.set_index(50)
+    mouse_drag(window.viewport, LEFT, QPointF(0, 60))  # down: next slices, 6 px each
+    assert window.state.index == 60
+    mouse_drag(window.viewport, LEFT, QPointF(0, -30))
+    assert window.state.index == 55
+
+
+def test_viewports_added_later_follow_the_mapping(
+    window: MainWindow, settings: ViewerSettings
+) -> None:
+    settings.set_mouse_mapping({"left": "zoom", "right": "window_level"})
+    window.view_controls.set_layout("2x2")
+    added = window.viewports.viewports[3]
+    window.viewports.set_active(added)
+    show(window, "CT")
+    voi, zoom = window_of(added), added.zoom_factor()
+    mouse_drag(added, LEFT, QPointF(0, -40))
+    assert added.zoom_factor() > zoom * 1.5 and window_of(added) == voi
+    mouse_drag(added, RIGHT, QPointF(0, 60))
+    assert window_of(added).center < voi.center
+
+
+# --- window/level drag speed and direction -------------------------------------------------
+def test_double_sensitivity_doubles_the_width_change(
+    window: MainWindow, settings: ViewerSettings
+) -> None:
+    normal = width_change(window, 80)
+    settings.set_window_level_drag(WindowLevelDrag(sensitivity=2.0))
+    assert normal > 0
+    assert width_change(window, 80) == pytest.approx(2 * normal)
+
+
+def test_inverting_vertical_flips_the_level_direction(
+    window: MainWindow, settings: ViewerSettings
+) -> None:
+    normal = level_change(window, 60)
+    settings.set_window_level_drag(WindowLevelDrag(invert_vertical=True))
+    inverted = level_change(window, 60)
+    assert normal < 0 < inverted  # default: down lowers the level; inverted: raises it
+    assert inverted == pytest.approx(-normal)
+    assert width_change(window, 80) > 0  # the horizontal direction is unchanged
+
+
+# --- presets ---------------------------------------------------------------------------------
+def test_user_preset_for_ct_key_3(window: MainWindow, settings: ViewerSettings) -> None:
+    presets = dict(DEFAULT_PRESETS)
+    presets["CT"] = (Preset("Liver", 150, 60), *DEFAULT_PRESETS["CT"][1:])
+    settings.set_presets(presets)
+    QTest.keyClick(window.viewport, Qt.Key.Key_3)
+    QApplication.processEvents()
+    voi = window_of(window.viewport)
+    # Window Center 60, Width 150, LINEAR (PS3.3 C.11.2.1.2.1): 60 - 0.5 -/+ 149 / 2
+    assert (voi.lower, voi.upper) == pytest.approx((-15.0, 134.0))
+    assert "Liver" in window.statusBar().currentMessage()
+    assert window.view_controls.actions["preset_3"].text() == "Window preset: CT liver 150/60"
+
+
+# --- help page -------------------------------------------------------------------------------
+def test_help_page_follows_the_mapping(window: MainWindow, settings: ViewerSettings) -> None:
+    window.view_controls.show_keyboard_help()
+    help_dialog = window.view_controls._help
+    assert help_dialog is not None
+    page = help_dialog.browser.toPlainText()
+    assert "Left drag\tWindow/level" in page or "Left drag\nWindow/level" in page
+    settings.set_mouse_mapping({"left": "pan", "right": "window_level"})
+    settings.set_window_level_drag(WindowLevelDrag(invert_vertical=True))
+    page = help_dialog.browser.toPlainText()
+    assert "Left drag\nPan" in page or "Left drag\tPan" in page
+    assert "down raises the level (darker)" in page
+    help_dialog.hide()
+
+
+# --- MPR -------------------------------------------------------------------------------------
+def test_mpr_view_uses_the_drag_settings(window: MainWindow, settings: ViewerSettings) -> None:
+    window.set_mpr(True)
+    try:
+        mpr = window.mpr_view
+        assert mpr is not None and mpr.interaction == settings.interaction()
+        settings.set_window_level_drag(WindowLevelDrag(sensitivity=3.0))
+        assert mpr.interaction.wl_drag.sensitivity == 3.0
+    finally:
+        window.set_mpr(False)
+
+
+# --- toolbar ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("theme", [LIGHT, DARK])
+def test_toolbar_shows_theme_coloured_icons_with_tooltips(
+    window: MainWindow, settings: ViewerSettings, theme: str
+) -> None:
+    settings.set_theme(theme)  # the window repaints its icons in the new theme's colour
+    try:
+        expected = QColor(THEME_COLORS[theme].icon).lightness()
+        tools = [a for a in window.view_controls.toolbar.actions() if not a.icon().isNull()]
+        assert len(tools) == 13  # 4 layouts, reset, invert, rotate, 2 flips, cine, tags, PNG, MPR
+        for action in tools:
+            image = action.icon().pixmap(24, 24).toImage()
+            opaque = [
+                image.pixelColor(x, y)
+                for x in range(image.width())
+                for y in range(image.height())
+                if image.pixelColor(x, y).alpha() == 255
+            ]
+            assert opaque and action.toolTip(), action.text()
+            assert all(abs(c.lightness() - expected) < 8 for c in opaque), action.toolTip()
+        tips = {action.toolTip() for action in tools}
+        assert {"Invert grey scale (I)", "Layout 1 × 2", "Play cine (C)"} <= tips
+    finally:
+        settings.set_theme(DARK)
