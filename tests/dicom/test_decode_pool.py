@@ -131,7 +131,10 @@ def test_chunks_are_consecutive_and_bounded() -> None:
     jobs = [(index, "f", 0) for index in range(300)]
     chunks = chunked(jobs, 2)
     assert [job for chunk in chunks for job in chunk] == jobs
-    assert max(len(chunk) for chunk in chunks) <= 16
+    sizes = [len(chunk) for chunk in chunks]
+    assert max(sizes) <= 16
+    assert sizes == sorted(sizes, reverse=True)  # shrinking, so the workers end together
+    assert sizes[-4:] == [1, 1, 1, 1]
 
 
 @pytest.fixture(scope="module")

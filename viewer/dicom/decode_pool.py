@@ -714,9 +714,21 @@ def _context() -> Any:
 
 
 def chunked(jobs: Sequence[FrameJob], workers: int) -> list[list[FrameJob]]:
-    """Consecutive jobs in chunks of at most MAX_CHUNK_FRAMES, about TASKS_PER_WORKER each."""
-    size = max(1, min(MAX_CHUNK_FRAMES, math.ceil(len(jobs) / (workers * TASKS_PER_WORKER))))
-    return [list(jobs[start : start + size]) for start in range(0, len(jobs), size)]
+    """Consecutive jobs in chunks that shrink towards the end (guided scheduling).
+
+    Each chunk is 1/(workers x TASKS_PER_WORKER) of the jobs still unassigned, at most
+    MAX_CHUNK_FRAMES, so the last chunks are single frames and the workers finish together:
+    with equal chunks, one worker could still be decoding a whole chunk (16 JPEG 2000 frames,
+    0.6 s) while the other idles.
+    """
+    chunks: list[list[FrameJob]] = []
+    start = 0
+    while start < len(jobs):
+        remaining = len(jobs) - start
+        size = max(1, min(MAX_CHUNK_FRAMES, math.ceil(remaining / (workers * TASKS_PER_WORKER))))
+        chunks.append(list(jobs[start : start + size]))
+        start += size
+    return chunks
 
 
 class DecodePool:
