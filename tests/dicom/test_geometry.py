@@ -2,22 +2,29 @@
 would check a volume: which way the slices run, how far apart, where the first voxel is, and
 whether index (i, j, k) lands on the true Image Position (Patient) of every slice.
 
-SimpleITK's ImageSeriesReader (GDCM ordering) is the oracle for a clean axial and an oblique
-series; it is a benchmark-only dependency, so those tests skip without it.
+SimpleITK's ImageSeriesReader (GDCM ordering) is the oracle for generated axial, oblique and
+sagittal series, for real scanner CT series (pydicom's dicomdirtests) and for the demo study's
+CT and sagittal MR: file order, origin, spacing, direction and the voxels themselves. It is a
+benchmark-only dependency, so those tests skip without it.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from pydicom import dcmread
+from pydicom.data import get_testdata_file
 
 from tests import factories
+from viewer import demo
 from viewer.dicom import geometry
 from viewer.dicom.indexer import index_paths
 from viewer.dicom.stack import Stack
+from viewer.dicom.volume import load_volume
 
 AXIAL = factories.AXIAL
 CORONAL = factories.CORONAL
@@ -254,3 +261,129 @@ def test_matches_simpleitk_image_series_reader(tmp_path, orientation):
     # And both map the last voxel to the same place.
     corner = image.TransformIndexToPhysicalPoint((15, 15, 6))
     assert voxel_to_lps(stack.affine(), 15, 15, 6) == pytest.approx(corner, abs=1e-3)
+
+
+# ---------------------------------------------------------------------------------------------
+# SimpleITK (GDCM) as the oracle on real multi-slice series: pydicom's bundled dicomdirtests
+# (scanner CT series, pixel data cut down to 16 x 16) and the demo study's CT and sagittal MR.
+
+#: Geometry must agree this closely (mm) with ITK.
+ITK_TOLERANCE_MM = 1e-3
+
+
+def dicomdirtests(*parts: str) -> Path:
+    anchor = get_testdata_file("CT_small.dcm")
+    assert anchor is not None
+    return Path(anchor).parent.joinpath("dicomdirtests", *parts)
+
+
+def positioned_stacks(folder: Path) -> list[tuple[str, Stack]]:
+    """(series UID, stack) of every stack with more than one slice and a geometry."""
+    catalog = index_paths([folder])
+    return [
+        (series.uid, stack)
+        for series in catalog.all_series()
+        for stack in series.stacks
+        if stack.frames > 1 and stack.affine() is not None
+    ]
+
+
+def itk_series(stack: Stack, series_uid: str) -> tuple[list[str], Any]:
+    """GDCM's file order for the series in the stack's folder, and ITK's image of it."""
+    sitk = pytest.importorskip("SimpleITK")
+    reader = sitk.ImageSeriesReader()
+    folder = str(Path(stack.sources[0][0]).parent)
+    names = list(reader.GetGDCMSeriesFileNames(folder, series_uid))
+    reader.SetFileNames(names)
+    sitk.ProcessObject.SetGlobalWarningDisplay(False)  # "missing slices" goes to stderr
+    try:
+        return names, reader.Execute()
+    finally:
+        sitk.ProcessObject.SetGlobalWarningDisplay(True)
+
+
+def assert_same_grid_as_itk(stack: Stack, image: Any, slice_spacing: bool = True) -> None:
+    assert image.GetSize() == (stack.columns, stack.rows, stack.frames)
+    assert stack.origin == pytest.approx(image.GetOrigin(), abs=ITK_TOLERANCE_MM)
+    assert stack.spacing is not None
+    checked = 3 if slice_spacing else 2
+    assert stack.spacing[:checked] == pytest.approx(image.GetSpacing()[:checked], abs=1e-3)
+    # ITK's direction matrix holds the axes as columns; ours lists them as rows.
+    itk_direction = np.array(image.GetDirection()).reshape(3, 3)
+    assert np.array(stack.direction) == pytest.approx(itk_direction.T, abs=1e-6)
+
+
+def assert_same_voxels_as_itk(stack: Stack, image: Any) -> None:
+    """Slice k of both is the same picture: ITK's array holds modality values (rescaled)."""
+    sitk = pytest.importorskip("SimpleITK")
+    volume = load_volume(stack)
+    expected = sitk.GetArrayFromImage(image)
+    assert expected.shape == volume.voxels.shape
+    np.testing.assert_array_equal(volume.modality(volume.voxels), expected)
+
+
+def true_positions(paths: list[str]) -> np.ndarray:
+    """Image Position (Patient) as each file states it, read independently of the indexer."""
+    return np.array([[float(v) for v in dcmread(p).ImagePositionPatient] for p in paths])
+
+
+@pytest.mark.parametrize(
+    "folder",
+    [
+        ("98892001", "CT5N"),  # 5 axial CT slices, Instance Numbers run against the position
+        ("77654033", "CT2"),  # 4 slices of a 1.25 mm CT: one, a 202.5 mm gap, then three
+    ],
+    ids=lambda parts: "/".join(parts),
+)
+def test_real_ct_series_matches_simpleitk(folder: tuple[str, str]) -> None:
+    [(series_uid, stack)] = positioned_stacks(dicomdirtests(*folder))
+    names, image = itk_series(stack, series_uid)
+    assert [path for path, _ in stack.sources] == names  # same slice order
+    assert stack.orientation is not None
+    distances = true_positions(names) @ np.array(geometry.slice_normal(stack.orientation))
+    assert np.all(np.diff(distances) > 0)  # and it is ascending along row x column
+    regular = not stack.warnings
+    assert_same_grid_as_itk(stack, image, slice_spacing=regular)
+    assert_same_voxels_as_itk(stack, image)
+
+
+def test_real_ct_with_missing_slices_keeps_the_true_slice_step() -> None:
+    # ITK and we differ here; the positions say who is right. The four files (Instance Numbers
+    # 18, 180, 181, 182 of a 1.25 mm CT) sit at z = -99.48, 103.02, 104.27, 105.52: one
+    # slice, 161 missing, then three. No regular grid holds them. ITK spreads the 205 mm
+    # evenly, (last - first) / 3 = 68.33 mm, a step no two slices have, and warns "Non
+    # uniform sampling or missing slices". We keep the acquisition's 1.25 mm step (the
+    # Slice Thickness, and the step of the contiguous run, so those slices keep their true
+    # aspect), keep every slice's true position, and say where and how many are missing.
+    [(series_uid, stack)] = positioned_stacks(dicomdirtests("77654033", "CT2"))
+    names, image = itk_series(stack, series_uid)
+    positions = true_positions(names)
+    gaps = np.diff(positions[:, 2])
+    assert gaps == pytest.approx([202.5, 1.25, 1.25], abs=ITK_TOLERANCE_MM)
+    assert image.GetSpacing()[2] == pytest.approx(gaps.sum() / 3, abs=ITK_TOLERANCE_MM)
+    assert stack.spacing is not None
+    assert stack.spacing[2] == pytest.approx(1.25, abs=ITK_TOLERANCE_MM)
+    assert stack.warnings == ("161 missing slice(s) (after slice 1); spacing 1.25 mm assumed",)
+    assert np.array(stack.positions) == pytest.approx(positions, abs=ITK_TOLERANCE_MM)
+
+
+@pytest.fixture(scope="module")
+def demo_stacks(demo_study: Path) -> list[tuple[str, Stack]]:
+    return positioned_stacks(demo_study)
+
+
+@pytest.mark.parametrize(
+    "frames", [demo.CT_SLICES, demo.MR_SLICES], ids=["axial CT", "sagittal MR"]
+)
+def test_demo_volumes_match_simpleitk(demo_stacks: list[tuple[str, Stack]], frames: int) -> None:
+    [(series_uid, stack)] = [pair for pair in demo_stacks if pair[1].frames == frames]
+    names, image = itk_series(stack, series_uid)
+    assert [path for path, _ in stack.sources] == names
+    assert stack.warnings == ()
+    assert_same_grid_as_itk(stack, image)
+    affine = stack.affine()
+    assert affine is not None
+    last = (stack.columns - 1, stack.rows - 1, frames - 1)
+    corner = image.TransformIndexToPhysicalPoint(last)
+    assert voxel_to_lps(affine, *last) == pytest.approx(corner, abs=ITK_TOLERANCE_MM)
+    assert_same_voxels_as_itk(stack, image)

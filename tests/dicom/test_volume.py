@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -124,6 +125,54 @@ def test_different_slopes_fall_back_to_float32_with_a_warning() -> None:
     assert values.dtype == np.float32 and (slope, intercept) == (1.0, 0.0)
     assert values.tolist() == [[[1.0, 2.0]], [[0.5, 1.0]]]
     assert notes
+
+
+@pytest.mark.parametrize(
+    ("slope", "intercept", "dtype"),
+    [
+        ("0.5", "-1024.5", np.float32),  # half-HU steps: exact in float32
+        ("0.0123456789", "0", np.float64),  # PET-like (Bq/ml per stored unit): float64
+    ],
+)
+def test_non_integer_rescale_gives_exact_modality_values(
+    tmp_path: Path, slope: str, intercept: str, dtype: type
+) -> None:
+    truth = factories.write_series(
+        tmp_path, slices=4, extra={"RescaleSlope": slope, "RescaleIntercept": intercept}
+    )
+    volume = load_volume(index_paths([tmp_path]).all_stacks()[0])
+    assert volume.voxels.dtype == np.uint16  # still the stored values
+    assert (volume.rescale_slope, volume.rescale_intercept) == (float(slope), float(intercept))
+    values = modality_voxels(volume)
+    assert values.dtype == dtype
+    for k, path in enumerate(truth.paths):  # PS3.3 C.11.1.1.2, in float64
+        expected = read_frame(path).stored.astype(np.float64) * float(slope) + float(intercept)
+        np.testing.assert_array_equal(values[k], expected)
+
+
+@pytest.mark.parametrize(
+    ("slope", "intercept", "dtype"),
+    [(0.5, -1024.0, np.float32), (0.0123456789, 0.0, np.float64)],
+)
+def test_non_integer_rescale_makes_no_whole_volume_float64_temporary(
+    slope: float, intercept: float, dtype: type
+) -> None:
+    frames = 64
+    voxels = np.random.default_rng(3).integers(-1000, 3000, (frames, 256, 256), dtype=np.int16)
+    voxels[:8] = 0  # air first: the float32 attempt is exact for a while before it fails
+    volume = Volume(Stack(sources=(), rows=256, columns=256), voxels, np.eye(4), slope, intercept)
+    tracemalloc.start()
+    try:
+        values = modality_voxels(volume)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert values.dtype == dtype
+    float64_volume = voxels.size * 8
+    # Beyond the result itself, only a few slices of float64 at a time (4 MB; the volume is
+    # 32 MB as float64). Whole-volume float64 temporaries took 76 to 92 MB more here.
+    assert peak - values.nbytes < float64_volume / 4, f"peak {peak}, result {values.nbytes}"
+    np.testing.assert_array_equal(values, voxels.astype(np.float64) * slope + intercept)
 
 
 def test_smallest_exact_dtype() -> None:

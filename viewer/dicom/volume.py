@@ -14,7 +14,7 @@ shifts); only otherwise does the volume hold float32 modality values, with a war
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,8 @@ Progress = Callable[[int, int], None]
 SEQUENTIAL_MAX_FRAMES = 16
 #: At most this many distinct decoder warnings are kept on the volume.
 MAX_DECODE_WARNINGS = 5
+#: Float64 bytes rescaled at a time by :func:`modality_voxels` (never a whole float64 copy).
+RESCALE_CHUNK_BYTES = 4 * 2**20
 
 
 class VolumeError(Exception):
@@ -270,7 +272,9 @@ def modality_voxels(volume: Volume) -> NDArray[Any]:
 
     Integer when the rescale maps integers to integers (slope and intercept whole numbers):
     the narrowest of uint8, int8, uint16, int16, uint32, int32, int64 that holds the range;
-    else float32 when every value is exact in float32, else float64.
+    else float32 when every value (stored * slope + intercept in float64) is exact in float32,
+    else float64. Only the result is allocated whole: the float64 arithmetic runs a few
+    slices at a time (:data:`RESCALE_CHUNK_BYTES`).
     """
     voxels = volume.voxels
     slope, intercept = volume.rescale_slope, volume.rescale_intercept
@@ -283,11 +287,56 @@ def modality_voxels(volume: Volume) -> NDArray[Any]:
             out *= np.array(int(slope), dtype=dtype)
         out += np.array(int(intercept), dtype=dtype)
         return out
-    exact = voxels.astype(np.float64) * slope + intercept
-    as_float32 = exact.astype(np.float32)
-    if np.array_equal(as_float32, exact, equal_nan=True):
-        return as_float32
-    return exact
+    return _float_modality(voxels, slope, intercept)
+
+
+def _float_modality(voxels: NDArray[Any], slope: float, intercept: float) -> NDArray[Any]:
+    """float32 modality values if all are exact in float32, else float64 (chunk by chunk)."""
+    as_float32 = np.empty(voxels.shape, dtype=np.float32)
+    for chunk in _slice_chunks(voxels):
+        if not _fill_float32(as_float32[chunk], voxels[chunk], slope, intercept):
+            del as_float32  # freed before the float64 result is allocated
+            return _float64_modality(voxels, slope, intercept)
+    return as_float32
+
+
+def _fill_float32(
+    out: NDArray[np.float32], values: NDArray[Any], slope: float, intercept: float
+) -> bool:
+    """Write the rescaled ``values`` into ``out``; False if float32 cannot hold one exactly.
+
+    The float64 temporary lives only while this runs (one chunk at a time).
+    """
+    exact = _rescaled(values, slope, intercept)
+    out[...] = exact
+    same = out == exact
+    return bool(same.all()) or bool((same | np.isnan(exact)).all())  # NaN stays NaN
+
+
+def _float64_modality(voxels: NDArray[Any], slope: float, intercept: float) -> NDArray[Any]:
+    out = np.empty(voxels.shape, dtype=np.float64)
+    for chunk in _slice_chunks(voxels):
+        part = out[chunk]
+        part[...] = voxels[chunk]
+        part *= slope
+        part += intercept
+    return out
+
+
+def _rescaled(values: NDArray[Any], slope: float, intercept: float) -> NDArray[np.float64]:
+    """``values * slope + intercept`` in float64 (PS3.3 C.11.1.1.2), one temporary."""
+    result = values.astype(np.float64)
+    result *= slope
+    result += intercept
+    return result
+
+
+def _slice_chunks(voxels: NDArray[Any]) -> Iterator[slice]:
+    """Runs of whole slices of about :data:`RESCALE_CHUNK_BYTES` as float64."""
+    slice_bytes = max(1, voxels[0].size * 8) if len(voxels) else 1
+    step = max(1, RESCALE_CHUNK_BYTES // slice_bytes)
+    for start in range(0, len(voxels), step):
+        yield slice(start, start + step)
 
 
 def smallest_integer_dtype(low: int, high: int) -> np.dtype[Any]:
