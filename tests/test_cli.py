@@ -89,6 +89,41 @@ def test_inspect_reports_skipped_files(tmp_path: Path) -> None:
     assert "not a DICOM file" in skipped["notes.txt"]
 
 
+def test_inspect_of_the_clean_demo_cd_skips_nothing(
+    demo_study: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The DICOMDIR read as the index is looked at (``scanned``) but is no problem: it is
+    listed nowhere, whether the folder or the DICOMDIR itself is opened."""
+    files = [p for p in demo_study.rglob("*") if p.is_file()]
+    for opened in (demo_study, demo_study / "DICOMDIR"):
+        assert main(["inspect", "--json", str(opened)]) == 0
+        captured = capsys.readouterr()
+        report = json.loads(captured.out)
+        assert report["skipped"] == []
+        assert report["scanned"] == len(files)
+        assert captured.err == ""
+    assert main(["inspect", str(demo_study)]) == 0
+    assert f"scanned {len(files)} file(s), skipped 0" in capsys.readouterr().out
+
+
+def test_an_unexpected_inspect_error_is_one_line_and_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from viewer.cli import inspect as inspect_verb
+
+    def broken_indexer(paths: list[str]) -> None:
+        raise RuntimeError("a bug in the indexer\nwith a second line")
+
+    monkeypatch.setattr(inspect_verb, "index_paths", broken_indexer)
+    assert main(["inspect", "--json", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.splitlines() == [
+        f"dicom-viewer: cannot inspect {tmp_path}: RuntimeError: a bug in the indexer with a"
+        " second line"
+    ]
+
+
 def test_nothing_found_exits_1_and_bad_arguments_exit_2(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -1,8 +1,8 @@
-"""Where the viewer keeps per-user files: settings and logs (no Qt, so headless code may ask).
+"""Where the viewer keeps per-user files: settings, logs and its cache (no Qt, so headless code
+may ask).
 
 Each folder honours an absolute XDG variable on every platform (so tests and sandboxes can
-redirect it, as :func:`viewer.demo.default_demo_dir` does for the cache), else the platform's
-usual place.
+redirect it), else the platform's usual place.
 """
 
 from __future__ import annotations
@@ -23,6 +23,12 @@ def config_dir() -> Path:
 def log_dir() -> Path:
     """The folder holding the rotating log file."""
     return _log_base(sys.platform, os.environ, Path.home()) / APP_FOLDER
+
+
+def cache_dir() -> Path:
+    """The folder holding what the viewer can make again: the demo study, benchmark data and
+    the per-process scratch folders (:mod:`viewer.scratch`: zips unpacked while open)."""
+    return _cache_base(sys.platform, os.environ, Path.home()) / APP_FOLDER
 
 
 def _absolute_env(environ: Mapping[str, str], name: str) -> Path | None:
@@ -52,3 +58,16 @@ def _log_base(platform: str, environ: Mapping[str, str], home: Path) -> Path:
     if platform == "win32":
         return _absolute_env(environ, "LOCALAPPDATA") or home / "AppData" / "Local"
     return home / ".local" / "state"
+
+
+def _cache_base(platform: str, environ: Mapping[str, str], home: Path) -> Path:
+    """``$XDG_CACHE_HOME``, else ~/Library/Caches / %LOCALAPPDATA% / ~/.cache (the same root
+    as :func:`viewer.demo.default_demo_dir`)."""
+    xdg = _absolute_env(environ, "XDG_CACHE_HOME")
+    if xdg is not None:
+        return xdg
+    if platform == "darwin":
+        return home / "Library" / "Caches"
+    if platform == "win32":
+        return _absolute_env(environ, "LOCALAPPDATA") or home / "AppData" / "Local"
+    return home / ".cache"

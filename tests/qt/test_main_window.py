@@ -63,6 +63,9 @@ def test_demo_opens_with_tree_and_ct_in_order(qtbot, window: MainWindow, demo_st
     modalities = {s.info.modality for s in window.catalog.all_series()}
     assert {"CT", "MR", "US"} <= modalities
     assert window.tree_model.rowCount() == 1  # one patient
+    # A clean CD: its DICOMDIR (read as the index) is no skipped file and no problem.
+    assert window.progress_label.text().endswith("; 0 file(s) skipped")
+    assert window.catalog.skipped == [] and window.problems.total == 0
     show_and_wait(qtbot, window, series_by_modality(window, "CT"))
     stack = window.state.stack
     assert stack is not None and stack.frames >= 160

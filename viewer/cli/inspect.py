@@ -1,14 +1,21 @@
-"""``dicom-viewer inspect PATH ... [--json]``: index exactly as the GUI does and report."""
+"""``dicom-viewer inspect PATH ... [--json]``: index exactly as the GUI does and report.
+
+Files left out go to stderr, one line each (a file from a zip named ``ZIP!/MEMBER``); an
+unexpected error is one line on stderr and exit status 1, never a traceback. No Qt.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 
 from viewer.cli.errors import EXIT_FAILED, EXIT_OK, report
 from viewer.cli.native_stderr import quiet_native_stderr
 from viewer.dicom.indexer import index_paths
 from viewer.dicom.inspect_report import catalog_report, text_report
+from viewer.dicom.zips import shown_path
 
 HELP = "index PATHs (folders, files, zips, DICOMDIR) and report patients, studies, series, stacks"
 
@@ -19,12 +26,34 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except BrokenPipeError:  # the reader went away (``inspect ... | head``): nothing to say
+        _silence_stdout()
+        return EXIT_FAILED
+    except Exception as error:  # fault boundary: a bug must not print a traceback either
+        report(f"cannot inspect {' '.join(args.paths)}: {type(error).__name__}: {error}")
+        return EXIT_FAILED
+
+
+def _run(args: argparse.Namespace) -> int:
     with quiet_native_stderr():
         catalog = index_paths(args.paths)
     for skipped in catalog.skipped:
-        report(f"skipped {skipped.path}: {skipped.reason}")
+        report(f"skipped {shown_path(skipped.path)}: {skipped.reason}")
     if args.json:
         print(json.dumps(catalog_report(catalog), indent=1))
     else:
         print(text_report(catalog))
+    sys.stdout.flush()  # a closed pipe shows here, inside the fault boundary
     return EXIT_OK if catalog.instance_count else EXIT_FAILED
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so flushing it at exit raises nothing more."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass

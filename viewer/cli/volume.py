@@ -40,8 +40,8 @@ def _run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from viewer.dicom.indexer import index_paths
-    from viewer.dicom.scan import DICOMDIR_IN_FOLDER
     from viewer.dicom.volume import VolumeError, load_volume, modality_voxels
+    from viewer.dicom.zips import shown_path
 
     catalog = index_paths([args.path])
     stacks = catalog.all_stacks()
@@ -50,8 +50,7 @@ def _run(args: argparse.Namespace) -> int:
         report(f"no image stacks found in {args.path}{why}")
         return EXIT_FAILED
     for skipped in catalog.skipped:
-        if skipped.reason != DICOMDIR_IN_FOLDER:  # a media index walked past: no problem
-            report(f"skipped {skipped.path}: {skipped.reason}")
+        report(f"skipped {shown_path(skipped.path)}: {skipped.reason}")
     if args.stack >= len(stacks):
         count = len(stacks)
         report(f"{args.path} has {count} stack(s) (0 to {count - 1}); no stack {args.stack}")

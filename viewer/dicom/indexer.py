@@ -79,14 +79,22 @@ def index_paths(
     on_item: Callable[[ScannedFile | Skipped], None] | None = None,
     workers: int | None = None,
 ) -> Catalog:
-    """Scan ``paths`` into ``catalog`` (a new one by default) and return it."""
+    """Scan ``paths`` into ``catalog`` (a new one by default) and return it.
+
+    ``catalog.scanned`` counts every file looked at once: each record, each skipped path, and
+    each DICOMDIR read as a media index (known by its preview; one with a problem is counted
+    with its skip reason instead).
+    """
     catalog = Catalog() if catalog is None else catalog
+    dicomdirs: set[str] = set()
     for item in index_stream(paths, cancel, workers=workers):
         if isinstance(item, DirectoryPreview):
+            dicomdirs.add(item.path)
             continue
         catalog.add(item)
         if on_item is not None:
             on_item(item)
+    catalog.scanned += len(dicomdirs - {skipped.path for skipped in catalog.skipped})
     return catalog
 
 

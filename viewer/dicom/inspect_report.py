@@ -1,4 +1,9 @@
-"""The ``inspect --json`` report: the catalog as the CLI contract's JSON object."""
+"""The ``inspect --json`` report: the catalog as the CLI contract's JSON object.
+
+Paths are reported as a person finds them again after the command exits: a file read from a
+zip as ``/path/study.zip!/DICOM/IM1`` (:func:`viewer.dicom.zips.shown_path`), not as the
+private copy that is removed at exit.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,14 @@ from typing import Any
 
 from viewer.dicom.catalog import Catalog, SeriesNode
 from viewer.dicom.stack import Stack
+from viewer.dicom.zips import shown_path
 
 
 def catalog_report(catalog: Catalog) -> dict[str, Any]:
     """``{"scanned", "skipped", "patients": [...]}`` exactly as shared/cli-contract.md says."""
     return {
         "scanned": catalog.scanned,
-        "skipped": [{"path": s.path, "reason": s.reason} for s in catalog.skipped],
+        "skipped": [{"path": shown_path(s.path), "reason": s.reason} for s in catalog.skipped],
         "patients": [
             {
                 "id": patient.info.patient_id,
@@ -48,7 +54,7 @@ def stack_report(stack: Stack) -> dict[str, Any]:
         "frames": stack.frames,
         "rows": stack.rows,
         "columns": stack.columns,
-        "sources": [[path, frame] for path, frame in stack.sources],
+        "sources": [[shown_path(path), frame] for path, frame in stack.sources],
         "spacing": list(stack.spacing) if stack.spacing else None,
         "origin": list(stack.origin) if stack.origin else None,
         "direction": [list(axis) for axis in stack.direction] if stack.direction else None,
@@ -73,7 +79,7 @@ def text_report(catalog: Catalog) -> str:
                     lines.append(f"      {_stack_line(stack)}")
                     lines.extend(f"        warning: {w}" for w in stack.warnings)
     for skipped in catalog.skipped:
-        lines.append(f"skipped {skipped.path}: {skipped.reason}")
+        lines.append(f"skipped {shown_path(skipped.path)}: {skipped.reason}")
     return "\n".join(lines)
 
 

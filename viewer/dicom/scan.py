@@ -2,27 +2,25 @@
 
 Headers only: pixel data is never read. Every file passes a fault boundary: anything that goes
 wrong becomes a :class:`~viewer.dicom.records.Skipped` with a reason, never an exception out
-of the scan. Nothing is ever written next to what is read (zips are extracted into a private
-temporary folder).
+of the scan. Nothing is ever written next to what is read: zips are unpacked into this
+process's scratch folder in the user cache (:mod:`viewer.dicom.zips`, :mod:`viewer.scratch`),
+which a walk never enters.
 
 A DICOMDIR comes first (PS3.10 8.6: the media's index): opened directly or met at any folder
 of a walk, its :class:`~viewer.dicom.dicomdir.DirectoryPreview` is yielded before any file,
-then the files it references, in record order, then the rest of the folder. An unusable
-DICOMDIR (unreadable, no records, a record cycle, missing files) is reported and its folder is
-scanned instead.
+then the files it references, in record order, then the rest of the folder. A DICOMDIR read
+as the index is no problem and is not reported (its previews say it was looked at); an
+unusable one (unreadable, no records, a record cycle, missing files) is reported as skipped
+with the reason, and its folder is scanned instead.
 """
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
 import stat
-import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable, Generator, Iterable, Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from viewer.dicom import limits
@@ -36,6 +34,8 @@ from viewer.dicom.dicomdir import (
 from viewer.dicom.fast_header import read_instance_fast
 from viewer.dicom.records import ScannedFile, Skipped
 from viewer.dicom.supervised_pool import beat
+from viewer.dicom.zips import extract_zip_privately
+from viewer.scratch import scratch_root
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -46,9 +46,6 @@ MAGIC = b"DICM"
 #: First bytes of a file without preamble that still plausibly starts with a group 0002/0008
 #: element in little endian (PS3.5 7.1); such files are read with ``force``.
 HEADERLESS_STARTS = (b"\x02\x00", b"\x08\x00")
-#: Refuse to unpack zips larger than this in total (bytes, uncompressed).
-MAX_ZIP_UNCOMPRESSED = 64 * 1024**3
-DICOMDIR_IN_FOLDER = "DICOMDIR (media index; its folder is scanned)"
 
 Cancel = Callable[[], bool]
 #: What walking paths gives: a file to read, a reason a path was left out, or a preview.
@@ -78,8 +75,9 @@ def iter_files(
     """Regular files below ``paths``, each once; what cannot be read is yielded as Skipped.
 
     Folders are walked recursively, following symbolic links but never into a folder already
-    visited (so link loops end); zips are extracted privately and walked; a DICOMDIR yields
-    its previews, then the files it references.
+    visited (so link loops end) and never into the viewer's own scratch folders; zips are
+    extracted privately and walked; a DICOMDIR yields its previews, then the files it
+    references.
     """
     walk = _Walk(cancel)
     for raw in paths:
@@ -103,6 +101,8 @@ class _Walk:
         self.seen_files: set[str] = set()
         self.read_dicomdirs: set[str] = set()
         self._real_folders: dict[str, str] = {}
+        self._scratch_root = str(scratch_root())
+        self._scratch_key: tuple[int, int] | None = None
 
     def file_key(self, path: str) -> str:
         """The file's real path (links resolved), one ``lstat`` per file: folders' real paths
@@ -167,7 +167,7 @@ class _Walk:
             yield Skipped(folder, f"cannot open folder: {error.strerror or error}")
             return None
         key = (info.st_dev, info.st_ino)
-        if key in self.seen_dirs:
+        if key in self.seen_dirs or self._is_scratch_root(key):
             return None
         self.seen_dirs.add(key)
         try:
@@ -176,6 +176,17 @@ class _Walk:
         except OSError as error:
             yield Skipped(folder, f"cannot list folder: {error.strerror or error}")
             return None
+
+    def _is_scratch_root(self, key: tuple[int, int]) -> bool:
+        """The folder is where zips are unpacked (the user cache may lie inside a folder
+        being read): its files are reached through their zips only."""
+        if self._scratch_key is None:
+            try:
+                info = os.stat(self._scratch_root)
+            except OSError:
+                return False
+            self._scratch_key = (info.st_dev, info.st_ino)
+        return key == self._scratch_key
 
     def _file_entry(self, path: str) -> Iterator[Found]:
         if is_dicomdir_path(path):
@@ -186,11 +197,13 @@ class _Walk:
             yield path
 
     def dicomdir_in_folder(self, path: str) -> Iterator[Found]:
-        """A DICOMDIR met while walking: its previews and files first; the walk goes on."""
+        """A DICOMDIR met while walking: its previews and files first; the walk goes on.
+
+        Only an unusable one is reported (as skipped, with why): the walk covers its folder.
+        """
         if os.path.realpath(path) in self.read_dicomdirs:
             return  # read (and reported) already: opened on purpose, or nested
         reading = DicomdirReading(os.path.abspath(path))
-        yield Skipped(path, DICOMDIR_IN_FOLDER)
         yield from self._dicomdir_items(reading)
         if reading.unusable:
             yield Skipped(path, f"{reading.unusable}; its folder is scanned")
@@ -231,40 +244,6 @@ def _dicomdirs_first(entries: list[os.DirEntry[str]]) -> list[os.DirEntry[str]]:
     if not first:
         return entries
     return first + [entry for entry in entries if not is_dicomdir_path(entry.name)]
-
-
-_private_folders: list[str] = []
-
-
-def _remove_private_folders() -> None:
-    for folder in _private_folders:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-atexit.register(_remove_private_folders)
-
-
-def extract_zip_privately(path: str) -> str:
-    """Unpack a zip into a new private temporary folder (removed at exit) and return it.
-
-    Members with absolute paths or ``..`` are refused (zip slip); a zip whose declared total
-    exceeds MAX_ZIP_UNCOMPRESSED is refused before anything is written.
-    """
-    with zipfile.ZipFile(path) as archive:
-        members = archive.infolist()
-        if sum(member.file_size for member in members) > MAX_ZIP_UNCOMPRESSED:
-            raise ValueError("declared uncompressed size is too large")
-        folder = tempfile.mkdtemp(prefix="dicom-viewer-zip-")
-        _private_folders.append(folder)
-        root = Path(folder).resolve()
-        for member in members:
-            target = (root / member.filename).resolve()
-            if member.is_dir() or not target.is_relative_to(root):
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with archive.open(member) as source, open(target, "wb") as sink:
-                shutil.copyfileobj(source, sink, 1024 * 1024)
-    return folder
 
 
 def read_chunk(paths: list[str]) -> list[ScannedFile | Skipped]:

@@ -58,6 +58,7 @@ from viewer.model.presentation import (
 )
 from viewer.model.window_level import Voi, region_voi
 from viewer.qt.cine_player import CinePlayer
+from viewer.qt.failed_frame import FailedFrameNotice, failed_frame_message, placeholder_pixels
 from viewer.qt.latest_call import LatestCall
 from viewer.qt.overlay import OverlayLayer
 from viewer.qt.overlay_planes import OverlayPlanes
@@ -263,6 +264,10 @@ class ImageViewport(pg.GraphicsView):
         self.overlay = OverlayLayer(self)
         self.overlay_planes = OverlayPlanes(self.view_box, self)  # 60xx overlays (key O)
         self.overlay_planes.status.connect(self.status)
+        #: Why the current slice is not shown (it could not be decoded), else None.
+        self.failure: str | None = None
+        self._placeholder_shown = False  # after a failure, until a frame is shown
+        self.failure_notice = FailedFrameNotice(self)
         self.cine = CinePlayer(state, self._prefetch_indices, self)
         self._facts_reader = LatestCall(self)
         self._wanted: tuple[str, int] | None = None
@@ -337,6 +342,8 @@ class ImageViewport(pg.GraphicsView):
         self._prefetched.clear()
         self.facts = DisplayFacts()
         self.image_item.clear()
+        self._clear_failure()
+        self._placeholder_shown = False
         self.overlay_planes.clear()
         self.reference_line.hide()
         stack = self.state.stack
@@ -364,6 +371,7 @@ class ImageViewport(pg.GraphicsView):
         stack = self.state.stack
         if stack is None or stack.frames == 0:
             return
+        self._clear_failure()  # another slice: its own answer will tell
         self._wanted = stack.sources[self.state.index]
         self.loader.request(*self._wanted)
         if not self.cine.playing:
@@ -390,8 +398,10 @@ class ImageViewport(pg.GraphicsView):
     def _on_loaded(self, request: FrameRequest, decoded: DecodedFrame) -> None:
         if (request.path, request.frame) != self._wanted or decoded is self.frame:
             return  # another viewport's frame, or one this viewport no longer wants
-        first = self.frame is None
+        first = self.frame is None and not self._placeholder_shown  # else placed and fitted
         self.frame = decoded
+        self._clear_failure()
+        self._placeholder_shown = False
         if self.state.voi is None:
             self.state.voi = _initial_voi(decoded)
         if first:
@@ -406,8 +416,37 @@ class ImageViewport(pg.GraphicsView):
         self.frame_shown.emit()
 
     def _on_failed(self, request: FrameRequest, reason: str) -> None:
-        if (request.path, request.frame) == self._wanted:
-            self.status.emit(f"Cannot show frame {request.frame + 1} of {request.path}: {reason}")
+        """The slice wanted could not be decoded: a dark placeholder of the stack's matrix
+        and a notice replace the previous slice's pixels (never left under this slice's
+        number), and no pixel values are read from it."""
+        if (request.path, request.frame) != self._wanted:
+            return
+        first = self.frame is None and not self._placeholder_shown
+        self.frame = None
+        self._source = None
+        self.failure = failed_frame_message(self.state.index + 1, request.path, reason)
+        if first:
+            self._place_image()
+            self.fit()
+        self._show_placeholder()
+        planes_visible = self.overlay_planes.visible  # the last slice's 60xx overlays go too
+        self.overlay_planes.clear()
+        self.overlay_planes.set_visible(planes_visible)
+        self.failure_notice.show_message(self.failure)
+        reason = reason.removeprefix(f"{request.path}: ")  # the loader names the file first
+        self.status.emit(f"Cannot show frame {request.frame + 1} of {request.path}: {reason}")
+        self._update_overlays()
+
+    def _show_placeholder(self) -> None:
+        """A uniform dark frame covering the whole image rectangle (no stored pixels)."""
+        rows, columns = self._frame_shape()
+        self._placeholder_shown = True
+        self.image_item.setImage(placeholder_pixels(), levels=(0, 255), autoLevels=False)
+        self.image_item.setTransform(QTransform(columns, 0, 0, rows, 0, 0) * self._pixel_to_view)
+
+    def _clear_failure(self) -> None:
+        self.failure = None
+        self.failure_notice.hide()
 
     # --- geometry -------------------------------------------------------------------------
     def pixel_size(self) -> tuple[float, float]:
@@ -546,6 +585,8 @@ class ImageViewport(pg.GraphicsView):
 
     def _redraw(self) -> None:
         if self.frame is None:
+            if self._placeholder_shown:
+                self._show_placeholder()  # turned or re-placed: the placeholder follows
             return
         source, region = self._display_source()
         image = present(source, self.state.voi, self.state.invert)
@@ -585,7 +626,10 @@ class ImageViewport(pg.GraphicsView):
             if stack.slice_thickness:
                 bottom_left.append(f"Thk: {stack.slice_thickness:.3g} mm")
         bottom_left.append(self._cine_text())
-        bottom_right = [f"Zoom: {self.zoom_factor():.2f}" if frame is not None else ""]
+        if stack is not None and self.failure is not None:
+            bottom_left.insert(0, "NOT DECODED")
+        placed = frame is not None or self._placeholder_shown
+        bottom_right = [f"Zoom: {self.zoom_factor():.2f}" if placed else ""]
         bottom_right.append(self._transform_text())
         voi = self.state.voi
         if voi is not None and frame is not None and not frame.is_color:
@@ -789,19 +833,26 @@ class ImageViewport(pg.GraphicsView):
         return (top, left, bottom, right) if bottom > top and right > left else None
 
     def _on_mouse_moved(self, position: QPointF) -> None:
-        frame = self.frame
-        if frame is None or not self.view_box.sceneBoundingRect().contains(position):
+        if self.frame is None and self.failure is None:
+            return
+        if not self.view_box.sceneBoundingRect().contains(position):
             return
         pixel = self.view_to_pixel(self.view_box.mapSceneToView(position))
         column, row = math.floor(pixel.x()), math.floor(pixel.y())
-        rows, columns = frame.stored.shape[:2]
+        rows, columns = self._frame_shape()
         if 0 <= row < rows and 0 <= column < columns:
             self.status.emit(self.cursor_text(column, row))
 
     def cursor_text(self, column: int, row: int) -> str:
-        """Column/row, stored value, modality value and patient x/y/z of one pixel."""
+        """Column/row, stored value, modality value and patient x/y/z of one pixel (no value
+        on a slice that could not be decoded)."""
         frame = self.frame
-        assert frame is not None
+        if frame is None:
+            text = f"x {column}  y {row}  no value: image {self.state.index + 1} not decoded"
+            patient = _patient_point(self.state, self.pixel_size(), column, row)
+            if patient is not None:
+                text += "  ({:.1f}, {:.1f}, {:.1f}) mm".format(*patient)
+            return text
         stored = frame.stored[row, column]
         if frame.is_color:
             return f"x {column}  y {row}  RGB {tuple(int(v) for v in stored)}"

@@ -43,10 +43,13 @@ from viewer.qt.thumbnails import THUMBNAIL_SIZE, Thumbnails, middle_image
 from viewer.qt.view_controls import ViewControls
 from viewer.qt.viewport_grid import ViewportGrid
 from viewer.qt.window_settings import WindowSettings
+from viewer.scratch import remove_stale_folders_in_background
 
 log = logging.getLogger(__name__)
 
-#: The scan reports a DICOMDIR it walked past as skipped; that is no problem of the data.
+#: A valid DICOMDIR read as a plain file (not named DICOMDIR, so not used as the index) is
+#: reported as skipped with this reason; it is no problem of the data (the walk covers its
+#: folder). A DICOMDIR read as the index is never reported at all.
 DICOMDIR_NOTE = "DICOMDIR (media index"
 
 
@@ -77,6 +80,7 @@ class MainWindow(QMainWindow):
         self.viewports.status.connect(self.show_message)
         self._make_problems_dock()
         self.window_settings = WindowSettings(self)
+        remove_stale_folders_in_background()  # zips unpacked by viewers that died
         self._make_mpr_action()
 
     @property
@@ -298,7 +302,7 @@ class MainWindow(QMainWindow):
             self.tree_model.finish_previews()
             self._show_new_rows()
         self._request_thumbnails()
-        skipped = len(self.catalog.skipped)
+        skipped = sum(not s.reason.startswith(DICOMDIR_NOTE) for s in self.catalog.skipped)
         summary = (
             f"{self.catalog.instance_count} instances in "
             f"{len(self.catalog.all_series())} series; {skipped} file(s) skipped"

@@ -1,0 +1,66 @@
+"""Zips opened like folders: unpacked privately, and their members named as ``ZIP!/MEMBER``.
+
+A zip is unpacked into a new folder inside this process's scratch folder in the user cache
+(:mod:`viewer.scratch`; removed at exit), never next to the zip. What the indexer records is
+the unpacked copy, which is gone once the process ends, so reports name a member the way a
+person finds it again: the zip's path, ``!/``, then the member's name inside the zip
+(``/data/study.zip!/DICOM/IM1``; a zip inside a zip gives ``a.zip!/b.zip!/IM1``), see
+:func:`shown_path`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import zipfile
+from pathlib import Path
+
+from viewer.scratch import new_private_folder
+
+#: Refuse to unpack zips larger than this in total (bytes, uncompressed).
+MAX_ZIP_UNCOMPRESSED = 64 * 1024**3
+#: Between a zip's path and a member's name in :func:`shown_path`.
+MEMBER_SEPARATOR = "!/"
+
+_lock = threading.Lock()
+#: Folder a zip was unpacked into -> the zip's path (as it was walked).
+_unpacked: dict[str, str] = {}
+
+
+def extract_zip_privately(path: str) -> str:
+    """Unpack a zip into a new private folder in the user cache (removed at exit); return it.
+
+    Members with absolute paths or ``..`` are refused (zip slip); a zip whose declared total
+    exceeds MAX_ZIP_UNCOMPRESSED is refused before anything is written.
+    """
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        if sum(member.file_size for member in members) > MAX_ZIP_UNCOMPRESSED:
+            raise ValueError("declared uncompressed size is too large")
+        folder = new_private_folder("zip-")
+        with _lock:
+            _unpacked[folder] = path
+        root = Path(folder).resolve()
+        for member in members:
+            target = (root / member.filename).resolve()
+            if member.is_dir() or not target.is_relative_to(root):
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(member) as source, open(target, "wb") as sink:
+                shutil.copyfileobj(source, sink, 1024 * 1024)
+    return folder
+
+
+def shown_path(path: str) -> str:
+    """``path`` as a person can find it again: a file unpacked from a zip as
+    ``ZIP!/MEMBER`` (nested zips in turn); any other path as it is."""
+    with _lock:
+        unpacked = list(_unpacked.items())
+    for folder, archive in unpacked:
+        if path == folder:
+            return shown_path(archive)
+        if path.startswith(folder + os.sep):
+            member = os.path.relpath(path, folder).replace(os.sep, "/")
+            return f"{shown_path(archive)}{MEMBER_SEPARATOR}{member}"
+    return path
