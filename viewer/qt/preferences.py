@@ -66,6 +66,8 @@ from viewer.qt.theme import DEFAULT_THEME, THEMES
 PRESET_COLUMNS = ("Modality", "Name", "Width", "Level")
 KEY_COLUMNS = ("Command", "Default", "Key", "Second key")
 ERROR_STYLE = "color: #ff6b6b;"
+KEY_COLUMN_WIDTH = 130
+CONFLICT_STYLE = "QLineEdit { border: 2px solid #ff6b6b; color: #ff6b6b; }"  # its inner field
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ class PreferencesDialog(QDialog):
         layout.addWidget(tabs)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
-        self.resize(680, 560)
+        self.resize(760, 580)
         self.show_values(PreferenceValues.read(settings))
 
     # --- tabs -------------------------------------------------------------------------------
@@ -217,8 +219,10 @@ class PreferencesDialog(QDialog):
         self.key_table.setHorizontalHeaderLabels(list(KEY_COLUMNS))
         header = self.key_table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, len(KEY_COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        for column in range(2, len(KEY_COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+            header.resizeSection(column, KEY_COLUMN_WIDTH)
         self.key_table.verticalHeader().setVisible(False)
         self.key_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.key_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -366,6 +370,11 @@ class PreferencesDialog(QDialog):
         conflicts = self.key_conflicts()
         self.key_conflict_label.setText("\n".join(conflicts))
         self.key_conflict_label.setVisible(bool(conflicts))
+        clashing = _keys_given_twice(self.shortcuts(), self.fixed_keys)
+        for edits in self.key_edits.values():
+            for edit in edits:
+                key = normal_key(edit.keySequence().toString(_PORTABLE))
+                edit.setStyleSheet(CONFLICT_STYLE if key in clashing else "")
 
     def values(self) -> PreferenceValues:
         """What the widgets say; raises ValueError naming a bad preset row or a key given
@@ -437,6 +446,17 @@ def _preset_from_cells(number: int, modality: str, name: str, width: str, level:
 
 
 _PORTABLE = QKeySequence.SequenceFormat.PortableText
+
+
+def _keys_given_twice(shortcuts: Shortcuts, fixed_keys: Mapping[str, str]) -> set[str]:
+    seen = set(fixed_keys)
+    twice = set()
+    for keys in shortcuts.values():
+        for key in keys:
+            if key in seen:
+                twice.add(key)
+            seen.add(key)
+    return twice
 
 
 def _size_text(megabytes: int) -> str:
