@@ -1,6 +1,9 @@
 """GUI timings, measured by driving the real main window in a child process (offscreen).
 
-The child (:mod:`viewer.bench.gui_probe`) imports Qt; this module does not.
+The child (:mod:`viewer.bench.gui_probe`) imports Qt; this module does not. The offscreen
+platform has no OpenGL, so the views draw in software there whatever the rendering setting
+(:mod:`viewer.qt.gpu`): ``wl_frame_ms``, ``scroll_fps`` and the cine figures measure the raster
+path, and the OpenGL viewport is not measured where no OpenGL context can be made.
 """
 
 from __future__ import annotations

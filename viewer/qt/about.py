@@ -1,4 +1,5 @@
-"""Help > About: version, licence, the libraries in use, which transfer syntaxes decode here.
+"""Help > About: version, licence, the libraries in use, how the images are drawn (OpenGL or
+raster, and why: viewer.qt.gpu), which transfer syntaxes decode here.
 
 The facts are gathered in a worker thread (asking the decoders imports them) and fill the
 dialog when ready; "Copy" puts them on the clipboard for a bug report, "Open log folder" shows
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from viewer import __version__
+from viewer.qt.gpu import current_rendering
 from viewer.qt.icons import app_icon
 from viewer.user_dirs import log_dir
 
@@ -83,6 +85,7 @@ def collect_facts() -> AboutFacts:
     ]
     versions += [(label, _distribution_version(name)) for label, name in LIBRARIES[1:]]
     versions.append(("Platform", platform.platform()))
+    versions.append(("Rendering", current_rendering().text))  # chosen on the GUI thread
     rows = tuple(
         SyntaxRow(row.name, row.uid, row.available, row.detail)
         for row in decodable_transfer_syntaxes()

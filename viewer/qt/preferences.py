@@ -1,5 +1,5 @@
-"""The Preferences dialog: theme, mouse buttons and W/L drag, window presets, memory budget,
-keys.
+"""The Preferences dialog: theme and rendering, mouse buttons and W/L drag, window presets,
+memory budget, keys.
 
 The dialog edits a :class:`PreferenceValues` copy and writes it to :class:`ViewerSettings` only
 on OK (an invalid preset row, or a key given to two commands, keeps the dialog open and says
@@ -45,6 +45,7 @@ from viewer.model.interaction import (
     WindowLevelDrag,
 )
 from viewer.model.presets import DEFAULT_PRESETS, Preset
+from viewer.qt.gpu import DEFAULT_RENDERING, RENDERING_MODES, current_rendering
 from viewer.qt.help_keys import (
     MAX_KEYS_PER_COMMAND,
     REMAPPABLE_BINDINGS,
@@ -82,6 +83,7 @@ class PreferenceValues:
     )
     memory_mb: int = field(default_factory=default_memory_budget_mb)
     shortcuts: Shortcuts = field(default_factory=default_shortcuts)
+    rendering: str = DEFAULT_RENDERING
 
     @classmethod
     def read(cls, settings: ViewerSettings) -> PreferenceValues:
@@ -92,6 +94,7 @@ class PreferenceValues:
             settings.presets(),
             settings.memory_budget_mb(),
             settings.shortcuts(),
+            settings.rendering(),
         )
 
     def write(self, settings: ViewerSettings) -> None:
@@ -101,6 +104,7 @@ class PreferenceValues:
         settings.set_presets(self.presets)
         settings.set_memory_budget_mb(self.memory_mb)
         settings.set_shortcuts(self.shortcuts)
+        settings.set_rendering(self.rendering)
         settings.sync()
 
 
@@ -159,9 +163,22 @@ class PreferencesDialog(QDialog):
         location.setWordWrap(True)
         form = QFormLayout()
         form.addRow("Theme:", self.theme_box)
+        self._add_rendering_rows(form)
         form.addRow("Recently opened:", clear_recent)
         form.addRow(location)
         return _page(form)
+
+    def _add_rendering_rows(self, form: QFormLayout) -> None:
+        self.rendering_box = QComboBox()
+        for mode, text in RENDERING_MODES.items():
+            self.rendering_box.addItem(text, mode)
+        self.rendering_box.setToolTip(
+            "Automatic draws through OpenGL where a hardware GPU is present, else in software"
+        )
+        self.rendering_in_use = QLabel(f"In use: {current_rendering().text}")
+        self.rendering_in_use.setWordWrap(True)
+        form.addRow("Rendering:", self.rendering_box)
+        form.addRow("", self.rendering_in_use)
 
     def _make_mouse_tab(self) -> QWidget:
         form = QFormLayout()
@@ -330,6 +347,7 @@ class PreferencesDialog(QDialog):
     # --- values <-> widgets -----------------------------------------------------------------
     def show_values(self, values: PreferenceValues) -> None:
         self.theme_box.setCurrentIndex(max(0, self.theme_box.findData(values.theme)))
+        self.rendering_box.setCurrentIndex(max(0, self.rendering_box.findData(values.rendering)))
         for button, box in self.button_boxes.items():
             box.setCurrentIndex(max(0, box.findData(values.mouse.get(button))))
         self.sensitivity.setValue(values.wl_drag.sensitivity)
@@ -393,6 +411,7 @@ class PreferencesDialog(QDialog):
             presets=self._table_presets(),
             memory_mb=self.memory_mb.value(),
             shortcuts=self.shortcuts(),
+            rendering=str(self.rendering_box.currentData()),
         )
 
     def _add_preset_row(self, preset: Preset, modality: str) -> None:

@@ -18,6 +18,9 @@ the machine; a value outside :func:`memory_budget_range_mb` reads as that defaul
 Keys (``keys/<command>``, see :data:`viewer.qt.help_keys.REMAPPABLE_BINDINGS`) are stored only
 where they differ from the defaults; a stored key that cannot be read, or that another command
 also has, falls back to the command's default keys.
+
+Rendering (``rendering/mode``) is one of :data:`viewer.qt.gpu.RENDERING_MODES` (Automatic,
+OpenGL, Software); anything else reads as Automatic.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from viewer.model.interaction import (
     WindowLevelDrag,
 )
 from viewer.model.presets import DEFAULT_PRESETS, Preset, format_presets, parse_presets
+from viewer.qt.gpu import DEFAULT_RENDERING, RENDERING_MODES
 from viewer.qt.help_keys import (
     MAX_KEYS_PER_COMMAND,
     Shortcuts,
@@ -86,7 +90,7 @@ def memory_budget_range_mb() -> tuple[int, int]:
 class ViewerSettings(QObject):
     """Typed access to ``settings.ini``; :attr:`changed` names the group that was written."""
 
-    #: "theme", "recent", "mouse", "window_level", "presets", "memory" or "keys"
+    #: "theme", "recent", "mouse", "window_level", "presets", "memory", "keys" or "rendering"
     changed = Signal(str)
 
     def __init__(self, path: Path | None = None, parent: QObject | None = None) -> None:
@@ -257,6 +261,22 @@ class ViewerSettings(QObject):
         else:
             self._store.setValue("memory/budget_mb", int(megabytes))
         self.changed.emit("memory")
+
+    # --- rendering ----------------------------------------------------------------------------
+    def rendering(self) -> str:
+        """How views draw: "automatic" (OpenGL on a hardware GPU), "opengl" or "software"."""
+        value = self._store.value("rendering/mode")
+        if value in RENDERING_MODES:
+            return str(value)
+        if value is not None:
+            log.warning("ignoring the stored rendering %r", value)
+        return DEFAULT_RENDERING
+
+    def set_rendering(self, mode: str) -> None:
+        if mode not in RENDERING_MODES:
+            raise ValueError(f"unknown rendering {mode!r}; choices: {', '.join(RENDERING_MODES)}")
+        self._store.setValue("rendering/mode", mode)
+        self.changed.emit("rendering")
 
     # --- keys ---------------------------------------------------------------------------------
     def shortcuts(self) -> dict[str, tuple[str, ...]]:

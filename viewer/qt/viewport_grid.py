@@ -4,7 +4,8 @@ Every viewport has its own ViewState and shares the FrameLoader. The active one 
 more than one shows) receives keys, menu commands and series chosen in the tree. Linking
 (viewer.model.cross_reference), between stacks sharing a Frame of Reference (PS3.3 C.7.4.1):
 synchronised scrolling moves parallel stacks to the slice nearest the active one, and the
-other views draw a reference line where the active slice cuts them.
+other views draw a reference line where the active slice cuts them. All viewports draw the
+same way, OpenGL or raster (:meth:`ViewportGrid.set_rendering`, viewer.qt.gpu).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QGridLayout, QWidget
 from viewer.model.cross_reference import nearest_slice, reference_segment
 from viewer.model.display import ViewState
 from viewer.model.interaction import Interaction
+from viewer.qt.gpu import current_rendering
 from viewer.qt.image_view import ImageViewport
 from viewer.qt.tasks import FrameLoader
 
@@ -38,6 +40,7 @@ class ViewportGrid(QWidget):
         self.reference_lines = True
         self.text_visible = True
         self.interaction = Interaction()  # the user's mouse mapping, W/L drag, presets
+        self.opengl = current_rendering().opengl  # draw through OpenGL viewports
         self.rows, self.columns = 1, 1
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(0, 0, 0, 0)
@@ -47,7 +50,8 @@ class ViewportGrid(QWidget):
 
     # --- layout -----------------------------------------------------------------------------
     def _add_viewport(self) -> ImageViewport:
-        viewport = ImageViewport(ViewState(), self.loader, self)
+        opengl = self.opengl and current_rendering().opengl  # unless OpenGL failed meanwhile
+        viewport = ImageViewport(ViewState(), self.loader, self, opengl=opengl)
         viewport.status.connect(self.status)
         viewport.activated.connect(lambda: self.set_active(viewport))
         viewport.series_dropped.connect(self.series_dropped)
@@ -115,6 +119,12 @@ class ViewportGrid(QWidget):
         self.interaction = interaction
         for viewport in self.viewports:
             viewport.set_interaction(interaction)
+
+    def set_rendering(self, opengl: bool) -> None:
+        """OpenGL or raster (software) drawing for every viewport, now and added later."""
+        self.opengl = opengl
+        for viewport in self.viewports:
+            viewport.set_rendering(opengl)
 
     def toggle_text(self) -> None:
         self.set_text_visible(not self.text_visible)

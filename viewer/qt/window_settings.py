@@ -9,7 +9,10 @@ viewport (and an open MPR view) as one :class:`~viewer.model.interaction.Interac
 whenever Preferences changes them; a theme change repaints the toolbar icons. The memory
 budget goes to :func:`viewer.dicom.limits.set_memory_budget` (volumes are checked against it)
 and its share to the frame cache; the user's keys go to every keyed action (and the help
-page). Each is applied at start-up and again on every ViewerSettings.changed.
+page). The rendering setting becomes the application's choice (viewer.qt.gpu: OpenGL or
+raster, logged with the reason) and reaches every image viewport and an open MPR view live; an
+OpenGL choice that cannot be honoured draws in raster and says so in the status bar. Each is
+applied at start-up and again on every ViewerSettings.changed.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
 from viewer.app_logging import register_patient_name_source
 from viewer.dicom import limits
 from viewer.dicom.frame_cache import budget_share
+from viewer.qt.gpu import Detector, apply_rendering, probe_opengl
 from viewer.qt.help_keys import MPR_TOGGLE, key_text
 from viewer.qt.icons import app_icon
 from viewer.qt.settings import MIB, ViewerSettings
@@ -46,8 +50,12 @@ class WindowSettings(QObject):
         self.notice_box: QMessageBox | None = None
         self.preferences_dialog: QWidget | None = None
         self.about_dialog: QWidget | None = None
+        self._rendering_mode: str | None = None  # the mode applied last
+        #: Finds out what OpenGL this machine has (tests give their own).
+        self.detect_opengl: Detector = probe_opengl
         window.setWindowIcon(app_icon())
         self._apply("theme")
+        self._apply("rendering")
         self._apply("memory")
         self._apply("mouse")
         self._apply("keys")
@@ -72,6 +80,8 @@ class WindowSettings(QObject):
             self._apply_memory_budget()
         elif group == "keys":
             self.apply_keys()
+        elif group == "rendering":
+            self._apply_rendering()
         elif group in INTERACTION_GROUPS:
             self._apply_interaction()
 
@@ -79,6 +89,20 @@ class WindowSettings(QObject):
         budget = self.settings.memory_budget_mb() * MIB
         limits.set_memory_budget(budget)
         self.window.loader.cache.budget_bytes = budget_share(budget)
+
+    def _apply_rendering(self) -> None:
+        """OpenGL or raster for every view, now and made later (when the mode changed)."""
+        mode = self.settings.rendering()
+        if mode == self._rendering_mode:
+            return
+        self._rendering_mode = mode
+        rendering = apply_rendering(mode, self.detect_opengl)
+        self.window.viewports.set_rendering(rendering.opengl)
+        mpr_view = getattr(self.window, "mpr_view", None)  # made after this object
+        if mpr_view is not None:
+            mpr_view.set_rendering(rendering.opengl)
+        if rendering.notice:
+            self.window.show_message(rendering.notice)
 
     def apply_keys(self) -> None:
         """The user's keys on every keyed action, the MPR toggle (once the window has made
