@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import random
+import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,10 +30,12 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import (
     PYDICOM_IMPLEMENTATION_UID,
+    UID,
     CTImageStorage,
     EnhancedCTImageStorage,
     EnhancedMRImageStorage,
     ExplicitVRLittleEndian,
+    MediaStorageDirectoryStorage,
     MRImageStorage,
     UltrasoundMultiFrameImageStorage,
     XRayAngiographicImageStorage,
@@ -83,7 +86,7 @@ def normal_of(orientation: Orientation) -> np.ndarray:
     return normal / np.linalg.norm(normal)
 
 
-def stored(vector: Sequence[float]) -> Vec3:
+def stored(vector: Sequence[float] | np.ndarray) -> Vec3:
     """The value a reader gets back after the vector was written as DS."""
     return (float(ds_value(vector[0])), float(ds_value(vector[1])), float(ds_value(vector[2])))
 
@@ -179,7 +182,7 @@ def base_dataset(
     """Patient, study, series, equipment and SOP common modules with proper file meta."""
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
-    ds.file_meta.MediaStorageSOPClassUID = sop_class
+    ds.file_meta.MediaStorageSOPClassUID = UID(sop_class)
     sop_instance = generate_uid()
     ds.file_meta.MediaStorageSOPInstanceUID = sop_instance
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
@@ -230,9 +233,20 @@ def save(ds: Dataset, path: Path) -> str:
     return str(path)
 
 
+#: Frame k holds a ramp of 0..63 plus 100 x (k mod FRAME_VALUE_PERIOD): ``value // 100`` names
+#: frames 0-39, and every value fits the 12 bits stored (39 x 100 + 63 = 3963 < 4096), however
+#: many frames (100 x k would pass 12 bits at frame 41 and overflow uint16 at frame 655).
+FRAME_VALUE_PERIOD = 40
+
+
+def frame_value(k: int) -> int:
+    """The value added to the ramp in frame (or slice) ``k``."""
+    return 100 * (k % FRAME_VALUE_PERIOD)
+
+
 def _frame_pixels(value: int, rows: int, columns: int, count: int = 1) -> np.ndarray:
     base = np.arange(rows * columns, dtype=np.uint16).reshape(rows, columns) % 64
-    return np.stack([base + 100 * (value + i) for i in range(count)])
+    return np.stack([base + frame_value(value + i) for i in range(count)])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,7 +305,8 @@ def write_series(
     File names are a shuffled permutation of the slice order (unless ``shuffle_names`` is
     False); Instance Numbers follow the true order, or run backwards with
     ``reverse_instance_numbers``. ``offsets`` (mm along the normal, any order) or ``positions``
-    override ``slices``/``spacing`` for uneven, missing or duplicate slices.
+    override ``slices``/``spacing`` for uneven, missing or duplicate slices. Slice k (in that
+    order) holds a 0-63 ramp plus :func:`frame_value` (k), 100 x k for the first 40 slices.
     """
     folder = Path(folder)
     iop = ORIENTATIONS[orientation] if isinstance(orientation, str) else orientation
@@ -550,7 +565,9 @@ def write_enhanced(
             _third_dimension(dimension_uid, stored_frames),
         ]
     )
-    echo_rank = {echo: rank for rank, echo in enumerate(sorted(_echo_times(stored_frames)), 1)}
+    echo_rank: dict[float | None, int] = {
+        echo: rank for rank, echo in enumerate(sorted(_echo_times(stored_frames)), 1)
+    }
     shared = Dataset()
     shared.PixelMeasuresSequence = DicomSequence(
         [
@@ -667,6 +684,27 @@ def write_fileset(source_paths: Sequence[str], destination: Path | str) -> Path:
     return destination / "DICOMDIR"
 
 
+def write_zip(
+    archive: Path,
+    folder: Path,
+    under: str,
+    extra: Mapping[str, str | Path] | None = None,
+) -> Path:
+    """A deflated zip of every file below ``folder`` as ``under/<its path in folder>`` (a CD
+    copied into a zip), then ``extra`` members: name -> a file to add, or text. Returns it."""
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                zf.write(path, Path(under) / path.relative_to(folder))
+        for name, content in (extra or {}).items():
+            if isinstance(content, Path):
+                zf.write(content, name)
+            else:
+                zf.writestr(name, content)
+    return archive
+
+
 def close_fileset(fileset: Any) -> None:
     """Remove the staging folder pydicom's FileSet keeps (else a ResourceWarning at exit)."""
     stage = getattr(fileset, "_stage", {}).get("t")
@@ -678,7 +716,7 @@ def write_minimal_dicomdir(folder: Path | str, file_ids: Sequence[Sequence[str]]
     """A bare DICOMDIR whose IMAGE records reference ``file_ids`` verbatim (CD-style IDs)."""
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
-    ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.1.3.10"
+    ds.file_meta.MediaStorageSOPClassUID = MediaStorageDirectoryStorage
     ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.file_meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID

@@ -25,7 +25,7 @@ from pydicom.uid import (
     UltrasoundMultiFrameImageStorage,
 )
 
-from viewer import demo
+from viewer import demo, user_dirs
 
 TOTAL_INSTANCES = sum(s.instances for s in demo.DEMO_SERIES)
 
@@ -422,14 +422,16 @@ def test_ensure_replaces_an_incomplete_cache(
 
 
 def test_cache_base_per_platform(tmp_path: Path) -> None:
+    """The demo's cache is the user cache of :mod:`viewer.user_dirs` on every platform."""
+    _cache_base = user_dirs._cache_base
     home = tmp_path / "home"
-    assert demo._cache_base("linux", {}, home) == home / ".cache"
-    assert demo._cache_base("linux", {"XDG_CACHE_HOME": "relative"}, home) == home / ".cache"
-    assert demo._cache_base("darwin", {}, home) == home / "Library" / "Caches"
-    assert demo._cache_base("win32", {}, home) == home / "AppData" / "Local"
-    assert demo._cache_base("win32", {"LOCALAPPDATA": str(tmp_path)}, home) == tmp_path
+    assert _cache_base("linux", {}, home) == home / ".cache"
+    assert _cache_base("linux", {"XDG_CACHE_HOME": "relative"}, home) == home / ".cache"
+    assert _cache_base("darwin", {}, home) == home / "Library" / "Caches"
+    assert _cache_base("win32", {}, home) == home / "AppData" / "Local"
+    assert _cache_base("win32", {"LOCALAPPDATA": str(tmp_path)}, home) == tmp_path
     xdg = str(tmp_path / "xdg")
-    assert demo._cache_base("darwin", {"XDG_CACHE_HOME": xdg}, home) == Path(xdg)
+    assert _cache_base("darwin", {"XDG_CACHE_HOME": xdg}, home) == Path(xdg)
 
 
 def test_write_refuses_a_non_empty_folder(tmp_path: Path) -> None:

@@ -39,10 +39,9 @@ import contextlib
 import functools
 import os
 import shutil
-import sys
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +61,8 @@ from pydicom.uid import (
     MRImageStorage,
     UltrasoundMultiFrameImageStorage,
 )
+
+from viewer.user_dirs import cache_dir
 
 Vec3 = tuple[float, float, float]
 Orientation = tuple[float, float, float, float, float, float]
@@ -308,27 +309,10 @@ def write_demo_study(out_dir: Path) -> Path:
 
 
 def default_demo_dir() -> Path:
-    """The per-user cache folder for the demo: ``<cache>/dicom-viewer/demo-v1``.
-
-    ``<cache>`` is ``$XDG_CACHE_HOME`` when set to an absolute path (on every platform, so tests
-    and sandboxes can redirect it), else ``~/Library/Caches`` on macOS, ``%LOCALAPPDATA%``
-    (fallback ``~/AppData/Local``) on Windows and ``~/.cache`` elsewhere.
-    """
-    base = _cache_base(sys.platform, os.environ, Path.home())
-    return base / "dicom-viewer" / f"demo-v{DEMO_VERSION}"
-
-
-def _cache_base(platform: str, environ: Mapping[str, str], home: Path) -> Path:
-    """The user cache root for ``platform`` (a :data:`sys.platform` value)."""
-    xdg = environ.get("XDG_CACHE_HOME", "")
-    if xdg and os.path.isabs(xdg):
-        return Path(xdg)
-    if platform == "darwin":
-        return home / "Library" / "Caches"
-    if platform == "win32":
-        local = environ.get("LOCALAPPDATA", "")
-        return Path(local) if local else home / "AppData" / "Local"
-    return home / ".cache"
+    """The per-user cache folder for the demo: ``<cache>/dicom-viewer/demo-v1``, in
+    :func:`viewer.user_dirs.cache_dir` (``$XDG_CACHE_HOME`` when set to an absolute path, so
+    tests and sandboxes can redirect it, else the platform's cache folder)."""
+    return cache_dir() / f"demo-v{DEMO_VERSION}"
 
 
 def ensure_demo_study() -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 APP_FOLDER = "dicom-viewer"
@@ -36,38 +37,61 @@ def _absolute_env(environ: Mapping[str, str], name: str) -> Path | None:
     return Path(value) if value and os.path.isabs(value) else None
 
 
+@dataclass(frozen=True)
+class _Base:
+    """Where one kind of per-user folder lives on each platform (below the home folder)."""
+
+    xdg: str  # the XDG variable that overrides it everywhere
+    macos: tuple[str, ...]
+    windows_env: str  # the Windows variable, else ``windows`` below the home folder
+    windows: tuple[str, ...]
+    other: tuple[str, ...]
+
+    def resolve(self, platform: str, environ: Mapping[str, str], home: Path) -> Path:
+        xdg = _absolute_env(environ, self.xdg)
+        if xdg is not None:
+            return xdg
+        if platform == "darwin":
+            return home.joinpath(*self.macos)
+        if platform == "win32":
+            return _absolute_env(environ, self.windows_env) or home.joinpath(*self.windows)
+        return home.joinpath(*self.other)
+
+
+_CONFIG = _Base(
+    xdg="XDG_CONFIG_HOME",
+    macos=("Library", "Application Support"),
+    windows_env="APPDATA",
+    windows=("AppData", "Roaming"),
+    other=(".config",),
+)
+_LOG = _Base(
+    xdg="XDG_STATE_HOME",
+    macos=("Library", "Logs"),
+    windows_env="LOCALAPPDATA",
+    windows=("AppData", "Local"),
+    other=(".local", "state"),
+)
+_CACHE = _Base(
+    xdg="XDG_CACHE_HOME",
+    macos=("Library", "Caches"),
+    windows_env="LOCALAPPDATA",
+    windows=("AppData", "Local"),
+    other=(".cache",),
+)
+
+
 def _config_base(platform: str, environ: Mapping[str, str], home: Path) -> Path:
     """``$XDG_CONFIG_HOME``, else Application Support / %APPDATA% / ~/.config."""
-    xdg = _absolute_env(environ, "XDG_CONFIG_HOME")
-    if xdg is not None:
-        return xdg
-    if platform == "darwin":
-        return home / "Library" / "Application Support"
-    if platform == "win32":
-        return _absolute_env(environ, "APPDATA") or home / "AppData" / "Roaming"
-    return home / ".config"
+    return _CONFIG.resolve(platform, environ, home)
 
 
 def _log_base(platform: str, environ: Mapping[str, str], home: Path) -> Path:
     """``$XDG_STATE_HOME``, else ~/Library/Logs / %LOCALAPPDATA% / ~/.local/state."""
-    xdg = _absolute_env(environ, "XDG_STATE_HOME")
-    if xdg is not None:
-        return xdg
-    if platform == "darwin":
-        return home / "Library" / "Logs"
-    if platform == "win32":
-        return _absolute_env(environ, "LOCALAPPDATA") or home / "AppData" / "Local"
-    return home / ".local" / "state"
+    return _LOG.resolve(platform, environ, home)
 
 
 def _cache_base(platform: str, environ: Mapping[str, str], home: Path) -> Path:
-    """``$XDG_CACHE_HOME``, else ~/Library/Caches / %LOCALAPPDATA% / ~/.cache (the same root
-    as :func:`viewer.demo.default_demo_dir`)."""
-    xdg = _absolute_env(environ, "XDG_CACHE_HOME")
-    if xdg is not None:
-        return xdg
-    if platform == "darwin":
-        return home / "Library" / "Caches"
-    if platform == "win32":
-        return _absolute_env(environ, "LOCALAPPDATA") or home / "AppData" / "Local"
-    return home / ".cache"
+    """``$XDG_CACHE_HOME``, else ~/Library/Caches / %LOCALAPPDATA% / ~/.cache (the demo study
+    is cached there too: :func:`viewer.demo.default_demo_dir`)."""
+    return _CACHE.resolve(platform, environ, home)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import random
 import struct
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ from pydicom import config, dcmread
 from pydicom.uid import UID, CTImageStorage, generate_uid
 
 from tests import factories
+from tests.robustness.conftest import peak_allocation
 from viewer.dicom.indexer import index_paths
 from viewer.dicom.stack import Stack
 from viewer.dicom.volume import load_volume
@@ -165,12 +165,9 @@ def test_the_stack_has_every_slice_in_position_order(written: list[str], stack: 
 
 
 def test_the_volume_loads_in_its_stored_dtype_with_bounded_memory(stack: Stack) -> None:
-    tracemalloc.start()
-    try:
+    with peak_allocation() as peaks:
         volume = load_volume(stack)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    (peak,) = peaks
     voxels = volume.voxels
     assert voxels.shape == (SLICES, MATRIX, MATRIX)
     assert voxels.dtype == np.uint16  # stored, never float

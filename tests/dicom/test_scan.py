@@ -155,14 +155,9 @@ def test_zip_with_series_and_dicomdir_writes_nothing_next_to_it(tmp_path):
     truth = factories.write_series(tmp_path / "src", slices=5, orientation="coronal")
     fileset = factories.write_fileset(truth.paths, tmp_path / "cd")
     cine = factories.write_cine(tmp_path / "src" / "cine.dcm", frames=3)
-    archive = tmp_path / "out" / "study.zip"
-    archive.parent.mkdir()
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path in sorted(fileset.parent.rglob("*")):
-            if path.is_file():
-                zf.write(path, Path("CD") / path.relative_to(fileset.parent))
-        zf.write(cine, "loose/cine.dcm")
-        zf.writestr("CD/README.TXT", "burned by a synthetic PACS")
+    readme = "burned by a synthetic PACS"
+    extra: dict[str, str | Path] = {"loose/cine.dcm": Path(cine), "CD/README.TXT": readme}
+    archive = factories.write_zip(tmp_path / "out" / "study.zip", fileset.parent, "CD", extra)
     before = listing(archive.parent)
 
     catalog = index_paths([archive])

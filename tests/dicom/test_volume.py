@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +9,7 @@ import pytest
 from pydicom import Dataset
 
 from tests import factories
+from tests.robustness.conftest import peak_allocation
 from viewer.__main__ import main
 from viewer.demo import CT_LANDMARKS, CT_ORIGIN, CT_RESCALE_INTERCEPT, CT_SLICES
 from viewer.dicom.catalog import Catalog
@@ -161,12 +161,9 @@ def test_non_integer_rescale_makes_no_whole_volume_float64_temporary(
     voxels = np.random.default_rng(3).integers(-1000, 3000, (frames, 256, 256), dtype=np.int16)
     voxels[:8] = 0  # air first: the float32 attempt is exact for a while before it fails
     volume = Volume(Stack(sources=(), rows=256, columns=256), voxels, np.eye(4), slope, intercept)
-    tracemalloc.start()
-    try:
+    with peak_allocation() as peaks:
         values = modality_voxels(volume)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    (peak,) = peaks
     assert values.dtype == dtype
     float64_volume = voxels.size * 8
     # Beyond the result itself, only a few slices of float64 at a time (4 MB; the volume is

@@ -40,13 +40,8 @@ def cd_zip(tmp_path: Path) -> tuple[Path, factories.SeriesTruth]:
     """``out/study.zip``: a CD (DICOMDIR, 4 slices, a README) under ``CD/``."""
     truth = factories.write_series(tmp_path / "src", slices=4)
     dicomdir = factories.write_fileset(truth.paths, tmp_path / "cd")
-    archive = tmp_path / "out" / "study.zip"
-    archive.parent.mkdir()
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path in sorted(dicomdir.parent.rglob("*")):
-            if path.is_file():
-                zf.write(path, Path("CD") / path.relative_to(dicomdir.parent))
-        zf.writestr("CD/README.TXT", "burned by a synthetic PACS")
+    readme = {"CD/README.TXT": "burned by a synthetic PACS"}
+    archive = factories.write_zip(tmp_path / "out" / "study.zip", dicomdir.parent, "CD", readme)
     return archive, truth
 
 

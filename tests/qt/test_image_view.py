@@ -7,17 +7,17 @@ starts from a reset view.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QImage, QMouseEvent, QWheelEvent
+from PySide6.QtGui import QImage, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from tests.factories import write_series
-from viewer.qt.app import make_application
+from tests.gui_driving import drag, focus_viewport, show_modality, wait_for
 from viewer.qt.help_keys import KEY_BINDINGS, keyboard_help_html
 from viewer.qt.main_window import MainWindow
 
@@ -27,42 +27,10 @@ MODIFIERS = {
 }
 
 
-def wait_for(predicate: Callable[[], object], timeout_s: float = 30.0) -> None:
-    """Run the event loop until ``predicate`` holds (a timeout, not a speed assertion)."""
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out waiting"
-        QApplication.processEvents()
-        time.sleep(0.002)
-
-
-@pytest.fixture(scope="module")
-def window(demo_study: Path) -> Iterator[MainWindow]:
-    make_application()
-    main = MainWindow()
-    main.resize(1200, 800)
-    main.show()
-    done: list[bool] = []
-    main.indexing_finished.connect(lambda: done.append(True))
-    main.open_paths([str(demo_study)])
-    wait_for(lambda: done and main.viewport.frame is not None, 60)
-    yield main
-    main.shutdown()
-    main.close()
-    main.deleteLater()
-    QApplication.processEvents()
-
-
 def show(window: MainWindow, modality: str) -> None:
-    """Show the demo series of ``modality`` in the active viewport, reset, focused."""
-    uid = next(s.uid for s in window.catalog.all_series() if s.info.modality == modality)
-    window.show_series(uid)
-    wait_for(lambda: window.viewport.frame is not None and window.state.series_uid == uid)
-    wait_for(lambda: window.viewport.frame is not None)
-    window.activateWindow()  # key shortcuts need the main window active
-    wait_for(lambda: QApplication.activeWindow() is window, 5)
-    window.viewport.setFocus()
-    QApplication.processEvents()
+    """Show the demo series of ``modality`` in the active viewport, focused."""
+    show_modality(window, modality)
+    focus_viewport(window)
 
 
 def press(window: MainWindow, key_text: str) -> None:
@@ -85,18 +53,7 @@ def mouse_drag(
     delta: QPointF,
     modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier,
 ) -> None:
-    view = window.viewport.viewport()
-
-    def send(kind: QMouseEvent.Type, point: QPointF, buttons: Qt.MouseButton) -> None:
-        event = QMouseEvent(kind, point, view.mapToGlobal(point), button, buttons, modifiers)
-        QApplication.sendEvent(view, event)
-
-    send(QMouseEvent.Type.MouseButtonPress, start, button)
-    for step in range(1, 11):
-        time.sleep(0.011)  # pyqtgraph drops mouse moves closer than 10 ms apart
-        send(QMouseEvent.Type.MouseMove, start + delta * (step / 10), button)
-    send(QMouseEvent.Type.MouseButtonRelease, start + delta, Qt.MouseButton.NoButton)
-    QApplication.processEvents()
+    drag(window.viewport, button, delta, start, modifiers)
 
 
 def centre(window: MainWindow) -> QPointF:

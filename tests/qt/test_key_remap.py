@@ -8,9 +8,7 @@ the default keys and the CT shown, focused, in a single viewport.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
@@ -18,40 +16,11 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QPushButton
 
-from viewer.qt.app import make_application
+from tests.gui_driving import focus_viewport, show_modality
 from viewer.qt.help_keys import default_shortcuts
 from viewer.qt.main_window import MainWindow
 from viewer.qt.preferences import PreferencesDialog
 from viewer.qt.settings import ViewerSettings
-
-
-def wait_for(predicate: Callable[[], object], timeout_s: float = 30.0) -> None:
-    """Run the event loop until ``predicate`` holds (a timeout, not a speed assertion)."""
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out waiting"
-        QApplication.processEvents()
-        time.sleep(0.002)
-
-
-@pytest.fixture(scope="module")
-def window(demo_study: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MainWindow]:
-    with pytest.MonkeyPatch.context() as patch:  # this window's settings file, not the user's
-        patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
-        patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
-        make_application()
-        main = MainWindow()
-        main.resize(1200, 800)
-        main.show()
-        done: list[bool] = []
-        main.indexing_finished.connect(lambda: done.append(True))
-        main.open_paths([str(demo_study)])
-        wait_for(lambda: done and main.viewport.frame is not None, 60)
-        yield main
-        main.shutdown()
-        main.close()
-        main.deleteLater()
-        QApplication.processEvents()
 
 
 @pytest.fixture
@@ -65,18 +34,9 @@ def settings(window: MainWindow) -> Iterator[ViewerSettings]:
 
 
 def show_ct(window: MainWindow) -> None:
-    uid = next(s.uid for s in window.catalog.all_series() if s.info.modality == "CT")
-    window.show_series(uid)
-    wait_for(lambda: window.viewport.frame is not None and window.state.series_uid == uid)
+    show_modality(window, "CT")
     window.state.set_index(window.state.frame_count // 2)
     focus_viewport(window)
-
-
-def focus_viewport(window: MainWindow) -> None:
-    window.activateWindow()  # key shortcuts need the main window active
-    wait_for(lambda: QApplication.activeWindow() is window, 5)
-    window.viewport.setFocus()
-    QApplication.processEvents()
 
 
 def press(window: MainWindow, key: Qt.Key) -> None:

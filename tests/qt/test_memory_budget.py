@@ -108,6 +108,7 @@ def test_a_volume_over_the_budget_is_refused_with_the_reason(
     qtbot.waitUntil(lambda: "memory budget" in view.readout.text(), timeout=30_000)
     reason = view.readout.text()
     assert "the volume needs 24.0 MiB, more than the memory budget of 16.0 MiB" in reason
+    assert reason.endswith("(Settings > Preferences > Memory)")  # where to raise it
     assert view.state is None  # nothing was loaded
     assert "memory budget of 16.0 MiB" in window.statusBar().currentMessage()
     QTest.keyClick(window, Qt.Key.Key_M)  # back to the slices, which still scroll

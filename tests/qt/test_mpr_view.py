@@ -10,8 +10,7 @@ import math
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -23,25 +22,16 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from tests import factories
+from tests.gui_driving import module_main_window, wait_for
 from viewer import demo
 from viewer.model import mpr
 from viewer.model.mpr import SlabMode, View
 from viewer.model.window_level import Voi
-from viewer.qt.app import make_application
 from viewer.qt.main_window import MainWindow
 from viewer.qt.mpr_view import MprView, PlaneView
 
 NONE = Qt.KeyboardModifier.NoModifier
 LEFT = Qt.MouseButton.LeftButton
-
-
-def wait_for(predicate: Callable[[], object], timeout_s: float = 30.0) -> None:
-    """Run the event loop until ``predicate`` holds (a timeout, not a speed assertion)."""
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out waiting"
-        QApplication.processEvents()
-        time.sleep(0.002)
 
 
 def ct_folder(demo_study: Path) -> Path:
@@ -50,19 +40,7 @@ def ct_folder(demo_study: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def window(demo_study: Path) -> Iterator[MainWindow]:
-    make_application()
-    main = MainWindow()
-    main.resize(1300, 850)
-    main.show()
-    done: list[bool] = []
-    main.indexing_finished.connect(lambda: done.append(True))
-    main.open_paths([str(ct_folder(demo_study))])
-    wait_for(lambda: done and main.viewport.frame is not None, 60)
-    yield main
-    main.shutdown()
-    main.close()
-    main.deleteLater()
-    QApplication.processEvents()
+    yield from module_main_window([str(ct_folder(demo_study))], size=(1300, 850))
 
 
 @pytest.fixture

@@ -9,53 +9,20 @@ exactly the grey (or colour) values the presentation pipeline produced.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
 import numpy as np
-import pytest
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter
+from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
-from viewer.qt.app import make_application
+from tests.gui_driving import drag, show_modality, wait_for
 from viewer.qt.image_view import DisplayImageItem
 from viewer.qt.main_window import MainWindow
 from viewer.qt.overlay import OverlayLayer
 
 
-def wait_for(predicate: Callable[[], object], timeout_s: float = 30.0) -> None:
-    """Run the event loop until ``predicate`` holds (a timeout, not a speed assertion)."""
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out waiting"
-        QApplication.processEvents()
-        time.sleep(0.002)
-
-
-@pytest.fixture(scope="module")
-def window(demo_study: Path) -> Iterator[MainWindow]:
-    make_application()
-    main = MainWindow()
-    main.resize(1200, 800)
-    main.show()
-    done: list[bool] = []
-    main.indexing_finished.connect(lambda: done.append(True))
-    main.open_paths([str(demo_study)])
-    wait_for(lambda: done and main.viewport.frame is not None, 60)
-    yield main
-    main.shutdown()
-    main.close()
-    main.deleteLater()
-    QApplication.processEvents()
-
-
 def show(window: MainWindow, modality: str) -> None:
     """The demo series of ``modality`` in the active viewport, from a reset view."""
-    uid = next(s.uid for s in window.catalog.all_series() if s.info.modality == modality)
-    window.show_series(uid)
-    wait_for(lambda: window.viewport.frame is not None and window.state.series_uid == uid)
+    show_modality(window, modality)
     window.viewport.reset()
     window.viewport.set_text_visible(True)
     repaint(window)
@@ -69,22 +36,7 @@ def repaint(window: MainWindow) -> None:
 
 def left_drag(window: MainWindow, delta: QPointF) -> None:
     """A real left-button drag over the image (window/level)."""
-    view = window.viewport.viewport()
-    start = QPointF(view.width() / 2, view.height() / 2)
-
-    def send(kind: QMouseEvent.Type, point: QPointF, buttons: Qt.MouseButton) -> None:
-        event = QMouseEvent(
-            kind, point, view.mapToGlobal(point), Qt.MouseButton.LeftButton, buttons,
-            Qt.KeyboardModifier.NoModifier,
-        )  # fmt: skip
-        QApplication.sendEvent(view, event)
-
-    send(QMouseEvent.Type.MouseButtonPress, start, Qt.MouseButton.LeftButton)
-    for step in range(1, 6):
-        time.sleep(0.011)  # pyqtgraph drops mouse moves closer than 10 ms apart
-        send(QMouseEvent.Type.MouseMove, start + delta * (step / 5), Qt.MouseButton.LeftButton)
-    send(QMouseEvent.Type.MouseButtonRelease, start + delta, Qt.MouseButton.NoButton)
-    QApplication.processEvents()
+    drag(window.viewport, Qt.MouseButton.LeftButton, delta, steps=5)
 
 
 def painted(overlay: OverlayLayer) -> np.ndarray:

@@ -6,20 +6,18 @@ settings file); each test starts from the default settings and a reset CT.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QMouseEvent
+from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from tests.gui_driving import drag, focus_viewport, show_modality
 from viewer.model.interaction import DEFAULT_MOUSE_MAPPING, WindowLevelDrag
 from viewer.model.presets import DEFAULT_PRESETS, Preset
 from viewer.model.window_level import Voi
-from viewer.qt.app import make_application
 from viewer.qt.image_view import ImageViewport
 from viewer.qt.main_window import MainWindow
 from viewer.qt.settings import ViewerSettings
@@ -30,35 +28,6 @@ LEFT, MIDDLE, RIGHT = (
     Qt.MouseButton.MiddleButton,
     Qt.MouseButton.RightButton,
 )
-
-
-def wait_for(predicate: Callable[[], object], timeout_s: float = 30.0) -> None:
-    """Run the event loop until ``predicate`` holds (a timeout, not a speed assertion)."""
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out waiting"
-        QApplication.processEvents()
-        time.sleep(0.002)
-
-
-@pytest.fixture(scope="module")
-def window(demo_study: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MainWindow]:
-    with pytest.MonkeyPatch.context() as patch:  # this window's settings file, not the user's
-        patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
-        patch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
-        make_application()
-        main = MainWindow()
-        main.resize(1200, 800)
-        main.show()
-        done: list[bool] = []
-        main.indexing_finished.connect(lambda: done.append(True))
-        main.open_paths([str(demo_study)])
-        wait_for(lambda: done and main.viewport.frame is not None, 60)
-        yield main
-        main.shutdown()
-        main.close()
-        main.deleteLater()
-        QApplication.processEvents()
 
 
 @pytest.fixture
@@ -80,33 +49,9 @@ def _defaults(store: ViewerSettings) -> None:
 
 def show(window: MainWindow, modality: str) -> None:
     """Show the demo series of ``modality`` in the active viewport, reset and focused."""
-    uid = next(s.uid for s in window.catalog.all_series() if s.info.modality == modality)
-    window.show_series(uid)
-    wait_for(lambda: window.viewport.frame is not None and window.state.series_uid == uid)
+    show_modality(window, modality)
     window.state.reset()
-    window.activateWindow()  # key shortcuts need the main window active
-    wait_for(lambda: QApplication.activeWindow() is window, 5)
-    window.viewport.setFocus()
-    QApplication.processEvents()
-
-
-def mouse_drag(viewport: ImageViewport, button: Qt.MouseButton, delta: QPointF) -> None:
-    """Press ``button`` at the viewport's centre, move by ``delta`` in ten steps, release."""
-    view = viewport.viewport()
-    start = QPointF(view.width() / 2, view.height() / 2)
-
-    def send(kind: QMouseEvent.Type, point: QPointF, buttons: Qt.MouseButton) -> None:
-        event = QMouseEvent(
-            kind, point, view.mapToGlobal(point), button, buttons, Qt.KeyboardModifier.NoModifier
-        )
-        QApplication.sendEvent(view, event)
-
-    send(QMouseEvent.Type.MouseButtonPress, start, button)
-    for step in range(1, 11):
-        time.sleep(0.011)  # pyqtgraph drops mouse moves closer than 10 ms apart
-        send(QMouseEvent.Type.MouseMove, start + delta * (step / 10), button)
-    send(QMouseEvent.Type.MouseButtonRelease, start + delta, Qt.MouseButton.NoButton)
-    QApplication.processEvents()
+    focus_viewport(window)
 
 
 def window_of(viewport: ImageViewport) -> Voi:
@@ -124,7 +69,7 @@ def width_change(window: MainWindow, dx: float) -> float:
     """How much a left drag of ``dx`` pixels widens the reset CT's window."""
     window.state.reset()
     before = window_of(window.viewport).width
-    mouse_drag(window.viewport, LEFT, QPointF(dx, 0))
+    drag(window.viewport, LEFT, QPointF(dx, 0))
     return window_of(window.viewport).width - before
 
 
@@ -132,7 +77,7 @@ def level_change(window: MainWindow, dy: float) -> float:
     """How much a left drag of ``dy`` pixels (down positive) moves the reset CT's level."""
     window.state.reset()
     before = window_of(window.viewport).center
-    mouse_drag(window.viewport, LEFT, QPointF(0, dy))
+    drag(window.viewport, LEFT, QPointF(0, dy))
     return window_of(window.viewport).center - before
 
 
@@ -142,17 +87,17 @@ def test_remapped_buttons_window_pan_and_zoom(window: MainWindow, settings: View
     viewport = window.viewport
     voi, zoom, centre = window_of(viewport), viewport.zoom_factor(), view_centre(viewport)
 
-    mouse_drag(viewport, RIGHT, QPointF(0, 60))  # right now windows: down lowers the level
+    drag(viewport, RIGHT, QPointF(0, 60))  # right now windows: down lowers the level
     assert window_of(viewport).center < voi.center
     assert viewport.zoom_factor() == pytest.approx(zoom)  # and no longer zooms
     assert viewport.overlay.readout.startswith("W ")
 
     voi = window_of(viewport)
-    mouse_drag(viewport, LEFT, QPointF(80, 0))  # left now pans: the image follows the pointer
+    drag(viewport, LEFT, QPointF(80, 0))  # left now pans: the image follows the pointer
     assert window_of(viewport) == voi
     assert view_centre(viewport)[0] < centre[0] - 10
 
-    mouse_drag(viewport, MIDDLE, QPointF(0, -40))  # middle now zooms: up enlarges
+    drag(viewport, MIDDLE, QPointF(0, -40))  # middle now zooms: up enlarges
     assert viewport.zoom_factor() > zoom * 1.5
     assert window_of(viewport) == voi
 
@@ -160,9 +105,9 @@ def test_remapped_buttons_window_pan_and_zoom(window: MainWindow, settings: View
 def test_scroll_drag_steps_through_slices(window: MainWindow, settings: ViewerSettings) -> None:
     settings.set_mouse_mapping({"left": "scroll"})
     window.state.set_index(50)
-    mouse_drag(window.viewport, LEFT, QPointF(0, 60))  # down: next slices, 6 px each
+    drag(window.viewport, LEFT, QPointF(0, 60))  # down: next slices, 6 px each
     assert window.state.index == 60
-    mouse_drag(window.viewport, LEFT, QPointF(0, -30))
+    drag(window.viewport, LEFT, QPointF(0, -30))
     assert window.state.index == 55
 
 
@@ -175,9 +120,9 @@ def test_viewports_added_later_follow_the_mapping(
     window.viewports.set_active(added)
     show(window, "CT")
     voi, zoom = window_of(added), added.zoom_factor()
-    mouse_drag(added, LEFT, QPointF(0, -40))
+    drag(added, LEFT, QPointF(0, -40))
     assert added.zoom_factor() > zoom * 1.5 and window_of(added) == voi
-    mouse_drag(added, RIGHT, QPointF(0, 60))
+    drag(added, RIGHT, QPointF(0, 60))
     assert window_of(added).center < voi.center
 
 

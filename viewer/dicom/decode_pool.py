@@ -22,7 +22,9 @@ integer sample, lengths against the file size) send anything else, or any surpri
 Every frame has a deadline (:data:`viewer.dicom.limits.DECODE_DEADLINE_S`, more for frames
 over DEADLINE_FRAME_BYTES): the pool is a :class:`~viewer.dicom.supervised_pool.SupervisedPool`,
 so a worker stuck on one frame (a decoder looping on corrupt data) is killed and replaced, that
-frame is reported ("decode timed out after 20 s") and the others are decoded.
+frame is reported ("decode timed out after 20 s") and the others are decoded. Each task also
+carries the memory budget the user set, so a worker refuses a frame over it just as the GUI's
+process would (:func:`viewer.dicom.limits.check_frame_allocation`).
 
 The pool is created on first use, kept warm for the next load and shut down at exit.
 """

@@ -11,7 +11,9 @@ one readable line (:class:`Refused`, a ValueError).
   that inflates past :func:`max_inflated_bytes` or is corrupt, before pydicom inflates it
   whole.
 - :func:`check_frame_allocation`: a frame's declared size against the file and the budget.
-- :func:`memory_budget`: a fraction of physical memory (settable), for caches and volumes.
+- :func:`memory_budget`: a fraction of physical memory (settable), for caches and volumes;
+  worker processes get the setting with every task (:mod:`viewer.dicom.supervised_pool`).
+  Going over it raises :class:`OverBudget`.
 - :func:`time_boxed`: run a call with a deadline (the call is abandoned, not stopped).
 - DECODE_DEADLINE_S, HEADER_DEADLINE_S and :func:`deadline_scale`: how long a worker process
   may spend on one frame or one header before it is killed and replaced
@@ -139,8 +141,36 @@ def set_memory_budget(budget: int | None) -> None:
     _budget_override = None if budget is None else max(0, int(budget))
 
 
-def _mib(size: float) -> str:
-    return f"{size / 1024**3:.1f} GiB" if size >= 1024**3 else f"{size / 1024**2:.1f} MiB"
+def memory_budget_setting() -> int | None:
+    """The budget set with :func:`set_memory_budget`, or None for the default: what a worker
+    process is given so its checks use the same budget as this process."""
+    return _budget_override
+
+
+class OverBudget(Refused):
+    """Refused because decoded pixels would need more than :func:`memory_budget`."""
+
+
+# --- sizes in messages -----------------------------------------------------------------------
+_UNITS = ((1024**3, "GiB"), (1024**2, "MiB"), (1024, "KiB"))
+
+
+def readable_size(size: float, decimals: int = 1) -> str:
+    """``size`` bytes in the largest unit it reaches: "512 bytes", "128.1 KiB", "24.0 MiB"."""
+    for unit, name in _UNITS:
+        if size >= unit:
+            return f"{size / unit:.{decimals}f} {name}"
+    return f"{size:.0f} bytes"
+
+
+def readable_sizes(first: float, second: float) -> tuple[str, str]:
+    """Two sizes for one message, with enough decimals that they read differently whenever
+    they differ (down to the exact byte counts)."""
+    for decimals in (1, 2, 3):
+        texts = readable_size(first, decimals), readable_size(second, decimals)
+        if texts[0] != texts[1] or first == second:
+            return texts
+    return f"{first:,.0f} bytes", f"{second:,.0f} bytes"
 
 
 # --- bounded reading -------------------------------------------------------------------------
@@ -175,7 +205,8 @@ def open_bounded(path: str | os.PathLike[str]) -> BoundedReader:
         raise Refused("not a regular file (a device, pipe or socket)")
     reader = BoundedReader(path)
     try:
-        _check_inflation(reader, (os.fspath(path), info.st_mtime_ns, info.st_size))
+        key = (os.fspath(path), info.st_mtime_ns, info.st_size, memory_budget())
+        _check_inflation(reader, key)
     except BaseException:
         reader.close()
         raise
@@ -206,7 +237,8 @@ def max_inflated_bytes(compressed: int) -> int:
     return min(memory_budget(), max(SMALL_BYTES, compressed * MAX_INFLATION_RATIO))
 
 
-_InflationKey = tuple[str, int, int]
+#: (path, mtime, size, memory budget): the cap on inflation depends on the budget.
+_InflationKey = tuple[str, int, int, int]
 _inflation_verdicts: OrderedDict[_InflationKey, str] = OrderedDict()
 _verdicts_lock = threading.Lock()
 _VERDICTS_KEPT = 64
@@ -247,7 +279,8 @@ def _inflation_verdict(reader: BoundedReader, head: bytes) -> str:
         return f"corrupt deflated data set ({error})"
     if inflated > cap:
         return (
-            f"the deflated data set inflates past {_mib(cap)} from {_mib(compressed)} "
+            f"the deflated data set inflates past {readable_size(cap)} from "
+            f"{readable_size(compressed)} "
             f"(more than {MAX_INFLATION_RATIO}:1, a deflate bomb?)"
         )
     if not complete:
@@ -337,26 +370,29 @@ def check_frame_allocation(path: str | os.PathLike[str], frame: int = 0) -> None
         return
     size = declared.file_size
     shape = f"{declared.rows} x {declared.columns}"
-    if declared.frame_bytes > memory_budget():
-        raise Refused(
+    budget = memory_budget()
+    if declared.frame_bytes > budget:
+        needs, allowed = readable_sizes(declared.frame_bytes, budget)
+        raise OverBudget(
             f"a {shape} frame ({declared.samples} sample(s) of {declared.bits_allocated} bits) "
-            f"needs {_mib(declared.frame_bytes)}, more than the memory budget of "
-            f"{_mib(memory_budget())}"
+            f"needs {needs}, more than the memory budget of {allowed}"
         )
     if declared.transfer_syntax == DEFLATED_SYNTAX:
         return  # the inflated size is bounded by open_bounded; pydicom checks the length
     if not declared.encapsulated:
         needed = (frame + 1) * declared.native_bytes
         if frame < declared.frames and needed > size:  # past the last frame: the decoder says
+            needs, holds = readable_sizes(needed, size)
             raise Refused(
                 f"pixel data truncated: frame {frame} of {shape} at {declared.bits_allocated} "
-                f"bits needs {_mib(needed)} but the file holds {_mib(size)}"
+                f"bits needs {needs} but the file holds {holds}"
             )
         return
     if declared.frame_bytes > max(SMALL_BYTES, size * MAX_FRAME_EXPANSION):
         raise Refused(
-            f"a {shape} frame would decode to {_mib(declared.frame_bytes)} from a file of "
-            f"{_mib(size)}: more than {MAX_FRAME_EXPANSION}:1, so the header is not believed"
+            f"a {shape} frame would decode to {readable_size(declared.frame_bytes)} from a "
+            f"file of {readable_size(size)}: more than {MAX_FRAME_EXPANSION}:1, so the header "
+            "is not believed"
         )
 
 
@@ -503,9 +539,8 @@ def check_volume_allocation(
     needed = math.prod(shape) * itemsize
     budget = memory_budget()
     if needed > budget:
-        raise Refused(
-            f"the volume needs {_mib(needed)}, more than the memory budget of {_mib(budget)}"
-        )
+        needs, allowed = readable_sizes(needed, budget)
+        raise OverBudget(f"the volume needs {needs}, more than the memory budget of {allowed}")
     if needed <= SMALL_BYTES:
         return
     stored = 0
@@ -514,7 +549,8 @@ def check_volume_allocation(
             stored += os.stat(path).st_size
     if needed > stored * MAX_FRAME_EXPANSION:
         raise Refused(
-            f"the volume would need {_mib(needed)} from files of {_mib(stored)} in all: "
+            f"the volume would need {readable_size(needed)} from files of "
+            f"{readable_size(stored)} in all: "
             f"more than {MAX_FRAME_EXPANSION}:1, so the headers are not believed"
         )
 

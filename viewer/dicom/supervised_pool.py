@@ -22,6 +22,10 @@ Python cannot stop a call running in a thread, but it can kill a process. So eve
   names the item each was on: one of them caused the crash, and the caller decides how to
   find out which (decode them again one at a time, say) and what a crash costs.
 
+Every task carries the parent's memory budget (:func:`viewer.dicom.limits.memory_budget_setting`),
+set in the worker before the task runs: a worker refuses what the parent would, even after
+the user changed the budget (no restart needed).
+
 Workers come from the start method the caller gives (forkserver or spawn, never fork in a
 process that runs Qt threads). No Qt.
 """
@@ -143,11 +147,14 @@ def _run_task(
     slot: int,
     token: float,
     allowance: float,
+    memory_budget: int | None,
     function: Callable[..., Any],
     args: tuple[Any, ...],
 ) -> Any:
-    """Run ``function(*args)``, announcing it on the board's ``slot`` (runs in the worker)."""
+    """Run ``function(*args)``, announcing it on the board's ``slot`` (runs in the worker),
+    under the parent's memory budget as it was when the task was submitted."""
     global _running
+    limits.set_memory_budget(memory_budget)
     if slot < 0:
         return function(*args)
     board = _board_view(board_name)
@@ -243,6 +250,7 @@ class SupervisedPool:
             task.slot,
             float(task.token),
             task.allowance or 0.0,
+            limits.memory_budget_setting(),
             task.function,
             task.args,
         )

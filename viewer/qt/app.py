@@ -17,6 +17,8 @@ from viewer.qt.main_window import MainWindow
 
 #: How long ``screenshot`` waits for indexing and the first frame before giving up (seconds).
 SCREENSHOT_TIMEOUT_S = 120
+#: How long ``screenshot`` lets the window settle (paint, overlays) after the slice is up (ms).
+SETTLE_MS = 300
 
 
 def make_application() -> QApplication:
@@ -61,7 +63,8 @@ def run_gui(paths: Sequence[str]) -> int:
 
 
 def take_screenshot(output: str, paths: Sequence[str], layout: str, size: tuple[int, int]) -> int:
-    """Open ``paths`` (or the demo) as a user would, wait for the first frame, save the window."""
+    """Open ``paths`` (or the demo) as a user would, wait for the first slice (its image, or the
+    placeholder that says it cannot be decoded), save the window."""
     app = make_application()
     window = MainWindow()
     window.resize(*size)
@@ -81,7 +84,7 @@ def take_screenshot(output: str, paths: Sequence[str], layout: str, size: tuple[
     if layout == "mpr":
         window.indexing_finished.connect(lambda: _show_mpr(window, finish))
     else:
-        window.viewport.frame_shown.connect(lambda: QTimer.singleShot(300, lambda: finish(True)))
+        _finish_once_the_first_slice_is_up(window, finish)
     QTimer.singleShot(SCREENSHOT_TIMEOUT_S * 1000, lambda: _timeout(finish))
     open_in_window(window, paths)
     app.exec()
@@ -91,6 +94,25 @@ def take_screenshot(output: str, paths: Sequence[str], layout: str, size: tuple[
     window.shutdown()
     window.close()
     return EXIT_OK if outcome["shown"] else EXIT_FAILED
+
+
+def _finish_once_the_first_slice_is_up(window: MainWindow, finish: Callable[[bool], None]) -> None:
+    """Finish once the viewport shows its slice: the image, or, when that slice cannot be
+    decoded, the placeholder and its notice (the reason goes to stderr as well)."""
+    viewport = window.viewport
+    viewport.frame_shown.connect(lambda: QTimer.singleShot(SETTLE_MS, lambda: finish(True)))
+
+    reported: list[str] = []
+
+    def after_failure() -> None:
+        failure = viewport.failure  # None: the failure was another slice's (a prefetch)
+        if failure is not None and viewport.frame is None and not reported:
+            reported.append(failure)
+            report(failure)
+            finish(True)
+
+    # Connected after the viewport's own slot, so by now it has shown the placeholder or not.
+    viewport.loader.bridge.failed.connect(lambda *_: QTimer.singleShot(SETTLE_MS, after_failure))
 
 
 def _timeout(finish: Callable[[bool], None]) -> None:
@@ -107,7 +129,7 @@ def _show_mpr(window: MainWindow, finish: Callable[[bool], None]) -> None:
         report("no series is a volume (positioned slices), so there is no MPR to show")
         finish(False)
         return
-    view.painted.connect(lambda: QTimer.singleShot(300, lambda: finish(True)))
+    view.painted.connect(lambda: QTimer.singleShot(SETTLE_MS, lambda: finish(True)))
     view.failed.connect(lambda reason: _fail(reason, finish))
 
 

@@ -59,6 +59,7 @@ from viewer.model.presentation import (
 from viewer.model.window_level import Voi, region_voi
 from viewer.qt.cine_player import CinePlayer
 from viewer.qt.failed_frame import FailedFrameNotice, failed_frame_message, placeholder_pixels
+from viewer.qt.gpu import set_view_rendering
 from viewer.qt.latest_call import LatestCall
 from viewer.qt.overlay import OverlayLayer
 from viewer.qt.overlay_planes import OverlayPlanes
@@ -248,8 +249,15 @@ class ImageViewport(pg.GraphicsView):
     series_dropped = Signal(str)  # Series Instance UID dragged from the study tree
     view_changed = Signal()  # zoom, pan or geometry changed (reference lines follow)
 
-    def __init__(self, state: ViewState, loader: FrameLoader, parent: QWidget | None = None):
-        super().__init__(parent, background="k")
+    def __init__(
+        self,
+        state: ViewState,
+        loader: FrameLoader,
+        parent: QWidget | None = None,
+        opengl: bool = False,
+    ):
+        """``opengl``: draw through an OpenGL viewport (see :meth:`set_rendering`)."""
+        super().__init__(parent, useOpenGL=False, background="k")
         self.state = state
         self.loader = loader
         self.view_box = SliceViewBox()
@@ -284,6 +292,13 @@ class ImageViewport(pg.GraphicsView):
         self.setAcceptDrops(True)
         self._paint_cheaply()
         self._connect()
+        self.set_rendering(opengl)
+
+    def set_rendering(self, opengl: bool) -> None:
+        """Draw through an OpenGL viewport (QOpenGLWidget) or in software (raster); the image
+        looks the same. A viewport whose OpenGL cannot start goes back to raster and says so
+        on :attr:`status` (viewer.qt.gpu)."""
+        set_view_rendering(self, opengl, self.status.emit)
 
     def _paint_cheaply(self) -> None:
         """The view paints every pixel itself (black background, image), so Qt need not clear

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from viewer.dicom.decode import DecodedFrame, read_frame
+from viewer.dicom.limits import OverBudget
 from viewer.dicom.stack import Stack
 from viewer.dicom.volume import load_volume
 from viewer.model import mpr
@@ -46,6 +47,7 @@ from viewer.model.mpr import CutLine, MprState, MprVolume, Plane, SlabMode, View
 from viewer.model.orientation import direction_letters, edge_letters
 from viewer.model.presentation import default_voi
 from viewer.model.window_level import Voi
+from viewer.qt.gpu import current_rendering, set_view_rendering
 from viewer.qt.image_view import ZOOM_STEP
 from viewer.qt.overlay import OverlayLayer
 
@@ -170,6 +172,9 @@ class VolumeBridge(QObject):
 class VolumeLoader:
     """Loads a stack as an MprVolume in a worker thread (cancellable)."""
 
+    #: Appended to a refusal for the memory budget: where the user can raise it.
+    BUDGET_HINT = " (Settings > Preferences > Memory)"
+
     def __init__(self, stack: Stack) -> None:
         self.bridge = VolumeBridge()
         self._stack = stack
@@ -185,7 +190,8 @@ class VolumeLoader:
         except Exception as error:  # a readable reason, never a dead worker
             if not self._cancel.is_set():
                 log.exception("loading the MPR volume failed")
-                self.bridge.failed.emit(f"Cannot build MPR: {error}")
+                hint = self.BUDGET_HINT if isinstance(error.__cause__, OverBudget) else ""
+                self.bridge.failed.emit(f"Cannot build MPR: {error}{hint}")
             return
         if not self._cancel.is_set():
             self.bridge.loaded.emit(loaded)
@@ -289,7 +295,7 @@ class PlaneView(pg.GraphicsView):
     activated = Signal()  # a key was pressed here: this view's plane is the one keys move
 
     def __init__(self, view: View, parent: QWidget | None = None) -> None:
-        super().__init__(parent, background="k")
+        super().__init__(parent, useOpenGL=False, background="k")  # see MprView.set_rendering
         self.view = view
         self.view_box = PlaneViewBox()
         self.setCentralItem(self.view_box)
@@ -426,6 +432,7 @@ class MprView(QWidget):
         self._active = View.AXIAL
         self._announced = False
         self.views = {view: PlaneView(view, self) for view in View}
+        self.set_rendering(current_rendering().opengl)
         self._make_layout()
         self.loader = VolumeLoader(stack)
         self.loader.bridge.loaded.connect(self._on_loaded)
@@ -493,6 +500,11 @@ class MprView(QWidget):
     def start(self) -> None:
         """Load the volume in the background; the views fill when it is ready."""
         self.loader.start()
+
+    def set_rendering(self, opengl: bool) -> None:
+        """Draw the three views through OpenGL viewports or in software (raster)."""
+        for widget in self.views.values():
+            set_view_rendering(widget, opengl, self.status.emit)
 
     def shutdown(self) -> None:
         """Stop the loader and the reformat worker (call before the window closes)."""

@@ -5,7 +5,8 @@ which one and why here (and in the log), while the rest of the study opens. Prob
 grouped by the series they belong to (:class:`viewer.model.problems.ProblemLog`), each group
 with its count; files skipped while indexing, whose series nobody can name, form the group of
 unsorted files. Selecting a series in the study tree brings its group forward; "Selected
-series only" hides the other groups.
+series only" hides the other groups. A file unpacked from a zip is named as its member,
+``study.zip!/DICOM/IM1`` (:func:`viewer.dicom.zips.shown_path`), never by its scratch copy.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from viewer.dicom.zips import MEMBER_SEPARATOR, shown_path
 from viewer.model.problems import UNSORTED, UNSORTED_LABEL, Problem, ProblemLog
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
@@ -72,12 +74,13 @@ class ProblemsDock(QDockWidget):
             return False
         group = self._group(problem.series_uid)
         if self.log.kept > kept:
-            item = QTreeWidgetItem([os.path.basename(problem.path) or problem.path])
+            path = shown_path(problem.path)
+            item = QTreeWidgetItem([file_name(path)])
             item.setText(1, problem.where)
             item.setText(2, problem.reason)
-            item.setToolTip(0, problem.path)
+            item.setToolTip(0, path)
             item.setToolTip(2, problem.reason)
-            item.setData(0, PATH_ROLE, problem.path)
+            item.setData(0, PATH_ROLE, path)
             group.addChild(item)
         self._label(problem.series_uid)
         self.setWindowTitle(f"Problems ({self.log.total})")
@@ -128,7 +131,7 @@ class ProblemsDock(QDockWidget):
 
     # --- for tests and export ---------------------------------------------------------------
     def rows(self) -> list[tuple[str, str, str]]:
-        """(full path, where, reason) of every problem row shown, group by group."""
+        """(full path as shown, where, reason) of every problem row, group by group."""
         return [
             (str(item.data(0, PATH_ROLE)), item.text(1), item.text(2))
             for group in self._groups.values()
@@ -144,3 +147,12 @@ class ProblemsDock(QDockWidget):
             for item in tops
             if item is not None
         ]
+
+
+def file_name(path: str) -> str:
+    """The File column: a file's name, or for a zip member ``study.zip!/DICOM/IM1`` (the zip's
+    name and the member's path inside it, as :func:`viewer.dicom.zips.shown_path` gives)."""
+    archive, separator, member = path.partition(MEMBER_SEPARATOR)
+    if separator:
+        return f"{os.path.basename(archive) or archive}{separator}{member}"
+    return os.path.basename(path) or path
