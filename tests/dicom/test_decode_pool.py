@@ -135,6 +135,9 @@ def test_chunks_are_consecutive_and_bounded() -> None:
     assert max(sizes) <= 16
     assert sizes == sorted(sizes, reverse=True)  # shrinking, so the workers end together
     assert sizes[-4:] == [1, 1, 1, 1]
+    native = chunked(jobs, 2, cheap=True)  # a read per frame: few, big tasks
+    assert [job for chunk in native for job in chunk] == jobs
+    assert [len(chunk) for chunk in native] == [64, 64, 64, 64, 44]
 
 
 @pytest.fixture(scope="module")

@@ -108,7 +108,7 @@ def load_volume(
         outcomes = _fill_here(voxels, jobs, progress, cancel)
     else:
         voxels, outcomes = _fill_in_workers(
-            shape, first.stored, jobs, progress, cancel, pool or shared_pool()
+            shape, first, jobs, progress, cancel, pool or shared_pool()
         )
     return _assemble(stack, voxels, affine, [first_outcome, *outcomes])
 
@@ -149,13 +149,14 @@ def _fill_here(
 
 def _fill_in_workers(
     shape: tuple[int, ...],
-    first: NDArray[Any],
+    first_frame: DecodedFrame,
     jobs: Sequence[FrameJob],
     progress: Progress | None,
     cancel: Cancel,
     pool: DecodePool,
 ) -> tuple[NDArray[Any], list[FrameOutcome]]:
     """Decode ``jobs`` in the pool into one shared-memory array (no copy in this process)."""
+    first, decoder = first_frame.stored, first_frame.decoder
     try:
         block = SharedBlock(shape, first.dtype)
     except OSError:  # no shared memory here (e.g. /dev/shm too small): decode in-process
@@ -165,7 +166,8 @@ def _fill_in_workers(
     try:
         block.array[0] = first
         report = None if progress is None else lambda done, total: progress(done + 1, total + 1)
-        outcomes = pool.fill(block, jobs, report, cancel)
+        cheap = decoder == "numpy"  # native frames: a read each, not a decode
+        outcomes = pool.fill(block, jobs, report, cancel, cheap)
     except LoadCancelled:
         raise VolumeError("cancelled") from None
     except (RuntimeError, OSError):  # no worker processes (shut down, or cannot start)
