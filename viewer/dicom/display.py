@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from viewer.dicom import lut
-from viewer.dicom.decode import DecodedFrame, PixelTransform, read_frame
+from viewer.dicom.frames import DecodedFrame, PixelTransform
 
 
 def modality_values(stored: NDArray[Any], transform: PixelTransform) -> NDArray[Any]:
@@ -91,4 +91,6 @@ def render_frame(
     ``window`` is (center, width) in modality values. Raises
     :class:`~viewer.dicom.decode.DecodeError` when the frame cannot be decoded.
     """
+    from viewer.dicom.decode import read_frame  # pydicom: loaded on first use
+
     return to_display(read_frame(path, frame), window)

@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from pydicom.pixels import convert_color_space
 
 #: VOI LUT Function (0028,1056) values, PS3.3 C.11.2.1.3.
 VOI_FUNCTIONS = ("LINEAR", "LINEAR_EXACT", "SIGMOID")
@@ -305,8 +304,11 @@ def scale_to_8bit(values: NDArray[Any], bits: int) -> U8:
 def ybr_full_to_rgb(ybr: U8) -> U8:
     """YBR_FULL (and YBR_FULL_422 once upsampled) to RGB, PS3.3 C.7.6.3.1.2.
 
-    Wraps pydicom's ``convert_color_space`` (ITU T.871 equations, float32, rounded).
+    Wraps pydicom's ``convert_color_space`` (ITU T.871 equations, float32, rounded), imported
+    here so that the GUI can draw its window before pydicom and its decoders are loaded.
     """
+    from pydicom.pixels import convert_color_space
+
     return np.asarray(convert_color_space(ybr, "YBR_FULL", "RGB"), dtype=np.uint8)
 
 

@@ -21,15 +21,16 @@ import os
 import struct
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
-from pydicom import dcmread
-from pydicom.dataset import Dataset
 
 from viewer.dicom import header_parser as hp
 from viewer.dicom import limits
+
+if TYPE_CHECKING:  # pydicom is imported where a file is read: the GUI appears before it loads
+    from pydicom.dataset import Dataset
 
 #: The repeating groups of the Overlay Plane module (PS3.5 7.6: even groups 6000-601E).
 OVERLAY_GROUPS = tuple(range(0x6000, 0x601F, 2))
@@ -221,6 +222,8 @@ def read_overlays(path: str | os.PathLike[str], frame: int = 0) -> OverlayResult
     Reads the header only (Overlay Data comes before Pixel Data). A file that cannot be read
     gives no masks and one problem line.
     """
+    from pydicom import dcmread
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -260,6 +263,9 @@ def read_file_overlays(path: str | os.PathLike[str]) -> FileOverlays:
     """
     if not _may_have_overlays(path):
         return FileOverlays()
+    from pydicom import dcmread
+    from pydicom.dataset import Dataset
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

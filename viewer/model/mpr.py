@@ -29,19 +29,22 @@ import functools
 import itertools
 import math
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from viewer.dicom import geometry, lut
-from viewer.dicom.volume import Volume
 from viewer.model.signal import Signal
 from viewer.model.window_level import Voi
+
+if TYPE_CHECKING:  # viewer.dicom.volume loads pydicom and the decoders
+    from viewer.dicom.volume import Volume
 
 Vec3 = tuple[float, float, float]
 #: A point or direction in LPS mm: a tuple, list or array of three floats.
@@ -655,8 +658,19 @@ def _kernels() -> _Kernels:
     return _Kernels(jit(_sample_rows_py), jit(_reduce_rows_py))
 
 
+#: One compilation at a time: numba serialises compiles with its own lock, but a first call
+#: from two threads (a warm-up still running while the next volume's starts) is kept out of
+#: LLVM's way altogether.
+_WARM_LOCK = threading.Lock()
+
+
 def warm_up(dtype: np.dtype[Any] | type) -> None:
     """Compile the kernels for ``dtype`` now (a worker calls this while the volume loads)."""
+    with _WARM_LOCK:
+        _compile_for(dtype)
+
+
+def _compile_for(dtype: np.dtype[Any] | type) -> None:
     tiny = np.zeros((2, 2, 2), dtype=dtype)
     volume = MprVolume.from_arrays(tiny, np.eye(4))
     plane = Plane((0.5, 0.5, 0.5), (1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.5, 0.5), (2, 2))

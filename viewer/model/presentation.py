@@ -21,11 +21,10 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from pydicom import dcmread
 
 from viewer.dicom import limits, lut
-from viewer.dicom.decode import DecodedFrame, LookupTable
 from viewer.dicom.display import modality_values
+from viewer.dicom.frames import DecodedFrame, LookupTable
 from viewer.model.window_level import Voi
 
 
@@ -239,6 +238,8 @@ _FACT_TAGS = [0x00280034, 0x00200020]  # Pixel Aspect Ratio, Patient Orientation
 
 def read_display_facts(path: str | os.PathLike[str]) -> DisplayFacts:
     """Read :class:`DisplayFacts` from a file's header (no pixel data); empty when unreadable."""
+    from pydicom import dcmread  # not at import: the window appears before pydicom loads
+
     try:
         ds = limits.bounded(
             dcmread, path, stop_before_pixels=True, specific_tags=_FACT_TAGS, force=True

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from viewer.dicom.decode import DecodedFrame
+from viewer.dicom.frames import DecodedFrame
 from viewer.dicom.geometry import slice_normal
 from viewer.model.display import ViewState
 from viewer.model.interaction import PAN, SCROLL, WINDOW_LEVEL, ZOOM, Interaction

@@ -37,10 +37,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from viewer.dicom.decode import DecodedFrame, read_frame
+from viewer.dicom.frames import DecodedFrame
 from viewer.dicom.limits import OverBudget
 from viewer.dicom.stack import Stack
-from viewer.dicom.volume import load_volume
 from viewer.model import mpr
 from viewer.model.interaction import Interaction
 from viewer.model.mpr import CutLine, MprState, MprVolume, Plane, SlabMode, View
@@ -197,16 +196,20 @@ class VolumeLoader:
             self.bridge.loaded.emit(loaded)
 
     def _load(self) -> LoadedVolume:
+        from viewer.dicom.volume import load_volume  # pydicom and the decoders: on first use
+
         # Start numba (import, runtime, cached kernels) while the slices decode in processes.
         warm = threading.Thread(target=mpr.warm_up, args=(np.int16,), name="mpr-warm", daemon=True)
         warm.start()
-        frame = self._middle_frame()
-        grey = frame if frame is not None and not frame.is_color else None
-        volume = mpr.mpr_volume(
-            load_volume(self._stack, self.bridge.progress.emit, self._cancel.is_set),
-            shows_inverted=grey is not None and grey.transform.shows_inverted,  # MONOCHROME1
-        )
-        warm.join()
+        try:
+            frame = self._middle_frame()
+            grey = frame if frame is not None and not frame.is_color else None
+            volume = mpr.mpr_volume(
+                load_volume(self._stack, self.bridge.progress.emit, self._cancel.is_set),
+                shows_inverted=grey is not None and grey.transform.shows_inverted,  # MONOCHROME1
+            )
+        finally:
+            warm.join()  # never leave a compile running behind a failed or cancelled load
         mpr.warm_up(volume.voxels.dtype)  # compile the kernels here, not on the first drag
         low, high = volume.stored_range
         spread = (high - low) * abs(volume.rescale_slope)
@@ -214,6 +217,8 @@ class VolumeLoader:
 
     def _middle_frame(self) -> DecodedFrame | None:
         """The middle slice (its window and photometric interpretation apply to the volume)."""
+        from viewer.dicom.decode import read_frame
+
         try:
             return read_frame(*self._stack.sources[self._stack.frames // 2])
         except Exception:  # the window is a nicety; the volume itself may still load

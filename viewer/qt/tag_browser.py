@@ -13,12 +13,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydicom import dcmread
-from pydicom.datadict import private_dictionary_description
-from pydicom.dataelem import DataElement
-from pydicom.dataset import Dataset
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import (
     QGuiApplication,
@@ -41,6 +37,10 @@ from PySide6.QtWidgets import (
 
 from viewer.dicom import limits
 from viewer.qt.latest_call import LatestCall
+
+if TYPE_CHECKING:  # pydicom is imported in the worker that reads a header, after first paint
+    from pydicom.dataelem import DataElement
+    from pydicom.dataset import Dataset
 
 COLUMNS = ("Tag", "Keyword", "VR", "VM", "Value")
 #: Values longer than this are cut (the full value is in the file, and in the copy).
@@ -80,6 +80,8 @@ class _HeaderCache:
         with self._lock:
             if self._last is not None and self._last[0] == path:
                 return self._last[1]
+        from pydicom import dcmread
+
         dataset = limits.bounded(dcmread, path, stop_before_pixels=True, force=True)
         with self._lock:
             self._last = (path, dataset)
@@ -136,6 +138,8 @@ def _keyword(element: DataElement) -> str:
         return element.keyword or element.name
     if element.tag.element < 0x0100:
         return "Private Creator"
+    from pydicom.datadict import private_dictionary_description
+
     creator = getattr(element, "private_creator", None) or ""
     try:
         name = private_dictionary_description(element.tag, creator)

@@ -17,16 +17,19 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from viewer.dicom.decode import DecodedFrame
-from viewer.dicom.decode_pool import CRASHED, TIMED_OUT, DecodePool, decode_frame, shared_pool
 from viewer.dicom.dicomdir import DirectoryPreview
 from viewer.dicom.frame_cache import FrameCache
+from viewer.dicom.frames import DecodedFrame
 from viewer.dicom.indexer import IndexProgress, index_stream
 from viewer.dicom.records import ScannedFile, Skipped
 from viewer.dicom.supervised_pool import DeadlineExceeded
+
+if TYPE_CHECKING:  # decode_pool loads pydicom and the decoders: imported in workers, on first use
+    from viewer.dicom.decode_pool import DecodePool
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +256,7 @@ class FrameLoader:
         if self._pool_ready and self._pool is not None:
             return self._pool.decode(*key)
         self._start_warming()
-        return self._thread.submit(decode_frame, *key)
+        return self._thread.submit(_decode_in_thread, *key)
 
     def warm_up(self, timeout: float | None = None) -> bool:
         """Start the worker processes now; True once frames decode there (not in a thread)."""
@@ -271,6 +274,8 @@ class FrameLoader:
             warming.start()
 
     def _warm_pool(self) -> None:
+        from viewer.dicom.decode_pool import shared_pool
+
         try:
             pool = self._pool or shared_pool()
             pool.warm()
@@ -285,6 +290,8 @@ class FrameLoader:
 
     def _done(self, key: FrameKey, future: Future[DecodedFrame | str]) -> None:
         """A decode finished (runs in a pool thread): cache it, answer its requests."""
+        from viewer.dicom.decode_pool import CRASHED, TIMED_OUT
+
         result: DecodedFrame | str
         try:
             result = future.result()
@@ -351,3 +358,14 @@ class FrameLoader:
             future.cancel()
         wait(in_flight, timeout=SHUTDOWN_WAIT_S)
         self._thread.shutdown(wait=True, cancel_futures=True)
+
+
+def _decode_in_thread(path: str, frame: int) -> DecodedFrame | str:
+    """Decode one frame in the loader's thread (see :func:`viewer.dicom.decode_pool.decode_frame`).
+
+    The decoding modules, with pydicom and its decoders, are imported here on first use, so the
+    window appears before they load.
+    """
+    from viewer.dicom.decode_pool import decode_frame
+
+    return decode_frame(path, frame)

@@ -22,8 +22,8 @@ from PIL import Image
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from viewer.dicom.decode import DecodeError
 from viewer.dicom.display import render_frame
+from viewer.dicom.frames import DecodeError
 
 log = logging.getLogger(__name__)
 
