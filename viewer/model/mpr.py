@@ -29,6 +29,8 @@ import functools
 import itertools
 import math
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -665,12 +667,34 @@ _WARM_LOCK = threading.Lock()
 
 
 def warm_up(dtype: np.dtype[Any] | type) -> None:
-    """Compile the kernels for ``dtype`` now (a worker calls this while the volume loads)."""
+    """Compile the kernels for ``dtype`` now (a worker calls this while the volume loads).
+
+    The LLVM code generation runs in a helper process that fills numba's on-disk cache, and
+    this process only loads the result: compiling in a thread of the GUI process, next to Qt
+    and the decoders, corrupted the heap in CI (a segfault or abort minutes later, only with
+    an empty cache). Where the helper cannot run, compilation happens here as before.
+    """
     with _WARM_LOCK:
+        _fill_cache_in_helper_process(np.dtype(dtype).str)
         _compile_for(dtype)
 
 
-def _compile_for(dtype: np.dtype[Any] | type) -> None:
+@functools.cache
+def _fill_cache_in_helper_process(dtype: str) -> bool:
+    """Compile the kernels for ``dtype`` in a child interpreter (once per process and dtype)."""
+    if getattr(sys, "frozen", False):  # sys.executable is the application itself
+        return False
+    code = f"from viewer.model.mpr import _compile_for; _compile_for({dtype!r})"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, timeout=300, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
+
+
+def _compile_for(dtype: np.dtype[Any] | type | str) -> None:
     tiny = np.zeros((2, 2, 2), dtype=dtype)
     volume = MprVolume.from_arrays(tiny, np.eye(4))
     plane = Plane((0.5, 0.5, 0.5), (1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.5, 0.5), (2, 2))
