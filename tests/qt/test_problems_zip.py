@@ -40,7 +40,9 @@ def problem_items(window: MainWindow) -> list[QTreeWidgetItem]:
     ]
 
 
-def test_zip_members_are_named_inside_their_zip(qtbot, window: MainWindow, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_zip_members_are_named_inside_their_zip(
+    qtbot, window: MainWindow, tmp_path: Path, caplog
+) -> None:  # type: ignore[no-untyped-def]
     truth = factories.write_series(tmp_path / "cd", slices=SLICES, rows=64, columns=64)
     victim = Path(truth.paths[CUT])
     victim.write_bytes(victim.read_bytes()[:-2000])  # cut inside its pixel data
@@ -63,3 +65,6 @@ def test_zip_members_are_named_inside_their_zip(qtbot, window: MainWindow, tmp_p
     }
     shown = [*files, *(tip for _where, tip in files.values())]
     assert not any(str(cache_dir()) in text for text in shown)  # the scratch copy's folder
+    failed = [r.getMessage() for r in caplog.records if "failed" in r.getMessage()]
+    assert any(f"{archive}!/CD/{victim.name}" in message for message in failed)  # the log too
+    assert not any(str(cache_dir()) in message for message in failed)

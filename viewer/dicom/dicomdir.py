@@ -25,8 +25,8 @@ from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from viewer.dicom import decoding_stack, limits
 from viewer.dicom import header_parser as hp
-from viewer.dicom import limits
 from viewer.dicom.fast_header import Header
 from viewer.dicom.person_name import format_person_name
 from viewer.dicom.records import PatientInfo, SeriesInfo, Skipped, StudyInfo
@@ -370,6 +370,7 @@ def _record(offset: int, values: RecordValues) -> DirectoryRecord:
 
 
 def _read_records_pydicom(path: str) -> list[DirectoryRecord]:
+    decoding_stack.load()
     import pydicom
 
     try:

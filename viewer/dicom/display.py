@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from viewer.dicom import lut
+from viewer.dicom import decoding_stack, lut
 from viewer.dicom.frames import DecodedFrame, PixelTransform
 
 
@@ -91,6 +91,7 @@ def render_frame(
     ``window`` is (center, width) in modality values. Raises
     :class:`~viewer.dicom.decode.DecodeError` when the frame cannot be decoded.
     """
+    decoding_stack.load()
     from viewer.dicom.decode import read_frame  # pydicom: loaded on first use
 
     return to_display(read_frame(path, frame), window)

@@ -22,6 +22,7 @@ import sys
 import warnings
 from typing import Any
 
+from viewer.dicom import decoding_stack
 from viewer.dicom import header_parser as hp
 from viewer.dicom import ultrasound_regions as us
 from viewer.dicom.person_name import format_person_name
@@ -189,6 +190,7 @@ class Header:
         vr = self.vrs[tag]
         if vr not in CHARSET_VRS:
             raise hp.Unusual("non-ASCII bytes in an ASCII-only value")
+        decoding_stack.load()
         from pydicom.values import convert_text
 
         with warnings.catch_warnings():
@@ -227,6 +229,7 @@ class Header:
             return "(unreadable name)"
 
     def _decoded_name(self, value: bytes) -> Any:
+        decoding_stack.load()
         from pydicom.values import convert_PN
 
         with warnings.catch_warnings():
@@ -239,6 +242,7 @@ class Header:
     def encodings(self) -> list[str]:
         """Python codecs for the Specific Character Set, exactly as pydicom derives them."""
         if self._encodings is None:
+            decoding_stack.load()
             from pydicom.charset import convert_encodings, default_encoding
             from pydicom.values import multi_string
 

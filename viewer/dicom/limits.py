@@ -41,6 +41,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from viewer.dicom import decoding_stack
 from viewer.dicom import header_parser as hp
 from viewer.dicom.records import InstanceRecord, ScannedFile, Skipped
 
@@ -224,6 +225,7 @@ def read_file_meta(path: str | os.PathLike[str]) -> Any:
 
     Raises pydicom's InvalidDicomError without the preamble's ``DICM``, as it does.
     """
+    decoding_stack.load()
     from pydicom.filereader import _read_file_meta_info, read_preamble
 
     with open_bounded(path) as reader:
@@ -458,6 +460,7 @@ def _declared_fast(fd: int, size: int) -> DeclaredPixels:
 def _declared_by_pydicom(path: str | os.PathLike[str]) -> DeclaredPixels | None:
     import warnings
 
+    decoding_stack.load()
     from pydicom import dcmread
 
     tags = [*_PIXEL_TAGS, 0x00020010]
@@ -624,6 +627,7 @@ def isolated_decode(path: str, frame: int) -> Any:
     """
     from concurrent.futures.process import BrokenProcessPool
 
+    decoding_stack.load()
     from viewer.dicom.decode import DecodeError
     from viewer.dicom.decode_pool import shared_pool
 

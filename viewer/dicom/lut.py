@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from viewer.dicom import decoding_stack
+
 #: VOI LUT Function (0028,1056) values, PS3.3 C.11.2.1.3.
 VOI_FUNCTIONS = ("LINEAR", "LINEAR_EXACT", "SIGMOID")
 
@@ -307,6 +309,7 @@ def ybr_full_to_rgb(ybr: U8) -> U8:
     Wraps pydicom's ``convert_color_space`` (ITU T.871 equations, float32, rounded), imported
     here so that the GUI can draw its window before pydicom and its decoders are loaded.
     """
+    decoding_stack.load()
     from pydicom.pixels import convert_color_space
 
     return np.asarray(convert_color_space(ybr, "YBR_FULL", "RGB"), dtype=np.uint8)

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from viewer.dicom import decoding_stack, limits
 from viewer.dicom import header_parser as hp
-from viewer.dicom import limits
 
 if TYPE_CHECKING:  # pydicom is imported where a file is read: the GUI appears before it loads
     from pydicom.dataset import Dataset
@@ -222,6 +222,7 @@ def read_overlays(path: str | os.PathLike[str], frame: int = 0) -> OverlayResult
     Reads the header only (Overlay Data comes before Pixel Data). A file that cannot be read
     gives no masks and one problem line.
     """
+    decoding_stack.load()
     from pydicom import dcmread
 
     try:
@@ -263,6 +264,7 @@ def read_file_overlays(path: str | os.PathLike[str]) -> FileOverlays:
     """
     if not _may_have_overlays(path):
         return FileOverlays()
+    decoding_stack.load()
     from pydicom import dcmread
     from pydicom.dataset import Dataset
 

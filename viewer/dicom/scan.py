@@ -23,7 +23,7 @@ import zipfile
 from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from viewer.dicom import limits
+from viewer.dicom import decoding_stack, limits
 from viewer.dicom.dicomdir import (
     DicomdirReading,
     DirectoryPreview,
@@ -274,8 +274,10 @@ def read_instance_pydicom(path: str) -> ScannedFile | Skipped:
         return Skipped(path, f"cannot read: {error.strerror or error}")
     except ValueError as error:
         return Skipped(path, str(error))
+    decoding_stack.load()
     from pydicom.errors import InvalidDicomError
 
+    decoding_stack.load()
     from viewer.dicom.header_fields import scanned_file_from_dataset
 
     try:
@@ -293,6 +295,7 @@ def read_instance_pydicom(path: str) -> ScannedFile | Skipped:
 
 
 def _dcmread_header(path: str, force: bool) -> Dataset:
+    decoding_stack.load()
     import pydicom
 
     return limits.bounded(pydicom.dcmread, path, stop_before_pixels=True, force=force)

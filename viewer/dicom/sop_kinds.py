@@ -10,6 +10,8 @@ they are even though the viewer cannot display them.
 
 from __future__ import annotations
 
+from viewer.dicom import decoding_stack
+
 STORAGE = "1.2.840.10008.5.1.4.1.1."
 
 #: Exact classes first (PS3.4 B.5), then families by prefix (longest first).
@@ -64,6 +66,7 @@ def object_kind(sop_class_uid: str) -> str:
 
 
 def _registry_name(uid: str) -> str:
+    decoding_stack.load()
     from pydicom.uid import UID
 
     try:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from viewer.dicom import limits, lut
+from viewer.dicom import decoding_stack, limits, lut
 from viewer.dicom.display import modality_values
 from viewer.dicom.frames import DecodedFrame, LookupTable
 from viewer.model.window_level import Voi
@@ -238,6 +238,7 @@ _FACT_TAGS = [0x00280034, 0x00200020]  # Pixel Aspect Ratio, Patient Orientation
 
 def read_display_facts(path: str | os.PathLike[str]) -> DisplayFacts:
     """Read :class:`DisplayFacts` from a file's header (no pixel data); empty when unreadable."""
+    decoding_stack.load()
     from pydicom import dcmread  # not at import: the window appears before pydicom loads
 
     try:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from viewer import __version__
+from viewer.dicom import decoding_stack
 from viewer.qt.gpu import current_rendering
 from viewer.qt.icons import app_icon
 from viewer.user_dirs import log_dir
@@ -75,6 +76,7 @@ def collect_facts() -> AboutFacts:
     from PySide6 import __version__ as pyside_version
     from PySide6.QtCore import qVersion
 
+    decoding_stack.load()
     from viewer.dicom.decode import decodable_transfer_syntaxes
 
     versions = [

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from viewer.dicom.frames import DecodedFrame
 from viewer.dicom.geometry import slice_normal
+from viewer.dicom.zips import shown_path
 from viewer.model.display import ViewState
 from viewer.model.interaction import PAN, SCROLL, WINDOW_LEVEL, ZOOM, Interaction
 from viewer.model.orientation import edge_letters, is_mirrored, letters_vector
@@ -449,7 +450,8 @@ class ImageViewport(pg.GraphicsView):
         self.overlay_planes.set_visible(planes_visible)
         self.failure_notice.show_message(self.failure)
         reason = reason.removeprefix(f"{request.path}: ")  # the loader names the file first
-        self.status.emit(f"Cannot show frame {request.frame + 1} of {request.path}: {reason}")
+        where = shown_path(request.path)  # a zip member as study.zip!/member
+        self.status.emit(f"Cannot show frame {request.frame + 1} of {where}: {reason}")
         self._update_overlays()
 
     def _show_placeholder(self) -> None:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from viewer.dicom.catalog import Added, Catalog, SeriesNode
 from viewer.dicom.dicomdir import DirectoryPreview
 from viewer.dicom.records import ScannedFile, Skipped
+from viewer.dicom.zips import shown_path
 from viewer.model.display import ViewState
 from viewer.model.problems import UNSORTED, Problem, SeriesOfPath, group_label
 from viewer.qt.image_view import ImageViewport
@@ -157,9 +158,9 @@ class MainWindow(QMainWindow):
                 menu.addAction(self.problems.toggleViewAction())
 
     def _on_frame_failed(self, request: Any, reason: str) -> None:
-        log.warning("frame %d of %s failed: %s", request.frame, request.path, reason)
-        where = f"frame {request.frame + 1}"
         reason = reason.removeprefix(f"{request.path}: ")  # the dock shows the file already
+        log.warning("frame %d of %s failed: %s", request.frame, shown_path(request.path), reason)
+        where = f"frame {request.frame + 1}"
         self.add_problem(Problem(request.path, where, reason, self._series_of_path(request.path)))
         self.problems.show()
 

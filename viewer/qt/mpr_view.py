@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from viewer.dicom import decoding_stack
 from viewer.dicom.frames import DecodedFrame
 from viewer.dicom.limits import OverBudget
 from viewer.dicom.stack import Stack
@@ -196,6 +197,7 @@ class VolumeLoader:
             self.bridge.loaded.emit(loaded)
 
     def _load(self) -> LoadedVolume:
+        decoding_stack.load()
         from viewer.dicom.volume import load_volume  # pydicom and the decoders: on first use
 
         # Start numba (import, runtime, cached kernels) while the slices decode in processes.
@@ -217,6 +219,7 @@ class VolumeLoader:
 
     def _middle_frame(self) -> DecodedFrame | None:
         """The middle slice (its window and photometric interpretation apply to the volume)."""
+        decoding_stack.load()
         from viewer.dicom.decode import read_frame
 
         try:

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from viewer.dicom import limits
+from viewer.dicom import decoding_stack, limits
 from viewer.qt.latest_call import LatestCall
 
 if TYPE_CHECKING:  # pydicom is imported in the worker that reads a header, after first paint
@@ -80,6 +80,7 @@ class _HeaderCache:
         with self._lock:
             if self._last is not None and self._last[0] == path:
                 return self._last[1]
+        decoding_stack.load()
         from pydicom import dcmread
 
         dataset = limits.bounded(dcmread, path, stop_before_pixels=True, force=True)
@@ -138,6 +139,7 @@ def _keyword(element: DataElement) -> str:
         return element.keyword or element.name
     if element.tag.element < 0x0100:
         return "Private Creator"
+    decoding_stack.load()
     from pydicom.datadict import private_dictionary_description
 
     creator = getattr(element, "private_creator", None) or ""

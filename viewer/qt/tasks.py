@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
+from viewer.dicom import decoding_stack
 from viewer.dicom.dicomdir import DirectoryPreview
 from viewer.dicom.frame_cache import FrameCache
 from viewer.dicom.frames import DecodedFrame
@@ -274,6 +275,7 @@ class FrameLoader:
             warming.start()
 
     def _warm_pool(self) -> None:
+        decoding_stack.load()
         from viewer.dicom.decode_pool import shared_pool
 
         try:
@@ -290,10 +292,11 @@ class FrameLoader:
 
     def _done(self, key: FrameKey, future: Future[DecodedFrame | str]) -> None:
         """A decode finished (runs in a pool thread): cache it, answer its requests."""
-        from viewer.dicom.decode_pool import CRASHED, TIMED_OUT
-
         result: DecodedFrame | str
         try:
+            decoding_stack.load()
+            from viewer.dicom.decode_pool import CRASHED, TIMED_OUT
+
             result = future.result()
         except CancelledError:
             result = "cancelled"
@@ -366,6 +369,7 @@ def _decode_in_thread(path: str, frame: int) -> DecodedFrame | str:
     The decoding modules, with pydicom and its decoders, are imported here on first use, so the
     window appears before they load.
     """
+    decoding_stack.load()
     from viewer.dicom.decode_pool import decode_frame
 
     return decode_frame(path, frame)
