@@ -186,27 +186,22 @@ def _decode_jpeg_extended_with_gdcm(src: bytes, runner: DecodeRunner) -> bytes:
     return bytes(buffer.encode("utf-8", "surrogateescape"))
 
 
-def _register_gdcm_extended() -> None:
-    decoder = get_decoder(dicom_uid.JPEGExtended12Bit)
-    if _GDCM_EXTENDED in decoder.available_plugins:
-        return
-    with contextlib.suppress(ValueError):  # already registered, as unavailable
-        decoder.add_plugin(_GDCM_EXTENDED, (__name__, "_decode_jpeg_extended_with_gdcm"))
-
-
-_register_gdcm_extended()
-
-
-def _register_jpeg_turbo() -> None:
-    for syntax in jpeg_turbo.DECODER_DEPENDENCIES:
-        decoder = get_decoder(syntax)
-        if jpeg_turbo.LABEL in decoder.available_plugins:
+def _register_plugin(syntaxes: Iterable[str], label: str, module: str, function: str) -> None:
+    """Add ``module.function`` to pydicom's decoders for ``syntaxes`` under ``label`` (once)."""
+    for syntax in syntaxes:
+        decoder = get_decoder(UID(syntax))
+        if label in decoder.available_plugins:
             continue
         with contextlib.suppress(ValueError):  # already registered, as unavailable
-            decoder.add_plugin(jpeg_turbo.LABEL, (jpeg_turbo.__name__, "decode_frame"))
+            decoder.add_plugin(label, (module, function))
 
 
-_register_jpeg_turbo()
+_register_plugin(
+    [dicom_uid.JPEGExtended12Bit], _GDCM_EXTENDED, __name__, "_decode_jpeg_extended_with_gdcm"
+)
+_register_plugin(
+    jpeg_turbo.DECODER_DEPENDENCIES, jpeg_turbo.LABEL, jpeg_turbo.__name__, "decode_frame"
+)
 
 
 # --- reading --------------------------------------------------------------------------------

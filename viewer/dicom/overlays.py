@@ -222,16 +222,23 @@ def read_overlays(path: str | os.PathLike[str], frame: int = 0) -> OverlayResult
     Reads the header only (Overlay Data comes before Pixel Data). A file that cannot be read
     gives no masks and one problem line.
     """
+    ds = _read_header(path)
+    if isinstance(ds, str):
+        return OverlayResult((), (ds,))
+    return overlays_of_dataset(ds, frame)
+
+
+def _read_header(path: str | os.PathLike[str]) -> Dataset | str:
+    """The file's header (bounded, never the pixels), or why it cannot be read."""
     decoding_stack.load()
     from pydicom import dcmread
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds = limits.bounded(dcmread, path, stop_before_pixels=True, force=True)
+            return limits.bounded(dcmread, path, stop_before_pixels=True, force=True)
     except Exception as error:  # fault boundary: overlays are optional
-        return OverlayResult((), (f"cannot read {os.fspath(path)}: {error}",))
-    return overlays_of_dataset(ds, frame)
+        return f"cannot read {os.fspath(path)}: {error}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -264,16 +271,11 @@ def read_file_overlays(path: str | os.PathLike[str]) -> FileOverlays:
     """
     if not _may_have_overlays(path):
         return FileOverlays()
-    decoding_stack.load()
-    from pydicom import dcmread
+    ds = _read_header(path)
+    if isinstance(ds, str):
+        return FileOverlays(None, (ds,))
     from pydicom.dataset import Dataset
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ds = limits.bounded(dcmread, path, stop_before_pixels=True, force=True)
-    except Exception as error:  # fault boundary: overlays are optional
-        return FileOverlays(None, (f"cannot read {os.fspath(path)}: {error}",))
     planes = Dataset()
     for element in ds:
         if element.tag.group in OVERLAY_GROUPS:
