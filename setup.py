@@ -2,7 +2,7 @@
 
 The icons live at the repository root in ``resources/``; this maps that folder into the wheel
 as ``viewer/_resources`` (and, for editable installs, onto the source folder), where
-:mod:`viewer.resources` finds them with importlib.resources. pyproject.toml's
+:mod:`viewer.core.resources` finds them with importlib.resources. pyproject.toml's
 ``[tool.setuptools.package-data]`` says which files go along.
 """
 

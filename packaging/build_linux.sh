@@ -66,7 +66,7 @@ volume_s=$( { time "$app" volume "$smoke/demo" "$smoke/volume.npz" --stack "$ct_
 shot_s=$( { time QT_QPA_PLATFORM=offscreen "$app" screenshot "$smoke/shot.png" --size 1200x800 \
     "$smoke/demo" 2>"$smoke/screenshot.log"; } 2>&1 )
 [[ -s "$smoke/shot.png" ]] || { echo "build_linux: the screenshot is missing" >&2; exit 1; }
-first_paint=$(QT_QPA_PLATFORM=offscreen "$py" -m viewer.startup_timing 3 "$app" | tail -1)
+first_paint=$(QT_QPA_PLATFORM=offscreen "$py" -m viewer.core.startup_timing 3 "$app" | tail -1)
 echo "inspect --json took ${inspect_s} s; volume (worker processes) ${volume_s} s; screenshot ${shot_s} s"
 echo "launch -> first paint of the main window (offscreen, 3 runs): $first_paint"
 echo "size: $(du -sh "$dist/dicom-viewer" | cut -f1) in $(find "$dist/dicom-viewer" -type f | wc -l) files"

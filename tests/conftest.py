@@ -1,7 +1,7 @@
 """Fixtures shared by the whole test suite.
 
 The viewer keeps its settings, logs and cache (the demo study, zips unpacked while open) in the
-user's folders (:mod:`viewer.user_dirs`, each redirected by an XDG variable). No test may read
+user's folders (:mod:`viewer.core.user_dirs`, each redirected by an XDG variable). No test may read
 or write the real ones, at any fixture scope:
 
 - :func:`pytest_configure` points all three at a temporary folder for the whole session, before
@@ -26,7 +26,7 @@ import pytest
 
 from viewer.demo import write_demo_study
 
-#: The XDG variable of each per-user folder (:mod:`viewer.user_dirs`) and its sub-folder name.
+#: The XDG variable of each per-user folder (:mod:`viewer.core.user_dirs`) and its sub-folder name.
 USER_DIR_VARIABLES = {
     "XDG_CONFIG_HOME": "config",
     "XDG_STATE_HOME": "state",

@@ -19,8 +19,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, ExplicitVRLittleEndian, generate_uid
 
-from viewer.dicom.records import ScannedFile
-from viewer.dicom.scan import iter_files, read_instance
+from viewer.dicom.catalog.records import ScannedFile
+from viewer.dicom.io.scan import iter_files, read_instance
 
 DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
 FileId = Callable[[str], list[str]]

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from viewer import app_logging
-from viewer.app_logging import (
+from viewer.core import app_logging
+from viewer.core.app_logging import (
     REDACTED,
     PatientNameFilter,
     configure_logging,
     log_file_path,
     register_patient_names,
 )
-from viewer.user_dirs import _config_base, _log_base
+from viewer.core.user_dirs import _config_base, _log_base
 
 
 @pytest.fixture
@@ -102,7 +102,8 @@ def test_logging_resources_and_user_dirs_import_no_qt() -> None:
     from tests.test_boundaries import _imports_qt
 
     code = (
-        "import viewer.app_logging, viewer.resources, viewer.user_dirs, viewer.startup_timing\n"
-        "viewer.resources.toolbar_icon_svg('zoom')"
+        "import viewer.core.app_logging, viewer.core.resources, viewer.core.user_dirs\n"
+        "import viewer.core.startup_timing\n"
+        "viewer.core.resources.toolbar_icon_svg('zoom')"
     )
     assert _imports_qt(code) == []

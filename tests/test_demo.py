@@ -25,7 +25,8 @@ from pydicom.uid import (
     UltrasoundMultiFrameImageStorage,
 )
 
-from viewer import demo, user_dirs
+from viewer import demo
+from viewer.core import user_dirs
 
 TOTAL_INSTANCES = sum(s.instances for s in demo.DEMO_SERIES)
 
@@ -422,7 +423,7 @@ def test_ensure_replaces_an_incomplete_cache(
 
 
 def test_cache_base_per_platform(tmp_path: Path) -> None:
-    """The demo's cache is the user cache of :mod:`viewer.user_dirs` on every platform."""
+    """The demo's cache is the user cache of :mod:`viewer.core.user_dirs` on every platform."""
     _cache_base = user_dirs._cache_base
     home = tmp_path / "home"
     assert _cache_base("linux", {}, home) == home / ".cache"

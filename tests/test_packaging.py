@@ -47,5 +47,5 @@ def test_desktop_entry_opens_dicom_files_with_the_app_icon() -> None:
 
 def test_spec_freezes_the_command_and_its_icons() -> None:
     spec = (REPO / "packaging" / "dicom-viewer.spec").read_text(encoding="utf-8")
-    assert '"viewer/_resources"' in spec  # where viewer.resources looks when frozen
+    assert '"viewer/_resources"' in spec  # where viewer.core.resources looks when frozen
     assert "freeze_support" in (REPO / "packaging" / "entry.py").read_text(encoding="utf-8")

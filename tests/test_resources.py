@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from viewer import resources
-from viewer.resources import (
+from viewer.core import resources
+from viewer.core.resources import (
     APP_ICON_SIZES,
     TOOLBAR_ICONS,
     ResourceMissing,
@@ -82,7 +82,7 @@ def test_installed_wheel_loads_icons(tmp_path: Path) -> None:
         capture_output=True,
     )
     probe = (
-        "from viewer import resources as r\n"
+        "from viewer.core import resources as r\n"
         "root = r.resources_root()\n"
         "print(root)\n"
         "assert b'currentColor' in r.toolbar_icon_svg('zoom')\n"

@@ -4,7 +4,7 @@ pydicom with its decoding plugins (GDCM, pylibjpeg, OpenJPEG, imagecodecs) costs
 second to import; the GUI needs none of it to draw its window, so it is imported after the
 first paint (in the workers that index and decode, or on first use). Each test launches
 ``dicom-viewer open`` in a child process, as a person would, with
-:data:`viewer.startup_timing.FIRST_PAINT_ENV` set to "exit"; the child's first-paint reporter
+:data:`viewer.core.startup_timing.FIRST_PAINT_ENV` set to "exit"; the child's first-paint reporter
 is wrapped to print which heavy modules were loaded at that moment.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from viewer.startup_timing import FIRST_PAINT_ENV
+from viewer.core.startup_timing import FIRST_PAINT_ENV
 
 #: Top-level packages that must not be loaded when the window is first painted.
 HEAVY_PACKAGES = ("pydicom", "gdcm", "pylibjpeg", "openjpeg", "imagecodecs", "libjpeg")

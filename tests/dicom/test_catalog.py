@@ -1,4 +1,4 @@
-"""The patient > study > series tree (viewer.dicom.catalog): merging, de-duplication, order,
+"""The patient > study > series tree (viewer.dicom.catalog.catalog): merging, de-duplication, order,
 and patient names as people read them, including pydicom's character-set files.
 """
 
@@ -12,10 +12,10 @@ import pydicom.data
 import pytest
 
 from tests import factories
-from viewer.dicom.catalog import Catalog
-from viewer.dicom.indexer import index_paths
-from viewer.dicom.person_name import format_component_group, format_person_name
-from viewer.dicom.scan import read_instance
+from viewer.dicom.catalog.catalog import Catalog
+from viewer.dicom.catalog.person_name import format_component_group, format_person_name
+from viewer.dicom.io.indexer import index_paths
+from viewer.dicom.io.scan import read_instance
 
 # ---------------------------------------------------------------------------------------------
 # Merging and order

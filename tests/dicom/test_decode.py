@@ -1,4 +1,4 @@
-"""viewer.dicom.decode over pydicom's bundled test files and small synthetic files."""
+"""viewer.dicom.pixels.decode over pydicom's bundled test files and small synthetic files."""
 
 from __future__ import annotations
 
@@ -33,9 +33,9 @@ from pydicom.uid import (
     generate_uid,
 )
 
-from viewer.dicom import decode
-from viewer.dicom.decode import DecodedFrame, DecodeError, Window, read_frame
-from viewer.dicom.display import to_display
+from viewer.dicom.pixels import decode
+from viewer.dicom.pixels.decode import DecodedFrame, DecodeError, Window, read_frame
+from viewer.dicom.pixels.display import to_display
 
 DATA = Path(get_testdata_file("CT_small.dcm") or "").parent
 

@@ -12,8 +12,8 @@ from pydicom.data import get_testdata_file, get_testdata_files
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from tests import factories
-from viewer.dicom.decode import DecodeError, read_frame
-from viewer.dicom.decode_pool import (
+from viewer.dicom.pixels.decode import DecodeError, read_frame
+from viewer.dicom.pixels.decode_pool import (
     DecodePool,
     LoadCancelled,
     SharedBlock,
@@ -205,7 +205,7 @@ def test_cancel_stops_the_fill(pool: DecodePool) -> None:
 
 
 def test_a_full_shared_memory_folder_is_refused_before_creating(tmp_path: Path) -> None:
-    from viewer.dicom import decode_pool
+    from viewer.dicom.pixels import decode_pool
 
     decode_pool._check_shared_memory_room(1024, str(tmp_path))  # plenty of room: no error
     with pytest.raises(OSError, match="shared memory"):

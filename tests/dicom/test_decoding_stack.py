@@ -19,7 +19,7 @@ CHILD = textwrap.dedent(
         start.wait()
         try:
             decoding_stack.load()
-            from viewer.dicom.decode_pool import decode_frame  # noqa: F401
+            from viewer.dicom.pixels.decode_pool import decode_frame  # noqa: F401
             from pydicom.datadict import keyword_for_tag
             assert keyword_for_tag(0x00100010) == "PatientName"
         except BaseException as error:  # noqa: BLE001

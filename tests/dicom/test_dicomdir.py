@@ -1,4 +1,4 @@
-"""DICOMDIR reading (viewer.dicom.dicomdir) against pydicom's bundled media and synthetic CDs.
+"""DICOMDIR reading (viewer.dicom.io.dicomdir) against pydicom's bundled media and synthetic CDs.
 
 Counts are checked against what pydicom's own FileSet reports for the same DICOMDIR.
 """
@@ -16,16 +16,16 @@ import pytest
 from pydicom.fileset import FileSet
 
 from tests import factories, media
-from viewer.dicom.catalog import Catalog
-from viewer.dicom.dicomdir import (
+from viewer.dicom.catalog.catalog import Catalog
+from viewer.dicom.catalog.records import ScannedFile
+from viewer.dicom.io.dicomdir import (
     DirectoryPreview,
     is_dicomdir_file,
     is_dicomdir_path,
     open_dicomdir,
     referenced_files,
 )
-from viewer.dicom.indexer import index_paths, index_stream
-from viewer.dicom.records import ScannedFile
+from viewer.dicom.io.indexer import index_paths, index_stream
 
 DICOMDIR_TESTS = Path(pydicom.__file__).parent / "data" / "test_files" / "dicomdirtests"
 VARIANTS = [

@@ -13,8 +13,8 @@ import pytest
 from pydicom import dcmread
 
 from tests import factories
-from viewer.dicom.indexer import index_paths
-from viewer.dicom.stack import Stack
+from viewer.dicom.catalog.stack import Stack
+from viewer.dicom.io.indexer import index_paths
 
 
 def stacks_in(folder: Path) -> list[Stack]:

@@ -1,4 +1,4 @@
-"""The lean header reader (viewer.dicom.fast_header) gives exactly the pydicom path's records.
+"""The lean header reader (viewer.dicom.io.fast_header) gives exactly the pydicom path's records.
 
 Every file both readers accept must give equal ScannedFile records: pydicom's bundled test and
 character-set files, the demo study, and synthetic series in every encoding the lean reader
@@ -21,10 +21,10 @@ from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import ExplicitVRBigEndian, ImplicitVRLittleEndian
 
 from tests import factories
-from viewer.dicom.catalog import Catalog
-from viewer.dicom.fast_header import read_instance_fast
-from viewer.dicom.records import ScannedFile
-from viewer.dicom.scan import read_instance, read_instance_pydicom
+from viewer.dicom.catalog.catalog import Catalog
+from viewer.dicom.catalog.records import ScannedFile
+from viewer.dicom.io.fast_header import read_instance_fast
+from viewer.dicom.io.scan import read_instance, read_instance_pydicom
 
 DATA = Path(pydicom.__file__).parent / "data"
 

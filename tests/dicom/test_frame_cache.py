@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from viewer.dicom import limits
-from viewer.dicom.frame_cache import FRAME_CACHE_SHARE, FrameCache
+from viewer.dicom.pixels.frame_cache import FRAME_CACHE_SHARE, FrameCache
 
 
 @pytest.fixture

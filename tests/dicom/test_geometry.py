@@ -1,4 +1,5 @@
-"""Patient-space geometry of slice stacks (viewer.dicom.geometry), checked the way a clinician
+"""Patient-space geometry of slice stacks (viewer.dicom.catalog.geometry), checked the way a
+clinician
 would check a volume: which way the slices run, how far apart, where the first voxel is, and
 whether index (i, j, k) lands on the true Image Position (Patient) of every slice.
 
@@ -21,10 +22,10 @@ from pydicom.data import get_testdata_file
 
 from tests import factories
 from viewer import demo
-from viewer.dicom import geometry
-from viewer.dicom.indexer import index_paths
-from viewer.dicom.stack import Stack
-from viewer.dicom.volume import load_volume
+from viewer.dicom.catalog import geometry
+from viewer.dicom.catalog.stack import Stack
+from viewer.dicom.io.indexer import index_paths
+from viewer.dicom.pixels.volume import load_volume
 
 AXIAL = factories.AXIAL
 CORONAL = factories.CORONAL

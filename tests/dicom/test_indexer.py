@@ -1,4 +1,4 @@
-"""The indexer (viewer.dicom.indexer): worker processes give what the calling thread gives,
+"""The indexer (viewer.dicom.io.indexer): worker processes give what the calling thread gives,
 progress counts are true, cancel stops, and ``inspect`` reports scanned and skipped truly."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import pytest
 
 from tests import factories
 from viewer.__main__ import main
-from viewer.dicom import indexer
-from viewer.dicom.indexer import IndexProgress, index_paths, index_rate_probe, index_stream
-from viewer.dicom.records import ScannedFile, Skipped
+from viewer.dicom.catalog.records import ScannedFile, Skipped
+from viewer.dicom.io import indexer
+from viewer.dicom.io.indexer import IndexProgress, index_paths, index_rate_probe, index_stream
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The ``inspect --json`` report (viewer.dicom.inspect_report) against shared/cli-contract.md."""
+"""The ``inspect --json`` report (viewer.cli.inspect_report) against shared/cli-contract.md."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from tests import factories
-from viewer.dicom.indexer import index_paths
-from viewer.dicom.inspect_report import catalog_report, text_report
+from viewer.cli.inspect_report import catalog_report, text_report
+from viewer.dicom.io.indexer import index_paths
 
 STACK_KEYS = {"frames", "rows", "columns", "sources", "spacing", "origin", "direction", "warnings"}
 SERIES_KEYS = {"uid", "number", "modality", "description", "instances", "stacks"}

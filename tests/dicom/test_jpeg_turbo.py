@@ -17,10 +17,10 @@ from pydicom.pixels.decoders.base import get_decoder
 from pydicom.uid import UID, ExplicitVRLittleEndian, JPEGLossless, JPEGLosslessSV1
 
 from viewer.bench.encodings import _gdcm_convert
-from viewer.dicom import jpeg_turbo
-from viewer.dicom.decode import read_frame
-from viewer.dicom.indexer import index_paths
-from viewer.dicom.volume import load_volume
+from viewer.dicom.codecs import jpeg_turbo
+from viewer.dicom.io.indexer import index_paths
+from viewer.dicom.pixels.decode import read_frame
+from viewer.dicom.pixels.volume import load_volume
 
 # (bits allocated, bits stored, signed, syntax)
 CASES = [

@@ -23,9 +23,9 @@ from pydicom.uid import UID, CTImageStorage, generate_uid
 
 from tests import factories
 from tests.robustness.conftest import peak_allocation
-from viewer.dicom.indexer import index_paths
-from viewer.dicom.stack import Stack
-from viewer.dicom.volume import load_volume
+from viewer.dicom.catalog.stack import Stack
+from viewer.dicom.io.indexer import index_paths
+from viewer.dicom.pixels.volume import load_volume
 
 SLICES = 2000
 MATRIX = 32

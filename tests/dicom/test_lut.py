@@ -1,11 +1,11 @@
-"""viewer.dicom.lut on hand-computed values (PS3.3 C.11 and C.7.6.3)."""
+"""viewer.dicom.pixels.lut on hand-computed values (PS3.3 C.11 and C.7.6.3)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from viewer.dicom import lut
+from viewer.dicom.pixels import lut
 
 
 # --- VOI range <-> window (C.11.2.1.2) --------------------------------------------------------

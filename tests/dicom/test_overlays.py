@@ -12,7 +12,7 @@ from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRBigEndian, ImplicitVRLittleEndian
 
 from tests import factories
-from viewer.dicom.overlays import (
+from viewer.dicom.pixels.overlays import (
     overlay_frame_index,
     overlay_masks,
     place_on_image,

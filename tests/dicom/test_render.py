@@ -17,8 +17,8 @@ from PIL import Image
 from pydicom.data import get_testdata_file
 
 from viewer.cli import render
-from viewer.dicom.decode import DecodeError
-from viewer.dicom.display import render_frame
+from viewer.dicom.pixels.decode import DecodeError
+from viewer.dicom.pixels.display import render_frame
 
 REFERENCES = Path(__file__).resolve().parent.parent / "data" / "dcmtk"
 
@@ -118,7 +118,7 @@ def test_render_window_overrides_the_file_window() -> None:
 
 
 def test_render_frame_is_also_in_decode() -> None:
-    from viewer.dicom import decode
+    from viewer.dicom.pixels import decode
 
     np.testing.assert_array_equal(
         decode.render_frame(bundled("CT_small.dcm"), 0, (40, 400)),

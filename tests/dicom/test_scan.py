@@ -1,4 +1,4 @@
-"""Finding and reading files (viewer.dicom.scan): folders, junk, links, pipes, zips, and the
+"""Finding and reading files (viewer.dicom.io.scan): folders, junk, links, pipes, zips, and the
 real files pydicom ships. Good files open; everything else is listed with a reason; nothing
 hangs and nothing is written next to what is read.
 """
@@ -15,9 +15,9 @@ import pydicom
 import pytest
 
 from tests import factories
-from viewer.dicom import scan
-from viewer.dicom.indexer import index_paths
-from viewer.dicom.records import ScannedFile, Skipped
+from viewer.dicom.catalog.records import ScannedFile, Skipped
+from viewer.dicom.io import scan
+from viewer.dicom.io.indexer import index_paths
 
 TEST_FILES = Path(pydicom.__file__).parent / "data" / "test_files"
 

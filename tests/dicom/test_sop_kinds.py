@@ -1,10 +1,10 @@
-"""What objects are called in the tree (viewer.dicom.sop_kinds), from SOP Class UIDs."""
+"""What objects are called in the tree (viewer.dicom.catalog.sop_kinds), from SOP Class UIDs."""
 
 from __future__ import annotations
 
 import pytest
 
-from viewer.dicom.sop_kinds import object_kind
+from viewer.dicom.catalog.sop_kinds import object_kind
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""Series -> ordered stacks (viewer.dicom.stack), from synthetic files through the real indexer.
+"""Series -> ordered stacks (viewer.dicom.catalog.stack), from synthetic files through the real
+indexer.
 
 Slice order must follow the position along the normal (row x column), never the file names
 (shuffled here) or Instance Numbers (reversed here); phases, localizers, matrix sizes, cine
@@ -15,10 +16,10 @@ import pytest
 from pydicom import dcmread
 
 from tests import factories
-from viewer.dicom.catalog import SeriesNode
-from viewer.dicom.indexer import index_paths
-from viewer.dicom.records import InstanceRecord
-from viewer.dicom.stack import Stack, build_stacks
+from viewer.dicom.catalog.catalog import SeriesNode
+from viewer.dicom.catalog.records import InstanceRecord
+from viewer.dicom.catalog.stack import Stack, build_stacks
+from viewer.dicom.io.indexer import index_paths
 
 
 def series_in(folder: Path) -> SeriesNode:

@@ -17,10 +17,10 @@ from pydicom.uid import ExplicitVRBigEndian, ImplicitVRLittleEndian
 
 from tests import factories
 from viewer.demo import US_PHYSICAL_DELTA_CM
-from viewer.dicom.fast_header import read_instance_fast
-from viewer.dicom.indexer import index_paths
-from viewer.dicom.scan import read_instance_pydicom
-from viewer.dicom.ultrasound_regions import UsRegion, region_pixel_spacing
+from viewer.dicom.catalog.ultrasound_regions import UsRegion, region_pixel_spacing
+from viewer.dicom.io.fast_header import read_instance_fast
+from viewer.dicom.io.indexer import index_paths
+from viewer.dicom.io.scan import read_instance_pydicom
 
 
 def both_readers(path: str) -> tuple[float, float] | None:

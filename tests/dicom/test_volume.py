@@ -12,12 +12,12 @@ from tests import factories
 from tests.robustness.conftest import peak_allocation
 from viewer.__main__ import main
 from viewer.demo import CT_LANDMARKS, CT_ORIGIN, CT_RESCALE_INTERCEPT, CT_SLICES
-from viewer.dicom.catalog import Catalog
-from viewer.dicom.decode import read_frame
-from viewer.dicom.decode_pool import DecodePool
-from viewer.dicom.indexer import index_paths
-from viewer.dicom.stack import Stack
-from viewer.dicom.volume import (
+from viewer.dicom.catalog.catalog import Catalog
+from viewer.dicom.catalog.stack import Stack
+from viewer.dicom.io.indexer import index_paths
+from viewer.dicom.pixels.decode import read_frame
+from viewer.dicom.pixels.decode_pool import DecodePool
+from viewer.dicom.pixels.volume import (
     Volume,
     VolumeError,
     common_rescale,

@@ -19,11 +19,11 @@ import pydicom
 import pytest
 
 from tests import factories
-from viewer import scratch
-from viewer.dicom.indexer import index_paths
-from viewer.dicom.inspect_report import catalog_report
-from viewer.dicom.zips import MEMBER_SEPARATOR, shown_path
-from viewer.user_dirs import cache_dir
+from viewer.cli.inspect_report import catalog_report
+from viewer.core import scratch
+from viewer.core.user_dirs import cache_dir
+from viewer.dicom.io.indexer import index_paths
+from viewer.dicom.io.zips import MEMBER_SEPARATOR, shown_path
 
 TIMEOUT_S = 120
 
@@ -145,7 +145,7 @@ def test_a_walk_never_indexes_the_scratch_folders(tmp_path: Path, cache: Path) -
 
 HOLDER = """
 import sys
-from viewer import scratch
+from viewer.core import scratch
 print(scratch.process_folder(), flush=True)
 sys.stdin.readline()
 """

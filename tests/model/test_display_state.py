@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from viewer.dicom.stack import Stack
+from viewer.dicom.catalog.stack import Stack
 from viewer.model.display import ViewState
 from viewer.model.orientation import IDENTITY
 from viewer.model.window_level import Voi

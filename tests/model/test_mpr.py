@@ -16,10 +16,10 @@ from scipy import ndimage
 
 from tests import factories
 from viewer import demo
-from viewer.dicom import geometry
-from viewer.dicom.indexer import index_paths
-from viewer.dicom.stack import Stack
-from viewer.dicom.volume import Volume, load_volume
+from viewer.dicom.catalog import geometry
+from viewer.dicom.catalog.stack import Stack
+from viewer.dicom.io.indexer import index_paths
+from viewer.dicom.pixels.volume import Volume, load_volume
 from viewer.model import mpr
 from viewer.model.mpr import MprState, MprVolume, Plane, SlabMode, View
 from viewer.model.window_level import Voi

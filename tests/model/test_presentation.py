@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from viewer.dicom.decode import DecodedFrame, LookupTable, PixelTransform, Window, read_frame
+from viewer.dicom.pixels.decode import DecodedFrame, LookupTable, PixelTransform, Window, read_frame
 from viewer.model.presentation import (
     Region,
     auto_voi,

@@ -13,7 +13,7 @@ from PySide6.QtTest import QTest
 
 from tests import gui_driving
 from viewer.dicom import limits
-from viewer.dicom.frame_cache import FRAME_CACHE_SHARE
+from viewer.dicom.pixels.frame_cache import FRAME_CACHE_SHARE
 from viewer.qt.app import make_application
 from viewer.qt.main_window import MainWindow
 from viewer.qt.preferences import PreferencesDialog

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QTreeWidgetItem
 
 from tests import factories
 from tests.gui_driving import open_and_wait, shown_main_window
+from viewer.core.user_dirs import cache_dir
 from viewer.qt.main_window import MainWindow
-from viewer.user_dirs import cache_dir
 
 SLICES = 5
 CUT = SLICES // 2  # the slice a series opens at

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from viewer.startup_timing import seconds_to_first_paint
+from viewer.core.startup_timing import seconds_to_first_paint
 
 
 def test_first_paint_is_reported_and_the_gui_exits(demo_study: Path, tmp_path: Path) -> None:

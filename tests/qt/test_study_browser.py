@@ -14,8 +14,8 @@ from PySide6.QtCore import QModelIndex
 
 from tests import factories, media
 from tests.gui_driving import open_and_wait, shown_main_window
-from viewer.dicom import indexer
-from viewer.dicom.scan import read_instance
+from viewer.dicom.io import indexer
+from viewer.dicom.io.scan import read_instance
 from viewer.qt import tasks
 from viewer.qt.main_window import MainWindow
 from viewer.qt.study_tree import SERIES_UID_ROLE

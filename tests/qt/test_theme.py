@@ -9,11 +9,11 @@ import pytest
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
+from viewer.core.resources import TOOLBAR_ICONS
 from viewer.qt.app import make_application
 from viewer.qt.icons import app_icon, toolbar_icon
 from viewer.qt.main_window import MainWindow
 from viewer.qt.theme import DARK, LIGHT, THEME_COLORS, apply_theme, current_theme
-from viewer.resources import TOOLBAR_ICONS
 
 Role = QPalette.ColorRole
 

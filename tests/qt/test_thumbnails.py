@@ -7,8 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from viewer.dicom.decode import DecodeError
-from viewer.dicom.records import InstanceRecord
+from viewer.dicom.catalog.records import InstanceRecord
+from viewer.dicom.pixels.decode import DecodeError
 from viewer.qt.app import make_application
 from viewer.qt.thumbnails import Thumbnails, middle_image, shrink, to_qimage
 

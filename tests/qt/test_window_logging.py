@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QWidget
 
-from viewer import app_logging
-from viewer.app_logging import REDACTED, configure_logging
+from viewer.core import app_logging
+from viewer.core.app_logging import REDACTED, configure_logging
 from viewer.qt.app import make_application
 from viewer.qt.first_paint import call_after_first_paint
 from viewer.qt.main_window import MainWindow

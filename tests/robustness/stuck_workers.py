@@ -43,7 +43,7 @@ def rle_decoder_never_returns() -> None:
 
 
 def stuck_headers_never_end() -> None:
-    from viewer.dicom import scan
+    from viewer.dicom.io import scan
 
     read_instance = scan.read_instance
 

@@ -21,12 +21,13 @@ from pydicom.uid import RLELossless
 from tests import factories
 from tests.robustness import stuck_workers
 from tests.robustness.conftest import no_hang
-from viewer.dicom import indexer, limits
-from viewer.dicom.decode import read_frame
-from viewer.dicom.decode_pool import DecodePool
-from viewer.dicom.indexer import index_paths
+from viewer.dicom import limits
+from viewer.dicom.io import indexer
+from viewer.dicom.io.indexer import index_paths
+from viewer.dicom.pixels.decode import read_frame
+from viewer.dicom.pixels.decode_pool import DecodePool
+from viewer.dicom.pixels.volume import load_volume
 from viewer.dicom.supervised_pool import DeadlineExceeded, SupervisedPool
-from viewer.dicom.volume import load_volume
 
 DEADLINE_S = 1.0
 SLICES = 20  # more than volume.SEQUENTIAL_MAX_FRAMES: the frames decode in workers

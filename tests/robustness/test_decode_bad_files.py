@@ -16,10 +16,10 @@ import pytest
 from tests.robustness import bad_files
 from tests.robustness.conftest import PEAK_BYTES, BadInputs, no_hang, one_line, peak_allocation
 from viewer.dicom import limits
-from viewer.dicom.decode import DecodedFrame, DecodeError, read_frame
-from viewer.dicom.decode_pool import fill_frame
-from viewer.dicom.display import render_frame
-from viewer.dicom.overlays import OverlayResult, read_overlays
+from viewer.dicom.pixels.decode import DecodedFrame, DecodeError, read_frame
+from viewer.dicom.pixels.decode_pool import fill_frame
+from viewer.dicom.pixels.display import render_frame
+from viewer.dicom.pixels.overlays import OverlayResult, read_overlays
 
 CLASSES = list(bad_files.GENERATORS)
 

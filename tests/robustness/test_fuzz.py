@@ -34,12 +34,12 @@ from tests.robustness import bad_files
 from tests.robustness import element_walk as ew
 from tests.robustness.conftest import HANG_S
 from viewer.dicom import limits
-from viewer.dicom.catalog import Catalog
-from viewer.dicom.decode import DecodeError
-from viewer.dicom.decode_pool import fill_frame
-from viewer.dicom.display import render_frame
-from viewer.dicom.records import ScannedFile, Skipped
-from viewer.dicom.scan import read_instance, read_instance_pydicom
+from viewer.dicom.catalog.catalog import Catalog
+from viewer.dicom.catalog.records import ScannedFile, Skipped
+from viewer.dicom.io.scan import read_instance, read_instance_pydicom
+from viewer.dicom.pixels.decode import DecodeError
+from viewer.dicom.pixels.decode_pool import fill_frame
+from viewer.dicom.pixels.display import render_frame
 
 QUICK_ITERATIONS = 200
 ITERATIONS = int(os.environ.get("FUZZ_ITERATIONS", QUICK_ITERATIONS))

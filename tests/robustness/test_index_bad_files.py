@@ -1,7 +1,7 @@
 """Indexing bad input: every file gives a record or a one-line reason, quickly and cheaply.
 
 Each class of :mod:`tests.robustness.bad_files` goes through the indexer the GUI, ``inspect``
-and ``volume`` share (viewer.dicom.indexer.index_paths), and the per-file readers behind it.
+and ``volume`` share (viewer.dicom.io.indexer.index_paths), and the per-file readers behind it.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from tests.robustness.conftest import (
     one_line,
     peak_allocation,
 )
-from viewer.dicom.catalog import Catalog
-from viewer.dicom.dicomdir import is_dicomdir_path, open_dicomdir
-from viewer.dicom.indexer import index_paths
-from viewer.dicom.records import ScannedFile, Skipped
-from viewer.dicom.scan import read_instance, read_instance_pydicom
+from viewer.dicom.catalog.catalog import Catalog
+from viewer.dicom.catalog.records import ScannedFile, Skipped
+from viewer.dicom.io.dicomdir import is_dicomdir_path, open_dicomdir
+from viewer.dicom.io.indexer import index_paths
+from viewer.dicom.io.scan import read_instance, read_instance_pydicom
 
 CLASSES = list(bad_files.GENERATORS)
 

@@ -21,7 +21,7 @@ import pytest
 from tests.gui_driving import wheel_down
 from tests.robustness.conftest import BadInputs, add_bad_files, cut_one_slice
 from viewer.__main__ import main
-from viewer.dicom.indexer import index_paths
+from viewer.dicom.io.indexer import index_paths
 from viewer.qt.app import make_application
 from viewer.qt.main_window import MainWindow
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from viewer import user_dirs
+from viewer.core import user_dirs
 
 #: Where the viewer's folders are for this user when nothing redirects them.
 REAL = [

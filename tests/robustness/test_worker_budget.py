@@ -19,8 +19,8 @@ from pydicom.data import get_testdata_file
 
 from tests import factories
 from viewer.dicom import limits
-from viewer.dicom.decode import DecodedFrame, DecodeError, read_frame
-from viewer.dicom.decode_pool import DecodePool
+from viewer.dicom.pixels.decode import DecodedFrame, DecodeError, read_frame
+from viewer.dicom.pixels.decode_pool import DecodePool
 
 TIMEOUT_S = 120
 

@@ -1,7 +1,7 @@
 """Header indexing rate: our indexer against GDCM's Scanner on the same folder and tags.
 
 Both include walking the folder. GDCM reads the attributes the viewer's records hold
-(viewer.dicom.header_fields), so neither side is asked for less than the other.
+(viewer.dicom.io.header_fields), so neither side is asked for less than the other.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ INDEXED_KEYWORDS = (
 
 def index_with_viewer(folder: Path) -> int:
     """Index ``folder`` as the GUI and ``inspect`` do; the number of instances found."""
-    from viewer.dicom.indexer import index_paths
+    from viewer.dicom.io.indexer import index_paths
 
     return index_paths([str(folder)]).instance_count
 

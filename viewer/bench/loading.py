@@ -1,6 +1,7 @@
 """Loading a CT series into a volume, series discovery included, against SimpleITK.
 
-Ours: index the folder (viewer.dicom.indexer), take its stack, viewer.dicom.volume.load_volume.
+Ours: index the folder (viewer.dicom.io.indexer), take its stack,
+viewer.dicom.pixels.volume.load_volume.
 SimpleITK: ImageSeriesReader.GetGDCMSeriesFileNames on the folder, then Execute. The two run
 alternately on the same files, so a noisy machine slows both alike.
 """
@@ -23,8 +24,8 @@ def has_simpleitk() -> bool:
 
 def load_with_viewer(folder: Path) -> int:
     """Slices in the volume loaded from the one stack found in ``folder``."""
-    from viewer.dicom.indexer import index_paths
-    from viewer.dicom.volume import load_volume
+    from viewer.dicom.io.indexer import index_paths
+    from viewer.dicom.pixels.volume import load_volume
 
     stacks = index_paths([str(folder)]).all_stacks()
     if len(stacks) != 1:

@@ -67,9 +67,9 @@ def _vm_hwm_mib(pid: str) -> float:
 
 
 def main(folder: str) -> dict[str, float]:
-    from viewer.dicom.decode import read_frame
-    from viewer.dicom.indexer import index_paths
-    from viewer.dicom.volume import load_volume
+    from viewer.dicom.io.indexer import index_paths
+    from viewer.dicom.pixels.decode import read_frame
+    from viewer.dicom.pixels.volume import load_volume
 
     stack = index_paths([folder]).all_stacks()[0]
     read_frame(*stack.sources[0])  # the decoders are part of the application's baseline

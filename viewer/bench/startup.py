@@ -1,6 +1,6 @@
 """startup_ms: launching ``dicom-viewer open CT_FOLDER`` until the main window's first paint.
 
-Uses viewer.startup_timing (the app's own first-paint report); absent until that exists.
+Uses viewer.core.startup_timing (the app's own first-paint report); absent until that exists.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from viewer.bench.stats import Figure, milliseconds
 
 def measure_startup(folder: Path, sizes: BenchSizes) -> dict[str, Figure]:
     try:
-        timing = importlib.import_module("viewer.startup_timing")
+        timing = importlib.import_module("viewer.core.startup_timing")
     except ImportError:
         return {}
     launch = getattr(timing, "seconds_to_first_paint", None)

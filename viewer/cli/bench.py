@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from viewer.cli.errors import EXIT_FAILED, EXIT_OK, report
+from viewer.core.errors import EXIT_FAILED, EXIT_OK, report
 
 HELP = "generate benchmark data (cached) and measure indexing, loading, display, MPR and startup"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from viewer.cli.errors import EXIT_FAILED, EXIT_OK, report
+from viewer.core.errors import EXIT_FAILED, EXIT_OK, report
 
 HELP = "write the built-in demo study (CT, MR, US cine, radiograph) to DIR with a DICOMDIR"
 

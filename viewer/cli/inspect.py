@@ -11,11 +11,11 @@ import json
 import os
 import sys
 
-from viewer.cli.errors import EXIT_FAILED, EXIT_OK, report
+from viewer.cli.inspect_report import catalog_report, text_report
 from viewer.cli.native_stderr import quiet_native_stderr
-from viewer.dicom.indexer import index_paths
-from viewer.dicom.inspect_report import catalog_report, text_report
-from viewer.dicom.zips import shown_path
+from viewer.core.errors import EXIT_FAILED, EXIT_OK, report
+from viewer.dicom.io.indexer import index_paths
+from viewer.dicom.io.zips import shown_path
 
 HELP = "index PATHs (folders, files, zips, DICOMDIR) and report patients, studies, series, stacks"
 

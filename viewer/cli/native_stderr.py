@@ -2,7 +2,7 @@
 
 GDCM, OpenJPEG and libjpeg print straight to file descriptor 2 ("Expected a SOC marker",
 "Unsupported JPEG data precision 12" while GDCM retries 12-bit...): noise beside the one
-readable line per problem a verb prints (see :mod:`viewer.cli.errors`). No Qt.
+readable line per problem a verb prints (see :mod:`viewer.core.errors`). No Qt.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """``dicom-viewer render FILE OUT.png [--frame N] [--window CENTER WIDTH]``.
 
 Writes one frame as an 8-bit PNG at 1:1, exactly as the viewer shows it without overlays
-(viewer.dicom.display: Modality LUT, VOI, MONOCHROME1): grayscale PNG for monochrome, RGB for
+(viewer.dicom.pixels.display: Modality LUT, VOI, MONOCHROME1): grayscale PNG for monochrome, RGB for
 colour and palette colour. No Qt.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 
 from viewer.cli.arguments import zero_based
-from viewer.cli.errors import EXIT_FAILED, EXIT_OK, report
 from viewer.cli.native_stderr import quiet_native_stderr
+from viewer.core.errors import EXIT_FAILED, EXIT_OK, report
 
 HELP = "write one frame as an 8-bit PNG at 1:1, as the viewer shows it (no overlays)"
 
@@ -41,8 +41,8 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     from PIL import Image
 
-    from viewer.dicom.decode import DecodeError
-    from viewer.dicom.display import render_frame
+    from viewer.dicom.pixels.decode import DecodeError
+    from viewer.dicom.pixels.display import render_frame
 
     window = (args.window[0], args.window[1]) if args.window else None
     try:

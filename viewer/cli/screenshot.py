@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from viewer.cli.errors import EXIT_USAGE, report
+from viewer.core.errors import EXIT_USAGE, report
 
 HELP = "open PATHs (or the demo) in the real main window, save it as OUT.png and exit"
 

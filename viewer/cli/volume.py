@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 
 from viewer.cli.arguments import zero_based
-from viewer.cli.errors import EXIT_FAILED, EXIT_OK, report
 from viewer.cli.native_stderr import quiet_native_stderr
+from viewer.core.errors import EXIT_FAILED, EXIT_OK, report
 
 HELP = "write one stack as voxels (modality values) and its index->LPS affine to an .npz"
 
@@ -39,9 +39,9 @@ def _run(args: argparse.Namespace) -> int:
     # Imported here so that building the CLI parser stays cheap.
     import numpy as np
 
-    from viewer.dicom.indexer import index_paths
-    from viewer.dicom.volume import VolumeError, load_volume, modality_voxels
-    from viewer.dicom.zips import shown_path
+    from viewer.dicom.io.indexer import index_paths
+    from viewer.dicom.io.zips import shown_path
+    from viewer.dicom.pixels.volume import VolumeError, load_volume, modality_voxels
 
     catalog = index_paths([args.path])
     stacks = catalog.all_stacks()

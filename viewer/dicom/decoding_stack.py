@@ -29,8 +29,8 @@ def load() -> None:
         import pydicom.filereader
         import pydicom.values  # noqa: F401
 
-        import viewer.dicom.decode_pool
-        import viewer.dicom.header_fields
-        import viewer.dicom.overlays  # noqa: F401
+        import viewer.dicom.io.header_fields
+        import viewer.dicom.pixels.decode_pool
+        import viewer.dicom.pixels.overlays  # noqa: F401
 
         _loaded.set()

@@ -42,8 +42,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from viewer.dicom import decoding_stack
-from viewer.dicom import header_parser as hp
-from viewer.dicom.records import InstanceRecord, ScannedFile, Skipped
+from viewer.dicom.catalog.records import InstanceRecord, ScannedFile, Skipped
+from viewer.dicom.io import header_parser as hp
 
 T = TypeVar("T")
 
@@ -628,8 +628,8 @@ def isolated_decode(path: str, frame: int) -> Any:
     from concurrent.futures.process import BrokenProcessPool
 
     decoding_stack.load()
-    from viewer.dicom.decode import DecodeError
-    from viewer.dicom.decode_pool import shared_pool
+    from viewer.dicom.pixels.decode import DecodeError
+    from viewer.dicom.pixels.decode_pool import shared_pool
 
     pool = shared_pool()
     try:

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from viewer.dicom.geometry import slice_normal
-from viewer.dicom.records import Orientation, Vec3
+from viewer.dicom.catalog.geometry import slice_normal
+from viewer.dicom.catalog.records import Orientation, Vec3
 
 #: Stacks count as parallel for synchronised scrolling when |cos| of their normals exceeds this.
 PARALLEL_COSINE = 0.95

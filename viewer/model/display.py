@@ -14,7 +14,7 @@ what changed so a view redraws only that:
 
 from __future__ import annotations
 
-from viewer.dicom.stack import Stack
+from viewer.dicom.catalog.stack import Stack
 from viewer.model.orientation import (
     FLIP_HORIZONTAL,
     FLIP_VERTICAL,

@@ -1,8 +1,8 @@
 """Multiplanar reformatting (MPR): planes in patient space, reformats, thick slabs (no Qt).
 
 Coordinates are LPS millimetres (PS3.3 C.7.6.2.1.1): +x patient Left, +y Posterior, +z Head.
-A volume's affine maps (column, row, frame) indices to LPS (viewer.dicom.geometry); a point is
-sampled by mapping it back through the inverse affine. A plane is an image grid in patient
+A volume's affine maps (column, row, frame) indices to LPS (viewer.dicom.catalog.geometry); a point
+is sampled by mapping it back through the inverse affine. A plane is an image grid in patient
 space: the centre of its pixel (0, 0), two in-plane unit axes (``right`` along a row, ``down``
 along a column, as Image Orientation (Patient) orders them, C.7.6.2.1.1), a pixel size for
 each, and a size. Its normal is right x down, the slice normal of C.7.6.2.1.1.
@@ -41,12 +41,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from viewer.dicom import geometry, lut
+from viewer.dicom.catalog import geometry
+from viewer.dicom.pixels import lut
 from viewer.model.signal import Signal
 from viewer.model.window_level import Voi
 
-if TYPE_CHECKING:  # viewer.dicom.volume loads pydicom and the decoders
-    from viewer.dicom.volume import Volume
+if TYPE_CHECKING:  # viewer.dicom.pixels.volume loads pydicom and the decoders
+    from viewer.dicom.pixels.volume import Volume
 
 Vec3 = tuple[float, float, float]
 #: A point or direction in LPS mm: a tuple, list or array of three floats.

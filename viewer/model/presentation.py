@@ -3,7 +3,7 @@
 The modality rescale is folded into the VOI instead of making a float copy of the frame: a
 window (lower, upper) in modality values becomes ((lower - b) / m, (upper - b) / m) in stored
 values (PS3.3 C.11.1.1.2), and one linear pass maps it to 0..255 (C.11.2.1.2). Modality LUT
-tables go through viewer.dicom.lut's full pipeline instead, and a SIGMOID VOI LUT Function
+tables go through viewer.dicom.pixels.lut's full pipeline instead, and a SIGMOID VOI LUT Function
 (C.11.2.1.3.1) is applied as such.
 
 Big frames are reduced before that pass (:func:`reduce_for_display`): only the part the screen
@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from viewer.dicom import decoding_stack, limits, lut
-from viewer.dicom.display import modality_values
-from viewer.dicom.frames import DecodedFrame, LookupTable
+from viewer.dicom import decoding_stack, limits
+from viewer.dicom.pixels import lut
+from viewer.dicom.pixels.display import modality_values
+from viewer.dicom.pixels.frames import DecodedFrame, LookupTable
 from viewer.model.window_level import Voi
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from viewer.dicom.catalog import Catalog
-from viewer.dicom.records import SeriesInfo
+from viewer.dicom.catalog.catalog import Catalog
+from viewer.dicom.catalog.records import SeriesInfo
 
 #: The group of problems no series can be named for (files left out while indexing).
 UNSORTED = ""

@@ -1,7 +1,7 @@
 """Window/level interaction maths: mouse drags and presets to a VOI range (no Qt).
 
 The VOI is kept as a (lower, upper) range in modality values; centre/width is only a conversion
-(PS3.3 C.11.2.1.2, see viewer.dicom.lut). Drag convention as in Weasis and 3D Slicer:
+(PS3.3 C.11.2.1.2, see viewer.dicom.pixels.lut). Drag convention as in Weasis and 3D Slicer:
 horizontal changes the width (right widens), vertical the level (dragging down lowers the
 level, so the image gets brighter).
 """
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from viewer.dicom import lut
+from viewer.dicom.pixels import lut
 
 #: Pixels of drag that sweep the whole value range of the image once.
 DRAG_PIXELS_FOR_FULL_RANGE = 1000.0

@@ -31,10 +31,10 @@ from PySide6.QtWidgets import (
 )
 
 from viewer import __version__
+from viewer.core.user_dirs import log_dir
 from viewer.dicom import decoding_stack
 from viewer.qt.gpu import current_rendering
 from viewer.qt.icons import app_icon
-from viewer.user_dirs import log_dir
 
 APP_NAME = "DICOM Viewer"
 LICENCE_TEXT = (
@@ -77,7 +77,7 @@ def collect_facts() -> AboutFacts:
     from PySide6.QtCore import qVersion
 
     decoding_stack.load()
-    from viewer.dicom.decode import decodable_transfer_syntaxes
+    from viewer.dicom.pixels.decode import decodable_transfer_syntaxes
 
     versions = [
         ("DICOM Viewer", __version__),

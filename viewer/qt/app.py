@@ -9,8 +9,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from viewer.app_logging import configure_logging
-from viewer.cli.errors import EXIT_FAILED, EXIT_OK, report
+from viewer.core.app_logging import configure_logging
+from viewer.core.errors import EXIT_FAILED, EXIT_OK, report
 from viewer.qt.crash_guard import install_crash_guard
 from viewer.qt.first_paint import call_after_first_paint, report_first_paint_if_asked
 from viewer.qt.main_window import MainWindow

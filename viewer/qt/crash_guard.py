@@ -2,7 +2,7 @@
 
 PySide6 hands an exception raised in a slot to ``sys.excepthook`` and carries on; a Python
 thread hands its own to ``threading.excepthook``. :class:`CrashGuard` takes both hooks: it
-writes the traceback to the log (the rotating file of :mod:`viewer.app_logging`), with patient
+writes the traceback to the log (the rotating file of :mod:`viewer.core.app_logging`), with patient
 names removed (file paths and UIDs stay), and shows a non-modal message box on the GUI thread,
 so the application keeps running. Further errors while the box is open update it instead of
 stacking boxes. Ctrl+C and SystemExit go to the hooks that were there before.
@@ -25,9 +25,9 @@ ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
 
 def redact(text: str) -> str:
-    """``text`` without patient names (viewer.app_logging's filter), if that module exists."""
+    """``text`` without patient names (viewer.core.app_logging's filter), if that module exists."""
     try:
-        from viewer.app_logging import PATIENT_NAMES
+        from viewer.core.app_logging import PATIENT_NAMES
     except ImportError:
         return text
     return PATIENT_NAMES.redact(text)
@@ -35,7 +35,7 @@ def redact(text: str) -> str:
 
 def log_file_hint() -> str:
     try:
-        from viewer.app_logging import log_file_path
+        from viewer.core.app_logging import log_file_path
     except ImportError:
         return "the log"
     return f"the log file {log_file_path()}"

@@ -1,5 +1,6 @@
 """Reports the main window's first paint when :data:`FIRST_PAINT_ENV` asks (see
-:mod:`viewer.startup_timing`): prints ``first-paint-at <epoch seconds>`` and, for "exit", quits.
+:mod:`viewer.core.startup_timing`): prints ``first-paint-at <epoch seconds>`` and, for "exit",
+quits.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtWidgets import QWidget
 
-from viewer.startup_timing import FIRST_PAINT_ENV, FIRST_PAINT_PREFIX
+from viewer.core.startup_timing import FIRST_PAINT_ENV, FIRST_PAINT_PREFIX
 
 
 class FirstPaintReporter(QObject):

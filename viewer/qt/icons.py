@@ -1,4 +1,4 @@
-"""QIcons from :mod:`viewer.resources`: the application icon and theme-coloured toolbar icons.
+"""QIcons from :mod:`viewer.core.resources`: the application icon and theme-coloured toolbar icons.
 
 Toolbar SVGs are drawn in ``currentColor``; :func:`toolbar_icon` paints them in the applied
 theme's icon colour (and a dimmer one for the disabled state). After a theme change, ask again
@@ -14,8 +14,8 @@ from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
 
+from viewer.core.resources import APP_ICON_SIZES, app_icon_png, toolbar_icon_svg
 from viewer.qt.theme import current_theme, theme_colors
-from viewer.resources import APP_ICON_SIZES, app_icon_png, toolbar_icon_svg
 
 #: Pixel sizes rendered for each toolbar icon (16-32 logical, 48-64 for high-DPI screens).
 TOOLBAR_PIXMAP_SIZES = (16, 20, 24, 32, 48, 64)
@@ -32,7 +32,7 @@ def app_icon() -> QIcon:
 
 
 def toolbar_icon(name: str, theme: str | None = None) -> QIcon:
-    """Toolbar icon ``name`` (see :data:`viewer.resources.TOOLBAR_ICONS`) for ``theme``.
+    """Toolbar icon ``name`` (see :data:`viewer.core.resources.TOOLBAR_ICONS`) for ``theme``.
 
     ``theme`` defaults to the one applied to the running application.
     """

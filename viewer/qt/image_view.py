@@ -36,9 +36,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from viewer.dicom.frames import DecodedFrame
-from viewer.dicom.geometry import slice_normal
-from viewer.dicom.zips import shown_path
+from viewer.dicom.catalog.geometry import slice_normal
+from viewer.dicom.io.zips import shown_path
+from viewer.dicom.pixels.frames import DecodedFrame
 from viewer.model.display import ViewState
 from viewer.model.interaction import PAN, SCROLL, WINDOW_LEVEL, ZOOM, Interaction
 from viewer.model.orientation import edge_letters, is_mirrored, letters_vector

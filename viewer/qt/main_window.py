@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMainWindow,
     QMenu,
     QProgressBar,
     QPushButton,
@@ -29,10 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from viewer.dicom.catalog import Added, Catalog, SeriesNode
-from viewer.dicom.dicomdir import DirectoryPreview
-from viewer.dicom.records import ScannedFile, Skipped
-from viewer.dicom.zips import shown_path
+from viewer.core.scratch import remove_stale_folders_in_background
+from viewer.dicom.catalog.catalog import Added, Catalog, SeriesNode
+from viewer.dicom.catalog.records import ScannedFile, Skipped
+from viewer.dicom.io.dicomdir import DirectoryPreview
+from viewer.dicom.io.zips import shown_path
 from viewer.model.display import ViewState
 from viewer.model.problems import UNSORTED, Problem, SeriesOfPath, group_label
 from viewer.qt.image_view import ImageViewport
@@ -43,8 +43,8 @@ from viewer.qt.tasks import FrameLoader, IndexTask
 from viewer.qt.thumbnails import THUMBNAIL_SIZE, Thumbnails, middle_image
 from viewer.qt.view_controls import ViewControls
 from viewer.qt.viewport_grid import ViewportGrid
+from viewer.qt.window_host import WindowHost
 from viewer.qt.window_settings import WindowSettings
-from viewer.scratch import remove_stale_folders_in_background
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 DICOMDIR_NOTE = "DICOMDIR (media index"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowHost):
     """The viewer's one window."""
 
     indexing_finished = Signal()
@@ -80,7 +80,7 @@ class MainWindow(QMainWindow):
         self.view_controls = ViewControls(self, self.viewports)
         self.viewports.status.connect(self.show_message)
         self._make_problems_dock()
-        self.window_settings = WindowSettings(self)
+        self.window_settings = WindowSettings(self, self.view_controls)
         remove_stale_folders_in_background()  # zips unpacked by viewers that died
         self._make_mpr_action()
 

@@ -1,6 +1,6 @@
 """The MPR layout: axial, coronal and sagittal views of one volume with linked crosshairs.
 
-The volume is loaded once (viewer.dicom.volume.load_volume, in a worker thread) and shared by
+The volume is loaded once (viewer.dicom.pixels.volume.load_volume, in a worker thread) and shared by
 the three views; the shared state is a viewer.model.mpr.MprState that the views subscribe to.
 Reformats run in one worker thread: each view keeps only its newest request (older unstarted
 ones are dropped, stale results ignored); results come back through a QObject owned by the GUI
@@ -38,9 +38,9 @@ from PySide6.QtWidgets import (
 )
 
 from viewer.dicom import decoding_stack
-from viewer.dicom.frames import DecodedFrame
+from viewer.dicom.catalog.stack import Stack
 from viewer.dicom.limits import OverBudget
-from viewer.dicom.stack import Stack
+from viewer.dicom.pixels.frames import DecodedFrame
 from viewer.model import mpr
 from viewer.model.interaction import Interaction
 from viewer.model.mpr import CutLine, MprState, MprVolume, Plane, SlabMode, View
@@ -198,7 +198,7 @@ class VolumeLoader:
 
     def _load(self) -> LoadedVolume:
         decoding_stack.load()
-        from viewer.dicom.volume import load_volume  # pydicom and the decoders: on first use
+        from viewer.dicom.pixels.volume import load_volume  # pydicom and the decoders: on first use
 
         # Start numba (import, runtime, cached kernels) while the slices decode in processes.
         warm = threading.Thread(target=mpr.warm_up, args=(np.int16,), name="mpr-warm", daemon=True)
@@ -220,7 +220,7 @@ class VolumeLoader:
     def _middle_frame(self) -> DecodedFrame | None:
         """The middle slice (its window and photometric interpretation apply to the volume)."""
         decoding_stack.load()
-        from viewer.dicom.decode import read_frame
+        from viewer.dicom.pixels.decode import read_frame
 
         try:
             return read_frame(*self._stack.sources[self._stack.frames // 2])

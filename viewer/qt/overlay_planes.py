@@ -7,7 +7,7 @@ Items sit above the image and below the reference line; the corner text is a wid
 the whole view. Graphics planes ("G") are drawn opaque in one clear colour; region of
 interest planes ("R", C.9.2.1.1) translucent, so the pixels inside stay readable.
 
-Files are read by :func:`viewer.dicom.overlays.read_file_overlays` in a worker thread (a lean
+Files are read by :func:`viewer.dicom.pixels.overlays.read_file_overlays` in a worker thread (a lean
 header walk that answers at once for the many files without overlays), once per file (a
 bounded cache); a frame's masks are then unpacked on the GUI thread, which for a bit plane
 costs about a tenth of a millisecond, so cine and scrolling show them with their frame.
@@ -22,7 +22,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QTransform
 
-from viewer.dicom.overlays import FileOverlays, OverlayResult, read_file_overlays
+from viewer.dicom.pixels.overlays import FileOverlays, OverlayResult, read_file_overlays
 from viewer.qt.latest_call import LatestCall
 
 #: The overlay colour: a saturated yellow that reads on grey, bone and black alike.

@@ -35,8 +35,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from viewer.dicom.frame_cache import FRAME_CACHE_SHARE
 from viewer.dicom.limits import MEMORY_BUDGET_FRACTION
+from viewer.dicom.pixels.frame_cache import FRAME_CACHE_SHARE
 from viewer.model.interaction import (
     DEFAULT_MOUSE_MAPPING,
     MOUSE_ACTION_NAMES,

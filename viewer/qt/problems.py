@@ -6,7 +6,7 @@ grouped by the series they belong to (:class:`viewer.model.problems.ProblemLog`)
 with its count; files skipped while indexing, whose series nobody can name, form the group of
 unsorted files. Selecting a series in the study tree brings its group forward; "Selected
 series only" hides the other groups. A file unpacked from a zip is named as its member,
-``study.zip!/DICOM/IM1`` (:func:`viewer.dicom.zips.shown_path`), never by its scratch copy.
+``study.zip!/DICOM/IM1`` (:func:`viewer.dicom.io.zips.shown_path`), never by its scratch copy.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from viewer.dicom.zips import MEMBER_SEPARATOR, shown_path
+from viewer.dicom.io.zips import MEMBER_SEPARATOR, shown_path
 from viewer.model.problems import UNSORTED, UNSORTED_LABEL, Problem, ProblemLog
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
@@ -151,7 +151,7 @@ class ProblemsDock(QDockWidget):
 
 def file_name(path: str) -> str:
     """The File column: a file's name, or for a zip member ``study.zip!/DICOM/IM1`` (the zip's
-    name and the member's path inside it, as :func:`viewer.dicom.zips.shown_path` gives)."""
+    name and the member's path inside it, as :func:`viewer.dicom.io.zips.shown_path` gives)."""
     archive, separator, member = path.partition(MEMBER_SEPARATOR)
     if separator:
         return f"{os.path.basename(archive) or archive}{separator}{member}"

@@ -1,7 +1,7 @@
 """The user's settings: one INI file read and written through QSettings, with checked values.
 
-``settings.ini`` lives in :func:`viewer.user_dirs.config_dir` (an INI file on every platform, so
-tests can point ``XDG_CONFIG_HOME`` at a temporary folder and a person can read it). Every
+``settings.ini`` lives in :func:`viewer.core.user_dirs.config_dir` (an INI file on every platform,
+so tests can point ``XDG_CONFIG_HOME`` at a temporary folder and a person can read it). Every
 getter validates what it reads and answers the default for a missing or malformed value, so a
 hand-edited file cannot break the viewer. A file Qt cannot parse is moved aside to
 ``settings.ini.corrupt`` and the viewer starts from defaults; :attr:`ViewerSettings.notice`
@@ -11,7 +11,7 @@ views.
 
 The memory budget (``memory/budget_mb``) is one number for all decoded pixels: a volume (MPR)
 larger than it is refused, and the frame cache keeps at most its share
-(:data:`viewer.dicom.frame_cache.FRAME_CACHE_SHARE`). Unset, it is
+(:data:`viewer.dicom.pixels.frame_cache.FRAME_CACHE_SHARE`). Unset, it is
 :data:`viewer.dicom.limits.MEMORY_BUDGET_FRACTION` (half) of the machine's RAM, so it follows
 the machine; a value outside :func:`memory_budget_range_mb` reads as that default.
 
@@ -33,6 +33,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QObject, QSettings, Signal
 
+from viewer.core.user_dirs import config_dir
 from viewer.dicom import limits
 from viewer.model.interaction import (
     DEFAULT_MOUSE_MAPPING,
@@ -53,7 +54,6 @@ from viewer.qt.help_keys import (
     shortcut_conflicts,
 )
 from viewer.qt.theme import DEFAULT_THEME, THEMES
-from viewer.user_dirs import config_dir
 
 log = logging.getLogger(__name__)
 

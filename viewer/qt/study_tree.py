@@ -22,10 +22,10 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFil
 from PySide6.QtGui import QIcon, QImage, QPixmap, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QApplication, QStyle
 
-from viewer.dicom.catalog import Added, SeriesNode
-from viewer.dicom.dicomdir import DirectoryPreview, PreviewSeries
-from viewer.dicom.records import PatientInfo, SeriesInfo, StudyInfo
-from viewer.dicom.sop_kinds import object_kind
+from viewer.dicom.catalog.catalog import Added, SeriesNode
+from viewer.dicom.catalog.records import PatientInfo, SeriesInfo, StudyInfo
+from viewer.dicom.catalog.sop_kinds import object_kind
+from viewer.dicom.io.dicomdir import DirectoryPreview, PreviewSeries
 
 SERIES_UID_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2

@@ -22,15 +22,15 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from viewer.dicom import decoding_stack
-from viewer.dicom.dicomdir import DirectoryPreview
-from viewer.dicom.frame_cache import FrameCache
-from viewer.dicom.frames import DecodedFrame
-from viewer.dicom.indexer import IndexProgress, index_stream
-from viewer.dicom.records import ScannedFile, Skipped
+from viewer.dicom.catalog.records import ScannedFile, Skipped
+from viewer.dicom.io.dicomdir import DirectoryPreview
+from viewer.dicom.io.indexer import IndexProgress, index_stream
+from viewer.dicom.pixels.frame_cache import FrameCache
+from viewer.dicom.pixels.frames import DecodedFrame
 from viewer.dicom.supervised_pool import DeadlineExceeded
 
 if TYPE_CHECKING:  # decode_pool loads pydicom and the decoders: imported in workers, on first use
-    from viewer.dicom.decode_pool import DecodePool
+    from viewer.dicom.pixels.decode_pool import DecodePool
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ class FrameLoader:
     """Decode frames in worker processes, newest request first, into a byte-capped cache.
 
     Decoders hold the GIL: in a thread they would stall the GUI thread and use one core, so
-    frames are decoded by the process pool of :mod:`viewer.dicom.decode_pool` (every core)
+    frames are decoded by the process pool of :mod:`viewer.dicom.pixels.decode_pool` (every core)
     and arrive pickled; results reach the GUI through ``bridge``. Order: the newest request
     first, then prefetches (the newest batch first, each batch in the order given), with at
     most one frame per worker in flight, so a new request never waits behind a queue. While
@@ -276,7 +276,7 @@ class FrameLoader:
 
     def _warm_pool(self) -> None:
         decoding_stack.load()
-        from viewer.dicom.decode_pool import shared_pool
+        from viewer.dicom.pixels.decode_pool import shared_pool
 
         try:
             pool = self._pool or shared_pool()
@@ -295,7 +295,7 @@ class FrameLoader:
         result: DecodedFrame | str
         try:
             decoding_stack.load()
-            from viewer.dicom.decode_pool import CRASHED, TIMED_OUT
+            from viewer.dicom.pixels.decode_pool import CRASHED, TIMED_OUT
 
             result = future.result()
         except CancelledError:
@@ -364,12 +364,13 @@ class FrameLoader:
 
 
 def _decode_in_thread(path: str, frame: int) -> DecodedFrame | str:
-    """Decode one frame in the loader's thread (see :func:`viewer.dicom.decode_pool.decode_frame`).
+    """Decode one frame in the loader's thread (see
+    :func:`viewer.dicom.pixels.decode_pool.decode_frame`).
 
     The decoding modules, with pydicom and its decoders, are imported here on first use, so the
     window appears before they load.
     """
     decoding_stack.load()
-    from viewer.dicom.decode_pool import decode_frame
+    from viewer.dicom.pixels.decode_pool import decode_frame
 
     return decode_frame(path, frame)

@@ -1,6 +1,7 @@
 """Series thumbnails: a small picture of a series' middle image, made in a worker thread.
 
-The image is rendered exactly as the viewer shows it (:func:`viewer.dicom.display.render_frame`:
+The image is rendered exactly as the viewer shows it
+(:func:`viewer.dicom.pixels.display.render_frame`:
 modality LUT, the file's first window, MONOCHROME1 inverted, PS3.3 C.11), shrunk to at most
 THUMBNAIL_SIZE pixels a side, and kept in a small in-memory LRU cache. Results reach the GUI
 through :class:`ThumbnailBridge`, a QObject created on the GUI thread; QImage (not QPixmap) is
@@ -22,8 +23,8 @@ from PIL import Image
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from viewer.dicom.display import render_frame
-from viewer.dicom.frames import DecodeError
+from viewer.dicom.pixels.display import render_frame
+from viewer.dicom.pixels.frames import DecodeError
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,6 @@ repaints them after a theme change.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
@@ -41,13 +40,12 @@ from viewer.qt.image_view import ZOOM_STEP, ImageViewport
 from viewer.qt.study_tree import SERIES_UID_ROLE
 from viewer.qt.tag_browser import TagBrowser
 from viewer.qt.viewport_grid import LAYOUTS, ViewportGrid
-
-if TYPE_CHECKING:
-    from viewer.qt.main_window import MainWindow
+from viewer.qt.window_host import WindowHost
 
 #: Cine rate keys change the rate by this factor.
 CINE_RATE_STEP = 1.25
-#: Toolbar commands (in order, "-" a separator) and their icon (viewer.resources.TOOLBAR_ICONS).
+#: Toolbar commands (in order, "-" a separator) and their icon
+#: (viewer.core.resources.TOOLBAR_ICONS).
 TOOLBAR_COMMANDS: tuple[tuple[str, str], ...] = (
     ("reset", "reset"),
     ("invert", "invert"),
@@ -63,7 +61,7 @@ LAYOUT_ICONS = {"1x1": "layout-1x1", "1x2": "layout-1x2", "2x1": "layout-2x1", "
 class ViewControls(QObject):
     """Builds and runs the viewing menus, toolbar and docks of ``window``."""
 
-    def __init__(self, window: MainWindow, grid: ViewportGrid) -> None:
+    def __init__(self, window: WindowHost, grid: ViewportGrid) -> None:
         super().__init__(window)
         self.window = window
         self.grid = grid

@@ -18,23 +18,21 @@ applied at start-up and again on every ViewerSettings.changed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
 
-from viewer.app_logging import register_patient_name_source
+from viewer.core.app_logging import register_patient_name_source
 from viewer.dicom import limits
-from viewer.dicom.frame_cache import budget_share
+from viewer.dicom.pixels.frame_cache import budget_share
 from viewer.qt.gpu import Detector, apply_rendering, probe_opengl
 from viewer.qt.help_keys import MPR_TOGGLE, key_text
 from viewer.qt.icons import app_icon
 from viewer.qt.settings import MIB, ViewerSettings
 from viewer.qt.theme import THEMES, apply_theme
-
-if TYPE_CHECKING:
-    from viewer.qt.main_window import MainWindow
+from viewer.qt.view_controls import ViewControls
+from viewer.qt.window_host import WindowHost
 
 #: ViewerSettings.changed groups that the image views apply (as one Interaction).
 INTERACTION_GROUPS = ("mouse", "window_level", "presets")
@@ -43,9 +41,15 @@ INTERACTION_GROUPS = ("mouse", "window_level", "presets")
 class WindowSettings(QObject):
     """Applies :class:`ViewerSettings` to ``window`` and adds the menus that edit them."""
 
-    def __init__(self, window: MainWindow, settings: ViewerSettings | None = None) -> None:
+    def __init__(
+        self,
+        window: WindowHost,
+        view_controls: ViewControls,
+        settings: ViewerSettings | None = None,
+    ) -> None:
         super().__init__(window)
         self.window = window
+        self.view_controls = view_controls
         self.settings = settings if settings is not None else ViewerSettings(parent=self)
         self.notice_box: QMessageBox | None = None
         self.preferences_dialog: QWidget | None = None
@@ -75,7 +79,7 @@ class WindowSettings(QObject):
                 apply_theme(app, self.settings.theme())
             for name, action in getattr(self, "theme_actions", {}).items():
                 action.setChecked(name == self.settings.theme())
-            self.window.view_controls.refresh_icons()
+            self.view_controls.refresh_icons()
         elif group == "memory":
             self._apply_memory_budget()
         elif group == "keys":
@@ -108,7 +112,7 @@ class WindowSettings(QObject):
         """The user's keys on every keyed action, the MPR toggle (once the window has made
         it) and the help page."""
         shortcuts = self.settings.shortcuts()
-        self.window.view_controls.set_shortcuts(shortcuts)
+        self.view_controls.set_shortcuts(shortcuts)
         mpr_action = getattr(self.window, "mpr_action", None)  # made after this object
         if isinstance(mpr_action, QAction):
             mpr_action.setShortcuts([QKeySequence(key) for key in shortcuts[MPR_TOGGLE.command]])
@@ -118,7 +122,7 @@ class WindowSettings(QObject):
     def fixed_keys(self) -> dict[str, str]:
         """The window's keys Preferences cannot change (File > Open, Quit, …): key -> what it
         does, so the Keys tab can refuse to give them to a command too."""
-        remappable: list[object] = [*self.window.view_controls.actions.values()]
+        remappable: list[object] = [*self.view_controls.actions.values()]
         remappable.append(getattr(self.window, "mpr_action", None))
         fixed: dict[str, str] = {}
         for action in self.window.findChildren(QAction):
@@ -132,7 +136,7 @@ class WindowSettings(QObject):
 
     def _apply_interaction(self) -> None:
         interaction = self.settings.interaction()
-        self.window.view_controls.set_interaction(interaction)
+        self.view_controls.set_interaction(interaction)
         mpr_view = getattr(self.window, "mpr_view", None)  # made after this object
         if mpr_view is not None:
             mpr_view.interaction = interaction
@@ -265,7 +269,7 @@ class WindowSettings(QObject):
             self.window.show_message("Cannot open the log folder")
 
 
-def _find_menu(window: MainWindow, title: str) -> QMenu | None:
+def _find_menu(window: WindowHost, title: str) -> QMenu | None:
     """The menu bar's menu titled ``title`` (ignoring "&"), if there is one."""
     for action in window.menuBar().actions():
         menu = action.menu()

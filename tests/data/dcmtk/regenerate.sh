@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerate the DCMTK reference renderings that tests/dicom/test_render.py compares
-# `viewer.dicom.display.render_frame` against. Needs DCMTK (apt-get install dcmtk; these were
+# `viewer.dicom.pixels.display.render_frame` against. Needs DCMTK (apt-get install dcmtk; these were
 # made with dcmj2pnm/dcml2pnm 3.6.7) and the project's .venv with its test extra (to locate
 # pydicom's bundled test files and pydicom-data's, and to transcode what DCMTK cannot read:
 # JPEG 2000 and segmented palettes). The tests themselves never run DCMTK.

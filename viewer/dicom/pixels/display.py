@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from viewer.dicom import decoding_stack, lut
-from viewer.dicom.frames import DecodedFrame, PixelTransform
+from viewer.dicom import decoding_stack
+from viewer.dicom.pixels import lut
+from viewer.dicom.pixels.frames import DecodedFrame, PixelTransform
 
 
 def modality_values(stored: NDArray[Any], transform: PixelTransform) -> NDArray[Any]:
@@ -89,9 +90,9 @@ def render_frame(
     """Exactly what the viewer shows of ``frame`` at 1:1, without overlays.
 
     ``window`` is (center, width) in modality values. Raises
-    :class:`~viewer.dicom.decode.DecodeError` when the frame cannot be decoded.
+    :class:`~viewer.dicom.pixels.decode.DecodeError` when the frame cannot be decoded.
     """
     decoding_stack.load()
-    from viewer.dicom.decode import read_frame  # pydicom: loaded on first use
+    from viewer.dicom.pixels.decode import read_frame  # pydicom: loaded on first use
 
     return to_display(read_frame(path, frame), window)

@@ -1,7 +1,7 @@
 """This process's private scratch folder in the user cache (no Qt).
 
 What the viewer must write while it runs (the members of an opened zip) goes to
-``<cache>/dicom-viewer/scratch/<pid>-<token>/`` (:func:`viewer.user_dirs.cache_dir`), never
+``<cache>/dicom-viewer/scratch/<pid>-<token>/`` (:func:`viewer.core.user_dirs.cache_dir`), never
 next to what is read and never in the system's temporary folder. The folder is made on first
 use (mode 0700: it holds patient data), held by an exclusive lock on its ``.owner.lock`` file
 for the life of the process, and removed at exit. The first use also removes the folders of
@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from viewer.user_dirs import cache_dir
+from viewer.core.user_dirs import cache_dir
 
 SCRATCH_FOLDER = "scratch"
 LOCK_NAME = ".owner.lock"

@@ -12,8 +12,8 @@ both axes agrees (the usual single B-mode sector, or a sector and its colour-flo
 otherwise (side-by-side panes with different depths, no spatial region) there is none, and
 the image is shown uncalibrated rather than measured with the wrong scale.
 
-Both header readers (:mod:`viewer.dicom.header_fields` with pydicom,
-:mod:`viewer.dicom.fast_header` from raw bytes) build :class:`UsRegion` values and call
+Both header readers (:mod:`viewer.dicom.io.header_fields` with pydicom,
+:mod:`viewer.dicom.io.fast_header` from raw bytes) build :class:`UsRegion` values and call
 :func:`region_pixel_spacing`, so they agree.
 """
 

@@ -1,8 +1,8 @@
 """What decoding one frame answers: the stored values and the header facts the display needs.
 
 :class:`DecodedFrame` (stored values plus a :class:`PixelTransform` for PS3.3 C.11) and
-:class:`DecodeError` are produced by :mod:`viewer.dicom.decode`. They live here, apart from the
-decoding, so that code which only handles decoded frames (the GUI, the display model) need not
+:class:`DecodeError` are produced by :mod:`viewer.dicom.pixels.decode`. They live here, apart from
+the decoding, so that code which only handles decoded frames (the GUI, the display model) need not
 import pydicom and its decoders: the main window can appear before those are loaded.
 """
 
@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from viewer.dicom import lut
+from viewer.dicom.pixels import lut
 
 
 class DecodeError(Exception):

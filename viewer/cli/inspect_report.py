@@ -1,7 +1,7 @@
 """The ``inspect --json`` report: the catalog as the CLI contract's JSON object.
 
 Paths are reported as a person finds them again after the command exits: a file read from a
-zip as ``/path/study.zip!/DICOM/IM1`` (:func:`viewer.dicom.zips.shown_path`), not as the
+zip as ``/path/study.zip!/DICOM/IM1`` (:func:`viewer.dicom.io.zips.shown_path`), not as the
 private copy that is removed at exit.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from viewer.dicom.catalog import Catalog, SeriesNode
-from viewer.dicom.stack import Stack
-from viewer.dicom.zips import shown_path
+from viewer.dicom.catalog.catalog import Catalog, SeriesNode
+from viewer.dicom.catalog.stack import Stack
+from viewer.dicom.io.zips import shown_path
 
 
 def catalog_report(catalog: Catalog) -> dict[str, Any]:

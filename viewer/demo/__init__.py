@@ -62,7 +62,7 @@ from pydicom.uid import (
     UltrasoundMultiFrameImageStorage,
 )
 
-from viewer.user_dirs import cache_dir
+from viewer.core.user_dirs import cache_dir
 
 Vec3 = tuple[float, float, float]
 Orientation = tuple[float, float, float, float, float, float]
@@ -310,7 +310,7 @@ def write_demo_study(out_dir: Path) -> Path:
 
 def default_demo_dir() -> Path:
     """The per-user cache folder for the demo: ``<cache>/dicom-viewer/demo-v1``, in
-    :func:`viewer.user_dirs.cache_dir` (``$XDG_CACHE_HOME`` when set to an absolute path, so
+    :func:`viewer.core.user_dirs.cache_dir` (``$XDG_CACHE_HOME`` when set to an absolute path, so
     tests and sandboxes can redirect it, else the platform's cache folder)."""
     return cache_dir() / f"demo-v{DEMO_VERSION}"
 

@@ -1,14 +1,14 @@
 """Index records straight from header bytes, giving exactly what the pydicom path gives.
 
-:func:`read_instance_fast` walks a file with :mod:`viewer.dicom.header_parser` and decodes
-only the attributes :mod:`viewer.dicom.header_fields` reads, with the same rules:
+:func:`read_instance_fast` walks a file with :mod:`viewer.dicom.io.header_parser` and decodes
+only the attributes :mod:`viewer.dicom.io.header_fields` reads, with the same rules:
 strings stripped of padding (PS3.5 6.2), Decimal and Integer Strings as numbers (PS3.5 6.2
 DS/IS), binary US/FD values in the data set's byte order (PS3.5 7.3), Person Names formatted
-by :mod:`viewer.dicom.person_name`. Text with bytes outside ASCII is decoded with pydicom's
+by :mod:`viewer.dicom.catalog.person_name`. Text with bytes outside ASCII is decoded with pydicom's
 own charset functions for the file's Specific Character Set (PS3.5 6.1, 6.1.2.5).
 
 Whatever it is not certain of (odd numbers, multi-valued strings, wrong VRs, enhanced
-multi-frame functional groups...) raises :class:`~viewer.dicom.header_parser.Unusual` and
+multi-frame functional groups...) raises :class:`~viewer.dicom.io.header_parser.Unusual` and
 :func:`read_instance_fast` returns None: the caller then reads the file with pydicom.
 """
 
@@ -23,10 +23,9 @@ import warnings
 from typing import Any
 
 from viewer.dicom import decoding_stack
-from viewer.dicom import header_parser as hp
-from viewer.dicom import ultrasound_regions as us
-from viewer.dicom.person_name import format_person_name
-from viewer.dicom.records import (
+from viewer.dicom.catalog import ultrasound_regions as us
+from viewer.dicom.catalog.person_name import format_person_name
+from viewer.dicom.catalog.records import (
     InstanceRecord,
     PatientInfo,
     ScannedFile,
@@ -34,6 +33,7 @@ from viewer.dicom.records import (
     Skipped,
     StudyInfo,
 )
+from viewer.dicom.io import header_parser as hp
 
 MEDIA_STORAGE_SOP_CLASS = 0x00020002
 MEDIA_STORAGE_SOP_INSTANCE = 0x00020003
@@ -309,7 +309,7 @@ def _ascii(elements: hp.Elements, tag: int) -> str:
 
 
 def build_scanned_file(path: str, header: Header) -> ScannedFile | Skipped:
-    """The same records :func:`viewer.dicom.header_fields.scanned_file_from_dataset` makes."""
+    """The same records :func:`viewer.dicom.io.header_fields.scanned_file_from_dataset` makes."""
     sop_class = header.text(0x00080016) or header.meta_text(MEDIA_STORAGE_SOP_CLASS)
     if sop_class == DICOMDIR_SOP_CLASS:
         return Skipped(path, "DICOMDIR (media index)")
@@ -428,7 +428,7 @@ US_REGION_VRS: dict[int, bytes] = {
 
 def _region_spacing(h: Header) -> tuple[float, float] | None:
     """Pixel spacing from the Sequence of Ultrasound Regions (PS3.3 C.8.5.5), as
-    :func:`viewer.dicom.header_fields.pixel_spacing` derives it."""
+    :func:`viewer.dicom.io.header_fields.pixel_spacing` derives it."""
     value = h._raw(us.SEQUENCE_OF_ULTRASOUND_REGIONS)
     if not value:
         return None

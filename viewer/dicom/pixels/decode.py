@@ -35,8 +35,16 @@ from pydicom.pixels import apply_color_lut, pixel_array
 from pydicom.pixels.decoders.base import DecodeRunner, get_decoder
 from pydicom.uid import UID
 
-from viewer.dicom import jpeg_turbo, limits, lut
-from viewer.dicom.frames import DecodedFrame, DecodeError, LookupTable, PixelTransform, Window
+from viewer.dicom import limits
+from viewer.dicom.codecs import jpeg_turbo
+from viewer.dicom.pixels import lut
+from viewer.dicom.pixels.frames import (
+    DecodedFrame,
+    DecodeError,
+    LookupTable,
+    PixelTransform,
+    Window,
+)
 
 # --- decoder choice -------------------------------------------------------------------------
 #: The pydicom decoding plugin tried first for each compressed transfer syntax. If it fails (or
@@ -57,7 +65,7 @@ from viewer.dicom.frames import DecodedFrame, DecodeError, LookupTable, PixelTra
 #:   refuses 12 bits although GDCM decodes them: our "gdcm-extended" plugin is the fallback,
 #:   and Pillow's libjpeg is 8-bit only). Same values to the last bit on pydicom's files.
 #: * JPEG lossless (.57/.70), grey: libjpeg-turbo 2.8 ms vs gdcm 8.2 ms per 512 x 512 14-bit
-#:   CT frame through pydicom (CPU). Colour: gdcm (viewer.dicom.jpeg_turbo is grey only).
+#:   CT frame through pydicom (CPU). Colour: gdcm (viewer.dicom.codecs.jpeg_turbo is grey only).
 #: * JPEG-LS: pyjpegls 12.7 ms vs gdcm 18.7 ms.
 #: * RLE: pylibjpeg-rle 2.4 ms vs pydicom's pure-Python decoder 18 ms.
 #: * Native and deflated: numpy, 1.2 ms; no plugin.
@@ -120,7 +128,8 @@ _PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
 
 # --- results --------------------------------------------------------------------------------
 # DecodedFrame, PixelTransform, LookupTable, Window and DecodeError are defined in
-# viewer.dicom.frames (no pydicom there) and imported above, so they can be imported from here.
+# viewer.dicom.pixels.frames (no pydicom there) and imported above, so they can be imported from
+# here.
 
 
 class TransferSyntaxSupport(NamedTuple):
@@ -239,8 +248,9 @@ def read_frame(path: str | os.PathLike[str], frame: int = 0) -> DecodedFrame:
 def render_frame(
     path: str | os.PathLike[str], frame: int = 0, window: tuple[float, float] | None = None
 ) -> NDArray[np.uint8]:
-    """The 8-bit image the viewer shows at 1:1 (see :func:`viewer.dicom.display.render_frame`)."""
-    from viewer.dicom.display import render_frame as render
+    """The 8-bit image the viewer shows at 1:1 (see
+    :func:`viewer.dicom.pixels.display.render_frame`)."""
+    from viewer.dicom.pixels.display import render_frame as render
 
     return render(path, frame, window)
 

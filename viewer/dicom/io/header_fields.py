@@ -14,8 +14,8 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
-from viewer.dicom.person_name import format_person_name
-from viewer.dicom.records import (
+from viewer.dicom.catalog.person_name import format_person_name
+from viewer.dicom.catalog.records import (
     FrameInfo,
     InstanceRecord,
     Orientation,
@@ -26,7 +26,7 @@ from viewer.dicom.records import (
     StudyInfo,
     Vec3,
 )
-from viewer.dicom.ultrasound_regions import (
+from viewer.dicom.catalog.ultrasound_regions import (
     PHYSICAL_DELTA_X,
     PHYSICAL_DELTA_Y,
     PHYSICAL_UNITS_X_DIRECTION,

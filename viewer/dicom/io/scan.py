@@ -1,13 +1,13 @@
 """Find DICOM files under paths (folders, files, zips, DICOMDIR) and read their headers.
 
 Headers only: pixel data is never read. Every file passes a fault boundary: anything that goes
-wrong becomes a :class:`~viewer.dicom.records.Skipped` with a reason, never an exception out
+wrong becomes a :class:`~viewer.dicom.catalog.records.Skipped` with a reason, never an exception out
 of the scan. Nothing is ever written next to what is read: zips are unpacked into this
-process's scratch folder in the user cache (:mod:`viewer.dicom.zips`, :mod:`viewer.scratch`),
-which a walk never enters.
+process's scratch folder in the user cache (:mod:`viewer.dicom.io.zips`,
+:mod:`viewer.core.scratch`), which a walk never enters.
 
 A DICOMDIR comes first (PS3.10 8.6: the media's index): opened directly or met at any folder
-of a walk, its :class:`~viewer.dicom.dicomdir.DirectoryPreview` is yielded before any file,
+of a walk, its :class:`~viewer.dicom.io.dicomdir.DirectoryPreview` is yielded before any file,
 then the files it references, in record order, then the rest of the folder. A DICOMDIR read
 as the index is no problem and is not reported (its previews say it was looked at); an
 unusable one (unreadable, no records, a record cycle, missing files) is reported as skipped
@@ -23,19 +23,19 @@ import zipfile
 from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING
 
+from viewer.core.scratch import scratch_root
 from viewer.dicom import decoding_stack, limits
-from viewer.dicom.dicomdir import (
+from viewer.dicom.catalog.records import ScannedFile, Skipped
+from viewer.dicom.io.dicomdir import (
     DicomdirReading,
     DirectoryPreview,
     dicomdir_items,
     is_dicomdir_file,
     is_dicomdir_path,
 )
-from viewer.dicom.fast_header import read_instance_fast
-from viewer.dicom.records import ScannedFile, Skipped
+from viewer.dicom.io.fast_header import read_instance_fast
+from viewer.dicom.io.zips import extract_zip_privately
 from viewer.dicom.supervised_pool import beat
-from viewer.dicom.zips import extract_zip_privately
-from viewer.scratch import scratch_root
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -259,7 +259,7 @@ def read_chunk(paths: list[str]) -> list[ScannedFile | Skipped]:
 def read_instance(path: str) -> ScannedFile | Skipped:
     """Read one file's header into records, or say why it was left out.
 
-    The lean reader (:mod:`viewer.dicom.fast_header`) handles the usual files; whatever it
+    The lean reader (:mod:`viewer.dicom.io.fast_header`) handles the usual files; whatever it
     is unsure of is read by pydicom, which gives the same records.
     """
     fast = read_instance_fast(path)
@@ -278,7 +278,7 @@ def read_instance_pydicom(path: str) -> ScannedFile | Skipped:
     from pydicom.errors import InvalidDicomError
 
     decoding_stack.load()
-    from viewer.dicom.header_fields import scanned_file_from_dataset
+    from viewer.dicom.io.header_fields import scanned_file_from_dataset
 
     try:
         with warnings.catch_warnings():

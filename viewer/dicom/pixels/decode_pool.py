@@ -1,6 +1,6 @@
 """Decoding in worker processes: a warm pool that fills shared-memory volumes and decodes frames.
 
-Every decoder holds the GIL (see :mod:`viewer.dicom.decode`), so threads cannot use a second
+Every decoder holds the GIL (see :mod:`viewer.dicom.pixels.decode`), so threads cannot use a second
 core; worker *processes* can. The pool's processes come from the ``forkserver`` start method
 (``spawn`` where there is none), never ``fork``: the GUI process runs Qt threads, and a forked
 child would inherit their locks mid-flight.
@@ -17,7 +17,7 @@ included); native little-endian bytes are then read straight into the volume, an
 encapsulated frame goes to pydicom's decoder as a bare buffer (no Dataset, no display
 transform: 1.7 instead of 4.6 ms for an RLE CT slice). Strict checks (transfer syntax, one
 integer sample, lengths against the file size) send anything else, or any surprise, to
-:func:`viewer.dicom.decode.read_frame`.
+:func:`viewer.dicom.pixels.decode.read_frame`.
 
 Every frame has a deadline (:data:`viewer.dicom.limits.DECODE_DEADLINE_S`, more for frames
 over DEADLINE_FRAME_BYTES): the pool is a :class:`~viewer.dicom.supervised_pool.SupervisedPool`,
@@ -54,7 +54,7 @@ from pydicom.pixels import get_decoder
 from pydicom.uid import UID
 
 from viewer.dicom import limits
-from viewer.dicom.decode import DecodedFrame, DecodeError, chosen_plugins, read_frame
+from viewer.dicom.pixels.decode import DecodedFrame, DecodeError, chosen_plugins, read_frame
 from viewer.dicom.supervised_pool import (
     DeadlineExceeded,
     SupervisedPool,
@@ -519,7 +519,7 @@ def volume_plugins(syntax: str) -> list[str]:
     In a pool every core is busy, so what counts is CPU time per frame, not wall time: GDCM
     decodes JPEG 2000 lossless on two threads (faster alone, 54 ms CPU for a 512 x 512 CT
     frame) but pylibjpeg-openjpeg uses less CPU (47 ms), so it goes first here. Otherwise
-    :data:`viewer.dicom.decode.PREFERRED_PLUGINS`.
+    :data:`viewer.dicom.pixels.decode.PREFERRED_PLUGINS`.
     """
     available = get_decoder(UID(syntax)).available_plugins
     volume_choice = VOLUME_PREFERRED_PLUGINS.get(syntax)

@@ -13,7 +13,7 @@ syntaxes, elements out of order, unknown VRs, implicit/explicit mix-ups, truncat
 sequences such as the functional groups); the caller then reads the file with pydicom, so
 what the index learns never depends on which reader ran.
 
-Values are returned raw, as ``(VR, bytes)``; :mod:`viewer.dicom.fast_header` decodes them.
+Values are returned raw, as ``(VR, bytes)``; :mod:`viewer.dicom.io.fast_header` decodes them.
 """
 
 from __future__ import annotations

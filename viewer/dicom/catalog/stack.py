@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from viewer.dicom import geometry
-from viewer.dicom.records import FrameInfo, InstanceRecord, Orientation, Vec3
+from viewer.dicom.catalog import geometry
+from viewer.dicom.catalog.records import FrameInfo, InstanceRecord, Orientation, Vec3
 
 #: (name, value) pairs that may split repeated positions into phases; a value is a number,
 #: a tuple (Dimension Index Values) or None.

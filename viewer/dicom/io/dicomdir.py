@@ -1,7 +1,7 @@
 """Read a DICOMDIR (PS3.3 F.3 Basic Directory IOD): a preview of its tree and its files.
 
 The Directory Record Sequence (0004,1220) is read with the lean walker
-(:mod:`viewer.dicom.header_parser`; pydicom when it is unsure). Records are linked by byte
+(:mod:`viewer.dicom.io.header_parser`; pydicom when it is unsure). Records are linked by byte
 offsets (PS3.3 F.3.2.1): Offset of the Next Directory Record (0004,1400) chains siblings and
 Offset of Referenced Lower-Level Directory Entity (0004,1420) points at the first child. The
 patient > study > series > instance tree of the records gives a :class:`DirectoryPreview`
@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from viewer.dicom import decoding_stack, limits
-from viewer.dicom import header_parser as hp
-from viewer.dicom.fast_header import Header
-from viewer.dicom.person_name import format_person_name
-from viewer.dicom.records import PatientInfo, SeriesInfo, Skipped, StudyInfo
+from viewer.dicom.catalog.person_name import format_person_name
+from viewer.dicom.catalog.records import PatientInfo, SeriesInfo, Skipped, StudyInfo
+from viewer.dicom.io import header_parser as hp
+from viewer.dicom.io.fast_header import Header
 
 DICOMDIR_NAME = "DICOMDIR"
 #: Media Storage Directory Storage SOP Class (PS3.4 Annex F).
@@ -279,7 +279,7 @@ def read_records(path: str) -> list[DirectoryRecord]:
 
 
 def _read_records_fast(path: str) -> list[DirectoryRecord]:
-    from viewer.dicom.fast_header import TRANSFER_SYNTAX
+    from viewer.dicom.io.fast_header import TRANSFER_SYNTAX
 
     with open(path, "rb") as handle:
         source, meta, pos = hp.open_part10(handle)

@@ -27,7 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from viewer.dicom import decoding_stack, limits
-from viewer.dicom import header_parser as hp
+from viewer.dicom.io import header_parser as hp
 
 if TYPE_CHECKING:  # pydicom is imported where a file is read: the GUI appears before it loads
     from pydicom.dataset import Dataset
@@ -291,7 +291,7 @@ _OVERLAY_ROWS = frozenset(group << 16 | 0x0010 for group in OVERLAY_GROUPS)
 
 
 def _may_have_overlays(path: str | os.PathLike[str]) -> bool:
-    """False when a lean header walk (viewer.dicom.header_parser) finds no Overlay Rows;
+    """False when a lean header walk (viewer.dicom.io.header_parser) finds no Overlay Rows;
     True when it finds one or is unsure (then pydicom reads the file)."""
     try:
         with open(path, "rb") as handle:

@@ -19,7 +19,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
 
-from viewer.user_dirs import log_dir
+from viewer.core.user_dirs import log_dir
 
 LOG_FILE_NAME = "dicom-viewer.log"
 #: The file rotates at this size, keeping this many old files (about 10 MB on disk at most).

@@ -1,7 +1,7 @@
 """Index paths into a Catalog: the one indexer behind the GUI, ``inspect`` and ``volume``.
 
-:func:`index_stream` walks the paths in the calling thread (:func:`viewer.dicom.scan.iter_files`)
-and reads headers (:func:`viewer.dicom.scan.read_instance`): the first files at once, so the
+:func:`index_stream` walks the paths in the calling thread (:func:`viewer.dicom.io.scan.iter_files`)
+and reads headers (:func:`viewer.dicom.io.scan.read_instance`): the first files at once, so the
 first rows of a tree appear quickly, then, for a big folder on a machine with idle cores, in
 a small pool of worker processes (header parsing is pure Python and holds the GIL, so only
 processes use a second core). Results come back in the order files were found, in chunks,
@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from viewer.dicom import limits
-from viewer.dicom.catalog import Catalog
-from viewer.dicom.dicomdir import DirectoryPreview
-from viewer.dicom.records import ScannedFile, Skipped
-from viewer.dicom.scan import Cancel, iter_files, never_cancelled, read_chunk, read_instance
+from viewer.dicom.catalog.catalog import Catalog
+from viewer.dicom.catalog.records import ScannedFile, Skipped
+from viewer.dicom.io.dicomdir import DirectoryPreview
+from viewer.dicom.io.scan import Cancel, iter_files, never_cancelled, read_chunk, read_instance
 from viewer.dicom.supervised_pool import DeadlineExceeded, SupervisedPool
 
 #: A walk that finds more files than this starts the worker processes (the files before, and
@@ -273,7 +273,7 @@ def default_workers() -> int:
 def _start_method() -> Any:
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["viewer.dicom.scan"])
+        context.set_forkserver_preload(["viewer.dicom.io.scan"])
         return context
     return multiprocessing.get_context("spawn")
 

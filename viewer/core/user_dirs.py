@@ -28,7 +28,7 @@ def log_dir() -> Path:
 
 def cache_dir() -> Path:
     """The folder holding what the viewer can make again: the demo study, benchmark data and
-    the per-process scratch folders (:mod:`viewer.scratch`: zips unpacked while open)."""
+    the per-process scratch folders (:mod:`viewer.core.scratch`: zips unpacked while open)."""
     return _cache_base(sys.platform, os.environ, Path.home()) / APP_FOLDER
 
 

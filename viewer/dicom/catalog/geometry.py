@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from viewer.dicom.records import Orientation, Vec3
+from viewer.dicom.catalog.records import Orientation, Vec3
 
 #: Two orientations are the same plane when no direction cosine differs by more than this.
 ORIENTATION_TOLERANCE = 1e-3

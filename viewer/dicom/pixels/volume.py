@@ -3,9 +3,9 @@
 The voxels stay in their stored dtype (int16/uint16/uint8: never a float64 volume); the
 rescale that turns them into modality values (PS3.3 C.11.1.1.2) is kept beside them as
 (slope, intercept), exact for the common slope 1. The affine maps (column, row, frame) indices
-to LPS mm (viewer.dicom.geometry).
+to LPS mm (viewer.dicom.catalog.geometry).
 
-Frames are decoded by the worker processes of :mod:`viewer.dicom.decode_pool` straight into
+Frames are decoded by the worker processes of :mod:`viewer.dicom.pixels.decode_pool` straight into
 one shared-memory array, so loading uses every core and the parent never copies. Frames whose
 Rescale Slope/Intercept differ are brought to a common rescale when that is exact (integer
 shifts); only otherwise does the volume hold float32 modality values, with a warning.
@@ -22,8 +22,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from viewer.dicom import limits
-from viewer.dicom.decode import DecodedFrame, DecodeError, read_frame
-from viewer.dicom.decode_pool import (
+from viewer.dicom.catalog.stack import Stack
+from viewer.dicom.io.scan import Cancel, never_cancelled
+from viewer.dicom.pixels.decode import DecodedFrame, DecodeError, read_frame
+from viewer.dicom.pixels.decode_pool import (
     DecodePool,
     FrameJob,
     FrameOutcome,
@@ -32,8 +34,6 @@ from viewer.dicom.decode_pool import (
     fill_frame,
     shared_pool,
 )
-from viewer.dicom.scan import Cancel, never_cancelled
-from viewer.dicom.stack import Stack
 
 Progress = Callable[[int, int], None]
 

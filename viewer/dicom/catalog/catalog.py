@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from viewer.dicom.records import (
+from viewer.dicom.catalog.records import (
     InstanceRecord,
     PatientInfo,
     ScannedFile,
@@ -17,7 +17,7 @@ from viewer.dicom.records import (
     Skipped,
     StudyInfo,
 )
-from viewer.dicom.stack import Stack, build_stacks
+from viewer.dicom.catalog.stack import Stack, build_stacks
 
 
 @dataclass(eq=False)

@@ -57,7 +57,7 @@ def resources_root() -> Traversable:
     installed = resources.files("viewer") / INSTALLED_FOLDER
     if installed.is_dir():
         return installed
-    checkout = Path(__file__).resolve().parent.parent / "resources"
+    checkout = Path(__file__).resolve().parents[2] / "resources"
     if checkout.is_dir():
         return checkout
     raise ResourceMissing(f"no {INSTALLED_FOLDER} folder in the viewer package, no {checkout}")

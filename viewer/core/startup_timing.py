@@ -77,7 +77,7 @@ def measure_first_paint(
 
 
 def main() -> int:
-    """``python -m viewer.startup_timing [RUNS [COMMAND ...]]``: each run and the median."""
+    """``python -m viewer.core.startup_timing [RUNS [COMMAND ...]]``: each run and the median."""
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     command = sys.argv[2:] or None
     samples = [measure_first_paint(command=command) for _ in range(runs)]

@@ -1,7 +1,7 @@
 """Zips opened like folders: unpacked privately, and their members named as ``ZIP!/MEMBER``.
 
 A zip is unpacked into a new folder inside this process's scratch folder in the user cache
-(:mod:`viewer.scratch`; removed at exit), never next to the zip. What the indexer records is
+(:mod:`viewer.core.scratch`; removed at exit), never next to the zip. What the indexer records is
 the unpacked copy, which is gone once the process ends, so reports name a member the way a
 person finds it again: the zip's path, ``!/``, then the member's name inside the zip
 (``/data/study.zip!/DICOM/IM1``; a zip inside a zip gives ``a.zip!/b.zip!/IM1``), see
@@ -16,7 +16,7 @@ import threading
 import zipfile
 from pathlib import Path
 
-from viewer.scratch import new_private_folder
+from viewer.core.scratch import new_private_folder
 
 #: Refuse to unpack zips larger than this in total (bytes, uncompressed).
 MAX_ZIP_UNCOMPRESSED = 64 * 1024**3

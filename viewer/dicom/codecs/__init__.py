@@ -1,0 +1,1 @@
+"""Decoder plugins for pydicom: one module per backend."""

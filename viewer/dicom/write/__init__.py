@@ -1,0 +1,1 @@
+"""Writing DICOM: the dataset builders that the demo, the benchmark and the tests share."""
