@@ -32,6 +32,12 @@ POSITION_TOLERANCE_MM = 1e-2
 SPACING_RELATIVE_TOLERANCE = 0.01
 #: A gap this many times the median (or more) means slices are missing.
 MISSING_SLICE_FACTOR = 1.5
+#: A gap within this fraction of a whole multiple (2 or more) of its run's spacing, inside the
+#: run, means slices are missing there (when the stack has runs of different spacing).
+MISSING_MULTIPLE_TOLERANCE = 0.05
+#: A run of regular spacing has at least this many gaps (three slices); a lone odd gap is a
+#: step between runs or an irregularity, never a run.
+MIN_RUN_GAPS = 2
 #: The step between slices may lean away from the normal by this many degrees before the stack
 #: counts as sheared (gantry tilt).
 TILT_TOLERANCE_DEG = 0.05
@@ -112,11 +118,14 @@ def stack_geometry(
     orientation: Orientation,
     pixel_spacing: tuple[float, float],
     slice_thickness: float | None = None,
+    thicknesses: Sequence[float | None] | None = None,
 ) -> StackGeometry:
     """Spacing, origin and direction of slices already in ascending order, with warnings.
 
     Spacing between slices comes from the positions (never from Slice Thickness or Spacing
     Between Slices, which scanners fill inconsistently); a single slice uses its thickness.
+    ``thicknesses`` (each slice's Slice Thickness, in order) lets runs of different spacing be
+    told apart from missing slices (:func:`gap_warnings`).
     """
     row, column = _unit(orientation[:3]), _unit(orientation[3:])
     normal = slice_normal(orientation)
@@ -127,7 +136,7 @@ def stack_geometry(
         return StackGeometry((*in_plane, depth), origin, (_vec3(row), _vec3(column), _vec3(normal)))
     points = np.asarray(positions, dtype=float)
     gaps = np.diff(points @ normal)
-    warnings = list(gap_warnings(gaps))
+    warnings = list(gap_warnings(gaps, thicknesses))
     real_gaps = gaps[np.abs(gaps) >= POSITION_TOLERANCE_MM]
     if real_gaps.size == 0:
         warnings.append("all slices share one position; slice spacing set to 1 mm")
@@ -166,8 +175,8 @@ def slice_step(
     return axis, gap / abs(float(np.dot(axis, normal))), (warning,)
 
 
-def gap_warnings(gaps: np.ndarray) -> list[str]:
-    """Warnings about duplicate positions, missing slices and irregular spacing."""
+def gap_warnings(gaps: np.ndarray, thicknesses: Sequence[float | None] | None = None) -> list[str]:
+    """Warnings about duplicate positions, missing slices, mixed and irregular spacing."""
     warnings: list[str] = []
     duplicates = int(np.count_nonzero(np.abs(gaps) < POSITION_TOLERANCE_MM))
     if duplicates:
@@ -175,6 +184,140 @@ def gap_warnings(gaps: np.ndarray) -> list[str]:
     real_gaps = gaps[np.abs(gaps) >= POSITION_TOLERANCE_MM]
     if real_gaps.size == 0:
         return warnings
+    runs = _distinct(spacing_runs(gaps, thicknesses))
+    if any(not _close(run.spacing, runs[0].spacing) for run in runs[1:]):
+        return [*warnings, *_mixed_spacing_warnings(gaps, runs)]
+    return [*warnings, *_single_spacing_warnings(gaps, real_gaps)]
+
+
+@dataclass(frozen=True, slots=True)
+class SpacingRun:
+    """Slices ``first``..``last`` (0-based, inclusive, in stack order) ``spacing`` mm apart;
+    ``missing`` lists the gaps inside the run (by index) that are whole multiples of it."""
+
+    first: int
+    last: int
+    spacing: float
+    missing: tuple[int, ...] = ()
+
+
+def spacing_runs(
+    gaps: np.ndarray, thicknesses: Sequence[float | None] | None = None
+) -> list[SpacingRun]:
+    """Maximal runs of regular spacing, in order (PS3.3 C.7.6.2: nothing makes a stack regular).
+
+    A run is at least MIN_RUN_GAPS gaps within SPACING_RELATIVE_TOLERANCE of each other, never
+    crosses a change of Slice Thickness, and may hold gaps that are a whole multiple of its
+    spacing (missing slices) where the run goes on after them. Duplicate positions stay inside.
+    """
+    runs: list[SpacingRun] = []
+    for segment_first, segment_last in _thickness_segments(len(gaps) + 1, thicknesses):
+        start = segment_first
+        while start < segment_last:
+            run = _run_from(gaps, start, segment_last)
+            if run.last - run.first - len(run.missing) >= MIN_RUN_GAPS or (
+                run.first == 0 and run.last == len(gaps)
+            ):
+                runs.append(run)
+            start = max(run.last, start + 1)
+    return runs
+
+
+def _thickness_segments(
+    slices: int, thicknesses: Sequence[float | None] | None
+) -> list[tuple[int, int]]:
+    """(first, last) slices of each stretch with one Slice Thickness (unknown: one stretch)."""
+    if not thicknesses or len(thicknesses) != slices or None in thicknesses:
+        return [(0, slices - 1)]
+    segments: list[tuple[int, int]] = []
+    first = 0
+    for index in range(1, slices):
+        if not _close(float(thicknesses[index]), float(thicknesses[index - 1])):  # type: ignore[arg-type]
+            segments.append((first, index - 1))
+            first = index
+    segments.append((first, slices - 1))
+    return segments
+
+
+def _run_from(gaps: np.ndarray, first: int, last_slice: int) -> SpacingRun:
+    """The run that starts at slice ``first`` and ends at ``last_slice`` at the latest."""
+    index = first
+    while index < last_slice and abs(float(gaps[index])) < POSITION_TOLERANCE_MM:
+        index += 1
+    if index >= last_slice:
+        return SpacingRun(first, last_slice, 0.0)
+    members = [float(gaps[index])]
+    missing: list[int] = []
+    index += 1
+    while index < last_slice:
+        gap = float(gaps[index])
+        spacing = float(np.median(members))
+        if abs(gap) < POSITION_TOLERANCE_MM or _close(gap, spacing):
+            if abs(gap) >= POSITION_TOLERANCE_MM:
+                members.append(gap)
+        elif _whole_multiple(gap, spacing) and (
+            index + 1 < last_slice and _close(float(gaps[index + 1]), spacing)
+        ):
+            missing.append(index)
+        else:
+            break
+        index += 1
+    return SpacingRun(first, index, float(np.median(members)), tuple(missing))
+
+
+def _close(a: float, b: float) -> bool:
+    tolerance = max(POSITION_TOLERANCE_MM, SPACING_RELATIVE_TOLERANCE * abs(b))
+    return abs(a - b) <= tolerance
+
+
+def _whole_multiple(gap: float, spacing: float) -> bool:
+    if spacing <= 0:
+        return False
+    multiple = round(gap / spacing)
+    tolerance = max(POSITION_TOLERANCE_MM, MISSING_MULTIPLE_TOLERANCE * spacing)
+    return multiple >= 2 and abs(gap - multiple * spacing) <= tolerance
+
+
+def _distinct(runs: list[SpacingRun]) -> list[SpacingRun]:
+    return [run for run in runs if run.spacing > 0]
+
+
+def spacing_mm(value: float) -> str:
+    """A slice spacing as a person reads it: ``4.0``, ``1.25``, ``0.625``."""
+    text = f"{value:.3g}" if abs(value) < 100 else f"{value:.1f}"
+    return text if "." in text or "e" in text else f"{text}.0"
+
+
+def _mixed_spacing_warnings(gaps: np.ndarray, runs: list[SpacingRun]) -> list[str]:
+    """Runs of different spacing: say which slices have which, then missing slices inside a
+    run and any gap that belongs to no run and is not the step from one run to the next."""
+    parts = ", ".join(
+        f"{spacing_mm(run.spacing)} mm for {'' if k else 'slices '}{run.first + 1}-{run.last + 1}"
+        for k, run in enumerate(runs)
+    )
+    warnings = [f"mixed slice spacing: {parts}"]
+    missing = [(index, run) for run in runs for index in run.missing]
+    if missing:
+        count = sum(round(float(gaps[i]) / run.spacing) - 1 for i, run in missing)
+        where = ", ".join(
+            f"after slice {i + 1} in the {spacing_mm(run.spacing)} mm run" for i, run in missing[:5]
+        )
+        warnings.append(f"{count} missing slice(s) ({where})")
+    inside = {i for run in runs for i in range(run.first, run.last)}
+    steps = {run.first - 1 for run in runs[1:]}
+    stray = [
+        float(gap)
+        for i, gap in enumerate(gaps)
+        if i not in inside and i not in steps and abs(float(gap)) >= POSITION_TOLERANCE_MM
+    ]
+    if stray:
+        listed = ", ".join(f"{gap:.4g}" for gap in stray[:5])
+        warnings.append(f"{len(stray)} irregular gap(s) between runs ({listed} mm)")
+    return warnings
+
+
+def _single_spacing_warnings(gaps: np.ndarray, real_gaps: np.ndarray) -> list[str]:
+    warnings: list[str] = []
     median = float(np.median(real_gaps))
     tolerance = max(POSITION_TOLERANCE_MM, SPACING_RELATIVE_TOLERANCE * median)
     missing = [

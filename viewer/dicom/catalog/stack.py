@@ -337,6 +337,7 @@ def _positioned_stack(group: list[Slice], label: str, notes: tuple[str, ...]) ->
         first.orientation,
         spacing,
         first.slice_thickness,
+        [s.slice_thickness for s in ordered],
     )
     missing_spacing = () if first.pixel_spacing else ("no Pixel Spacing; 1 mm assumed",)
     return _stack_of(
