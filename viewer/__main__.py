@@ -7,7 +7,9 @@ Exit status: 0 success, 1 nothing usable or failure, 2 bad arguments.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -41,8 +43,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def unknown_verb(word: str) -> str | None:
+    """Why ``word`` (the first argument) is neither a verb nor a path to open, or None."""
+    if word in VERBS or word.startswith("-") or os.path.lexists(word):
+        return None
+    close = difflib.get_close_matches(word.lower(), VERBS, n=1, cutoff=0.6)
+    hint = f"did you mean '{close[0]}'?" if close else f"verbs: {', '.join(VERBS)}"
+    return f"unknown verb {word!r} ({hint}), and no file or folder of that name"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    problem = unknown_verb(args_list[0]) if args_list else None
+    if problem:
+        from viewer.core.errors import EXIT_USAGE, report
+
+        report(problem)
+        return EXIT_USAGE
     if not args_list or (args_list[0] not in VERBS and not args_list[0].startswith("-")):
         args_list.insert(0, "open")
     if args_list == ["--version"]:  # answered without building the parser's verb modules

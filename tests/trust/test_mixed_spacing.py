@@ -16,7 +16,7 @@ import pytest
 from pydicom.dataset import Dataset
 
 from tests import factories
-from viewer.dicom.indexer import index_paths
+from viewer.dicom.io.indexer import index_paths
 from viewer.dicom.stack import Stack
 
 

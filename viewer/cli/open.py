@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from viewer.core.display import display_problem
+from viewer.core.errors import EXIT_FAILED, report
+
 HELP = "start the viewer and open PATHs (folders, files, zips, DICOMDIR); none: the demo study"
 
 
@@ -12,6 +15,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    problem = display_problem()
+    if problem:
+        report(problem)
+        return EXIT_FAILED
     from viewer.qt.app import run_gui
 
     return run_gui(list(args.paths))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from viewer.core.errors import EXIT_USAGE, report
+from viewer.core.display import display_problem
+from viewer.core.errors import EXIT_FAILED, EXIT_USAGE, report
 
 HELP = "open PATHs (or the demo) in the real main window, save it as OUT.png and exit"
 
@@ -29,6 +30,10 @@ def run(args: argparse.Namespace) -> int:
     if size is None:
         report(f"--size must look like 1400x900, not {args.size!r}")
         return EXIT_USAGE
+    problem = display_problem()
+    if problem:
+        report(problem)
+        return EXIT_FAILED
     from viewer.qt.app import take_screenshot
 
     return take_screenshot(args.output, list(args.paths), args.layout, size)

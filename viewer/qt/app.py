@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from viewer.core.app_logging import configure_logging
+from viewer.core.display import platform_failure
 from viewer.core.errors import EXIT_FAILED, EXIT_OK, report
 from viewer.qt.crash_guard import install_crash_guard
 from viewer.qt.first_paint import call_after_first_paint, report_first_paint_if_asked
@@ -26,10 +29,32 @@ def make_application() -> QApplication:
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
     app = QApplication.instance()
     if not isinstance(app, QApplication):
-        app = QApplication(sys.argv[:1])
+        app = _new_application()
     app.setApplicationName("dicom-viewer")
     app.setOrganizationName("dicom-viewer")
     app.setDesktopFileName("dicom-viewer")  # packaging/linux/dicom-viewer.desktop
+    return app
+
+
+def _new_application() -> QApplication:
+    """Construct the QApplication; if Qt cannot start its platform plugin (it would abort with
+    exit 134 and several lines of its own), say why in one line and exit 1."""
+    said: list[str] = []
+
+    def hold(kind: QtMsgType, _context: QMessageLogContext, message: str) -> None:
+        if kind == QtMsgType.QtFatalMsg:
+            report(platform_failure("\n".join([*said, message])))
+            sys.stderr.flush()
+            os._exit(EXIT_FAILED)
+        said.append(message)
+
+    previous = qInstallMessageHandler(hold)
+    try:
+        app = QApplication(sys.argv[:1])
+    finally:
+        qInstallMessageHandler(previous)
+    for message in said:  # what Qt said while starting, kept for the log
+        logging.getLogger("viewer.qt").info("Qt: %s", message)
     return app
 
 
