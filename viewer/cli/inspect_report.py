@@ -75,6 +75,8 @@ def text_report(catalog: Catalog) -> str:
                     f"    #{info.number if info.number is not None else '-'} {info.modality:<3} "
                     f"{info.description}  ({len(series.instances)} instance(s))"
                 )
+                if not series.stacks:
+                    lines.extend(f"      warning: {w}" for w in series.warnings)
                 for stack in series.stacks:
                     lines.append(f"      {_stack_line(stack)}")
                     lines.extend(f"        warning: {w}" for w in stack.warnings)

@@ -301,6 +301,7 @@ class MainWindow(WindowHost):
             self.cancel_button.setVisible(False)
             self.progress_timer.stop()
             self.tree_model.finish_previews()
+            self._list_series_warnings()
             self._show_new_rows()
         self._request_thumbnails()
         skipped = sum(not s.reason.startswith(DICOMDIR_NOTE) for s in self.catalog.skipped)
@@ -315,6 +316,13 @@ class MainWindow(WindowHost):
         if self._auto_select and self.current_series is None:
             self._select_first_displayable()
         self.indexing_finished.emit()
+
+    def _list_series_warnings(self) -> None:
+        """Series whose files disagree on the patient: in Problems, under that series."""
+        for series in self.catalog.all_series():
+            for index, warning in enumerate(series.warnings):
+                where = f"series header {index + 1}"
+                self.add_problem(Problem(series.instances[0].path, where, warning, series.uid))
 
     def _request_thumbnails(self) -> None:
         """A thumbnail of each series' middle image, made in the background."""

@@ -127,6 +127,8 @@ class StudyTreeModel(QStandardItemModel):
         rows = len(self._series)
         touched: dict[int, tuple[Added, _SeriesState]] = {}
         for change in changes:
+            if change.moved_from is not None:
+                self._move_study(change.study.info.uid, change.moved_from.info, change.patient.info)
             if id(change.series) not in touched:
                 state = self._ensure_series(change.patient.info, change.study.info, change.series)
                 touched[id(change.series)] = (change, state)
@@ -219,6 +221,20 @@ class StudyTreeModel(QStandardItemModel):
             row[0].setData(search.casefold(), SEARCH_ROLE)
             self._patients[info.key] = row
         return row
+
+    def _move_study(self, study_uid: str, old: PatientInfo, new: PatientInfo) -> None:
+        """Show a study under the patient most of its files name (the catalog's majority)."""
+        row = self._studies.get(study_uid)
+        old_row = self._patients.get(old.key)
+        if row is None or old_row is None or row[0].parent() is not old_row[0]:
+            return
+        taken = old_row[0].takeRow(row[0].row())
+        new_row = self._patient_row(new)
+        new_row[0].appendRow(taken)
+        self._studies[study_uid] = taken
+        if not old_row[0].hasChildren():
+            self.invisibleRootItem().removeRow(old_row[0].row())
+            del self._patients[old.key]
 
     def _add_modality(self, study_uid: str, modality: str) -> None:
         known = self._study_modalities.setdefault(study_uid, set())
