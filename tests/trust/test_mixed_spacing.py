@@ -16,8 +16,8 @@ import pytest
 from pydicom.dataset import Dataset
 
 from tests import factories
+from viewer.dicom.catalog.stack import Stack
 from viewer.dicom.io.indexer import index_paths
-from viewer.dicom.stack import Stack
 
 
 def two_runs(

@@ -22,7 +22,7 @@ from pydicom.dataset import Dataset
 
 from tests import factories
 from tests.gui_driving import open_and_wait, shown_main_window
-from viewer.dicom.indexer import index_paths
+from viewer.dicom.io.indexer import index_paths
 from viewer.qt.main_window import MainWindow
 
 #: attribute keyword, its label in the warning, the majority's value, a differing value.
