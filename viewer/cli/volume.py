@@ -57,7 +57,7 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     try:
         volume = load_volume(stacks[args.stack])
-        voxels = modality_voxels(volume)
+        voxels = modality_voxels(volume, reuse=True)  # done with the stored values
     except VolumeError as error:
         report(f"cannot load stack {args.stack} of {args.path}: {error}")
         return EXIT_FAILED

@@ -11,8 +11,10 @@ Conventions:
   ``upper`` white. Centre/width is only a conversion (:func:`window_to_range`).
 * 8-bit outputs truncate towards zero after clipping, as DCMTK's dcmimgle does; the PS3.3
   formulas give a real number and leave the integer mapping to the implementation.
-* Whole frames are never promoted to float64: float work is float32, integer work stays in
-  the smallest exact integer type. Look-up tables (a few thousand entries) may use anything.
+* Modality values are exact: integer work stays in the smallest exact integer type, float
+  results are float32 where that holds every value exactly, else float64 (see
+  :func:`apply_rescale`). VOI work is float32. Look-up tables (a few thousand entries) may use
+  anything.
 
 The style follows pydicom's ``pixels/processing.py`` and Cornerstone3D's ``windowLevel.ts``.
 """
@@ -79,42 +81,74 @@ def range_to_window(lower: float, upper: float, function: str = "LINEAR") -> tup
 
 
 # --- Modality LUT ----------------------------------------------------------------------------
-def _smallest_int_type(low: int, high: int) -> type[np.integer]:
+def is_integral_rescale(dtype: np.dtype[Any], slope: float, intercept: float) -> bool:
+    """True when ``stored * slope + intercept`` maps integers to integers (PS3.3 C.11.1.1.2)."""
+    return dtype.kind in "iub" and float(slope).is_integer() and float(intercept).is_integer()
+
+
+def rescaled_integer_type(low: int, high: int, slope: float, intercept: float) -> np.dtype[Any]:
+    """The narrowest integer type holding ``v * slope + intercept`` for every v in [low, high].
+
+    Raises ValueError when even int64 cannot hold them.
+    """
+    m, b = int(slope), int(intercept)
+    ends = sorted((low * m + b, high * m + b))
     for candidate in _INT_TYPES:
         info = np.iinfo(candidate)
-        if info.min <= low and high <= info.max:
-            return candidate
-    return np.int64
+        if info.min <= ends[0] and ends[1] <= info.max:
+            return np.dtype(candidate)
+    raise ValueError(f"modality values from {ends[0]} to {ends[1]} do not fit a 64-bit integer")
+
+
+def rescale_into(out: NDArray[Any], stored: NDArray[Any], slope: float, intercept: float) -> bool:
+    """Write ``stored * slope + intercept`` (PS3.3 C.11.1.1.2) into ``out``, of ``stored``'s shape.
+
+    Integer ``out`` (an integral rescale, ``out`` wide enough: :func:`rescaled_integer_type`):
+    computed in int64, so no intermediate wraps whatever the stored and result types. Float
+    ``out``: computed in float64; answers False when float32 ``out`` could not hold every value
+    exactly (NaN stays NaN). ``out`` may be ``stored`` itself viewed as another type of the
+    same item size (each value is read before its place is written).
+    """
+    if out.dtype.kind in "iu":
+        m, b = np.int64(int(slope)), np.int64(int(intercept))
+        if m == 1:
+            np.add(stored, b, out=out, dtype=np.int64, casting="unsafe")
+            return True
+        wide = np.multiply(stored, m, dtype=np.int64)
+        wide += b
+        out[...] = wide
+        return True
+    exact = stored.astype(np.float64)
+    exact *= slope
+    exact += intercept
+    out[...] = exact
+    if out.dtype == np.float64:
+        return True
+    same = out == exact
+    return bool(same.all()) or bool((same | np.isnan(exact)).all())
 
 
 def apply_rescale(stored: NDArray[Any], slope: float, intercept: float) -> NDArray[Any]:
     """Modality values ``stored * slope + intercept`` (PS3.3 C.11.1.1.2, Modality LUT by Rescale).
 
-    With ``slope == 1`` and an integral intercept the answer is exact integers in the smallest
-    integer type holding the frame's values (``stored`` itself when the intercept is 0);
-    otherwise float32 (never float64: a volume of float64 would be 4x the stored size).
+    Exact, in the smallest type that holds them: when the rescale maps integers to integers,
+    the narrowest integer type holding the frame's values (``stored`` itself for slope 1 and
+    intercept 0); otherwise float32 when every value is exact in it, else float64.
     """
-    if slope == 1 and float(intercept).is_integer() and stored.dtype.kind in "iub":
-        offset = int(intercept)
-        if offset == 0:
+    if is_integral_rescale(stored.dtype, slope, intercept):
+        if slope == 1 and intercept == 0:
             return stored
-        if stored.size == 0:
-            return stored.astype(_smallest_int_type(offset, offset))
-        low, high = int(stored.min()), int(stored.max())
-        result_type = _smallest_int_type(low + offset, high + offset)
-        # The work type holds the stored values, the results and the offset itself.
-        work_type = _smallest_int_type(
-            min(low, low + offset, offset), max(high, high + offset, offset)
-        )
-        values = stored.astype(work_type)
-        values += work_type(offset)
-        return values if work_type is result_type else values.astype(result_type)
-    values = stored.astype(np.float32)
-    if slope != 1:
-        values *= np.float32(slope)
-    if intercept != 0:
-        values += np.float32(intercept)
-    return values
+        low, high = (int(stored.min()), int(stored.max())) if stored.size else (0, 0)
+        result = np.empty(stored.shape, rescaled_integer_type(low, high, slope, intercept))
+        rescale_into(result, stored, slope, intercept)
+        return result
+    as_float32 = np.empty(stored.shape, np.float32)
+    if rescale_into(as_float32, stored, slope, intercept):
+        return as_float32
+    del as_float32
+    as_float64 = np.empty(stored.shape, np.float64)
+    rescale_into(as_float64, stored, slope, intercept)
+    return as_float64
 
 
 def _table_indices(values: NDArray[Any], first_mapped: int, entries: int) -> NDArray[np.intp]:

@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 from viewer.dicom import limits
 from viewer.dicom.catalog.stack import Stack
 from viewer.dicom.io.scan import Cancel, never_cancelled
+from viewer.dicom.pixels import lut
 from viewer.dicom.pixels.decode import DecodedFrame, DecodeError, read_frame
 from viewer.dicom.pixels.decode_pool import (
     DecodePool,
@@ -66,12 +67,8 @@ class Volume:
         return (frames, rows, columns)
 
     def modality(self, values: np.ndarray) -> np.ndarray:
-        """Stored values -> modality values (float32 unless the rescale is an exact shift)."""
-        if self.rescale_slope == 1.0 and float(self.rescale_intercept).is_integer():
-            return values.astype(np.int32) + int(self.rescale_intercept)
-        return values.astype(np.float32) * np.float32(self.rescale_slope) + np.float32(
-            self.rescale_intercept
-        )
+        """Stored values -> exact modality values (:func:`viewer.dicom.lut.apply_rescale`)."""
+        return lut.apply_rescale(np.asarray(values), self.rescale_slope, self.rescale_intercept)
 
 
 def load_volume(
@@ -221,8 +218,9 @@ def common_rescale(
 
     Equal rescales need nothing. Equal slopes whose intercepts differ by whole multiples of
     the slope become integer shifts of the stored values (in place when they fit the dtype,
-    else in int32). Anything else is converted to float32 modality values (slope 1, intercept
-    0), with a warning: it doubles an int16 volume's memory.
+    else in the narrowest integer type that holds them). Anything else is converted to float32
+    modality values (float64 where float32 is not exact; slope 1, intercept 0), with a
+    warning: it doubles an int16 volume's memory.
     """
     if not rescales:
         return voxels, 1.0, 0.0, ()
@@ -234,12 +232,29 @@ def common_rescale(
         voxels = _shifted(voxels, indices, shifts)
         note = "frames have different Rescale Intercepts; stored values shifted to a common one"
         return voxels, slope, intercept, (note,)
-    values = np.empty(voxels.shape, dtype=np.float32)
-    for index, (frame_slope, frame_intercept) in zip(indices, rescales, strict=True):
-        np.multiply(voxels[index], np.float32(frame_slope), out=values[index], casting="unsafe")
-        values[index] += np.float32(frame_intercept)
-    note = "frames have different Rescale Slopes; the volume holds float32 modality values"
+    values = _per_frame_modality(voxels, indices, rescales, np.dtype(np.float32))
+    if values is None:  # float32 cannot hold them exactly
+        values = _per_frame_modality(voxels, indices, rescales, np.dtype(np.float64))
+    assert values is not None
+    note = (
+        "frames have different Rescale Slopes; the volume holds "
+        f"{values.dtype.name} modality values"
+    )
     return values, 1.0, 0.0, (note,)
+
+
+def _per_frame_modality(
+    voxels: NDArray[Any],
+    indices: Sequence[int],
+    rescales: Sequence[tuple[float, float]],
+    dtype: np.dtype[Any],
+) -> NDArray[Any] | None:
+    """Each frame's own rescale into one ``dtype`` array; None if one value is inexact."""
+    values = np.zeros(voxels.shape, dtype=dtype)
+    for index, (frame_slope, frame_intercept) in zip(indices, rescales, strict=True):
+        if not lut.rescale_into(values[index], voxels[index], frame_slope, frame_intercept):
+            return None
+    return values
 
 
 def _integer_shifts(
@@ -256,81 +271,70 @@ def _integer_shifts(
 
 
 def _shifted(voxels: NDArray[Any], indices: Sequence[int], shifts: Sequence[int]) -> NDArray[Any]:
-    info = np.iinfo(voxels.dtype)
-    fits = all(
-        info.min <= int(voxels[index].min()) + shift
-        and int(voxels[index].max()) + shift <= info.max
-        for index, shift in zip(indices, shifts, strict=True)
+    """Each frame ``indices[k]`` plus ``shifts[k]``, in place when every result fits the dtype,
+    else in the narrowest integer dtype that holds the stored and shifted values."""
+    low, high = (int(voxels.min()), int(voxels.max())) if voxels.size else (0, 0)
+    for index, shift in zip(indices, shifts, strict=True):
+        low = min(low, int(voxels[index].min()) + shift)
+        high = max(high, int(voxels[index].max()) + shift)
+    dtype = smallest_integer_dtype(low, high)
+    fits = np.can_cast(dtype, voxels.dtype) or (
+        np.iinfo(voxels.dtype).min <= low and high <= np.iinfo(voxels.dtype).max
     )
-    target = voxels if fits else voxels.astype(np.int32)
+    target = voxels if fits else voxels.astype(dtype)
     for index, shift in zip(indices, shifts, strict=True):
         if shift:
-            target[index] += np.array(shift, dtype=target.dtype)
+            lut.rescale_into(target[index], target[index], 1, shift)
     return target
 
 
-def modality_voxels(volume: Volume) -> NDArray[Any]:
+def modality_voxels(volume: Volume, reuse: bool = False) -> NDArray[Any]:
     """The voxels in modality values (e.g. HU) in the smallest dtype that holds them exactly.
 
     Integer when the rescale maps integers to integers (slope and intercept whole numbers):
     the narrowest of uint8, int8, uint16, int16, uint32, int32, int64 that holds the range;
     else float32 when every value (stored * slope + intercept in float64) is exact in float32,
-    else float64. Only the result is allocated whole: the float64 arithmetic runs a few
-    slices at a time (:data:`RESCALE_CHUNK_BYTES`).
+    else float64 (:func:`viewer.dicom.lut.apply_rescale`'s rule, PS3.3 C.11.1.1.2). The result
+    is allocated once, in its final dtype; the arithmetic runs a few slices at a time
+    (:data:`RESCALE_CHUNK_BYTES`), so no intermediate wraps and no whole temporary exists.
+    ``reuse``: an integer result may share the volume's memory (the volume's voxels are then
+    overwritten: for callers that are done with the volume, such as the ``volume`` verb).
     """
     voxels = volume.voxels
     slope, intercept = volume.rescale_slope, volume.rescale_intercept
-    if voxels.dtype.kind in "iu" and float(slope).is_integer() and float(intercept).is_integer():
+    if lut.is_integral_rescale(voxels.dtype, slope, intercept):
         low, high = (int(voxels.min()), int(voxels.max())) if voxels.size else (0, 0)
-        ends = sorted((low * int(slope) + int(intercept), high * int(slope) + int(intercept)))
-        dtype = smallest_integer_dtype(ends[0], ends[1])
-        out = voxels.astype(dtype)
-        if slope != 1:
-            out *= np.array(int(slope), dtype=dtype)
-        out += np.array(int(intercept), dtype=dtype)
+        try:
+            dtype = lut.rescaled_integer_type(low, high, slope, intercept)
+        except ValueError as error:
+            raise VolumeError(str(error)) from error
+        if slope == 1 and intercept == 0 and dtype == voxels.dtype:
+            return voxels
+        out = _result_array(voxels, dtype, reuse)
+        for chunk in _slice_chunks(voxels):
+            lut.rescale_into(out[chunk], voxels[chunk], slope, intercept)
         return out
-    return _float_modality(voxels, slope, intercept)
-
-
-def _float_modality(voxels: NDArray[Any], slope: float, intercept: float) -> NDArray[Any]:
-    """float32 modality values if all are exact in float32, else float64 (chunk by chunk)."""
-    as_float32 = np.empty(voxels.shape, dtype=np.float32)
+    as_float32 = np.empty(voxels.shape, dtype=np.float32)  # never reused: it may be inexact
     for chunk in _slice_chunks(voxels):
-        if not _fill_float32(as_float32[chunk], voxels[chunk], slope, intercept):
+        if not lut.rescale_into(as_float32[chunk], voxels[chunk], slope, intercept):
             del as_float32  # freed before the float64 result is allocated
             return _float64_modality(voxels, slope, intercept)
     return as_float32
 
 
-def _fill_float32(
-    out: NDArray[np.float32], values: NDArray[Any], slope: float, intercept: float
-) -> bool:
-    """Write the rescaled ``values`` into ``out``; False if float32 cannot hold one exactly.
-
-    The float64 temporary lives only while this runs (one chunk at a time).
-    """
-    exact = _rescaled(values, slope, intercept)
-    out[...] = exact
-    same = out == exact
-    return bool(same.all()) or bool((same | np.isnan(exact)).all())  # NaN stays NaN
+def _result_array(voxels: NDArray[Any], dtype: np.dtype[Any], reuse: bool) -> NDArray[Any]:
+    """The output: ``voxels``' own memory viewed as ``dtype`` when allowed and of the same
+    item size, else a new array."""
+    if reuse and dtype.itemsize == voxels.dtype.itemsize and voxels.flags.c_contiguous:
+        return voxels.view(dtype)
+    return np.empty(voxels.shape, dtype=dtype)
 
 
 def _float64_modality(voxels: NDArray[Any], slope: float, intercept: float) -> NDArray[Any]:
     out = np.empty(voxels.shape, dtype=np.float64)
     for chunk in _slice_chunks(voxels):
-        part = out[chunk]
-        part[...] = voxels[chunk]
-        part *= slope
-        part += intercept
+        lut.rescale_into(out[chunk], voxels[chunk], slope, intercept)
     return out
-
-
-def _rescaled(values: NDArray[Any], slope: float, intercept: float) -> NDArray[np.float64]:
-    """``values * slope + intercept`` in float64 (PS3.3 C.11.1.1.2), one temporary."""
-    result = values.astype(np.float64)
-    result *= slope
-    result += intercept
-    return result
 
 
 def _slice_chunks(voxels: NDArray[Any]) -> Iterator[slice]:
@@ -343,8 +347,7 @@ def _slice_chunks(voxels: NDArray[Any]) -> Iterator[slice]:
 
 def smallest_integer_dtype(low: int, high: int) -> np.dtype[Any]:
     """The narrowest integer dtype holding every value in ``[low, high]``."""
-    for candidate in (np.uint8, np.int8, np.uint16, np.int16, np.uint32, np.int32, np.int64):
-        info = np.iinfo(candidate)
-        if info.min <= low and high <= info.max:
-            return np.dtype(candidate)
-    raise VolumeError(f"values from {low} to {high} do not fit a 64-bit integer")
+    try:
+        return lut.rescaled_integer_type(low, high, 1, 0)
+    except ValueError as error:
+        raise VolumeError(f"values from {low} to {high} do not fit a 64-bit integer") from error
