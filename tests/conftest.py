@@ -1,10 +1,10 @@
 """Fixtures shared by the whole test suite.
 
-The viewer keeps its settings, logs and cache (the demo study, zips unpacked while open) in the
-user's folders (:mod:`viewer.core.user_dirs`, each redirected by an XDG variable). No test may read
-or write the real ones, at any fixture scope:
+The viewer keeps its settings, logs, data (the study database) and cache (the demo study, zips
+unpacked while open) in the user's folders (:mod:`viewer.core.user_dirs`, each redirected by an
+XDG variable). No test may read or write the real ones, at any fixture scope:
 
-- :func:`pytest_configure` points all three at a temporary folder for the whole session, before
+- :func:`pytest_configure` points all four at a temporary folder for the whole session, before
   any fixture exists (session fixtures, and code run at import, see those);
 - :func:`user_dirs_per_module` gives each test module fresh ones, set before that module's own
   module-scoped fixtures (a main window shared by its tests reads and writes settings there);
@@ -30,6 +30,7 @@ from viewer.demo import write_demo_study
 USER_DIR_VARIABLES = {
     "XDG_CONFIG_HOME": "config",
     "XDG_STATE_HOME": "state",
+    "XDG_DATA_HOME": "data",
     "XDG_CACHE_HOME": "cache",
 }
 

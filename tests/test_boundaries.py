@@ -8,6 +8,7 @@ import sys
 
 import viewer.dicom
 import viewer.model
+import viewer.store
 
 QT_MODULES = ("PySide6", "pyqtgraph", "shiboken6", "viewer.qt")
 
@@ -31,7 +32,9 @@ def _imports_qt(code: str) -> list[str]:
 
 
 def test_dicom_and_model_never_import_qt() -> None:
-    modules = _modules(viewer.dicom) + _modules(viewer.model) + ["viewer.demo"]
+    modules = (
+        _modules(viewer.dicom) + _modules(viewer.model) + _modules(viewer.store) + ["viewer.demo"]
+    )
     code = "\n".join(f"import {name}" for name in modules)
     assert _imports_qt(code) == []
 

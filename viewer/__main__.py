@@ -24,6 +24,7 @@ VERBS = {
     "demo": "viewer.cli.demo",
     "volume": "viewer.cli.volume",
     "bench": "viewer.cli.bench",
+    "db": "viewer.cli.db",
 }
 
 

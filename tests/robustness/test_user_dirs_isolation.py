@@ -20,11 +20,17 @@ REAL = [
     user_dirs._config_base(sys.platform, {}, Path.home()),
     user_dirs._log_base(sys.platform, {}, Path.home()),
     user_dirs._cache_base(sys.platform, {}, Path.home()),
+    user_dirs._DATA.resolve(sys.platform, {}, Path.home()),
 ]
 
 
 def current_dirs() -> list[Path]:
-    return [user_dirs.config_dir(), user_dirs.log_dir(), user_dirs.cache_dir()]
+    return [
+        user_dirs.config_dir(),
+        user_dirs.log_dir(),
+        user_dirs.cache_dir(),
+        user_dirs.data_dir(),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -40,5 +46,5 @@ def test_a_module_fixture_sees_temporary_user_dirs(seen_by_a_module_fixture: lis
 def test_each_test_gets_its_own_user_dirs(
     seen_by_a_module_fixture: list[Path], user_dirs_in_tmp: Path
 ) -> None:
-    assert [folder.parent.parent for folder in current_dirs()] == [user_dirs_in_tmp] * 3
+    assert [folder.parent.parent for folder in current_dirs()] == [user_dirs_in_tmp] * 4
     assert set(current_dirs()).isdisjoint(seen_by_a_module_fixture)

@@ -1,5 +1,5 @@
-"""Where the viewer keeps per-user files: settings, logs and its cache (no Qt, so headless code
-may ask).
+"""Where the viewer keeps per-user files: settings, logs, its data (the study database and the
+managed store) and its cache (no Qt, so headless code may ask).
 
 Each folder honours an absolute XDG variable on every platform (so tests and sandboxes can
 redirect it), else the platform's usual place.
@@ -24,6 +24,12 @@ def config_dir() -> Path:
 def log_dir() -> Path:
     """The folder holding the rotating log file."""
     return _log_base(sys.platform, os.environ, Path.home()) / APP_FOLDER
+
+
+def data_dir() -> Path:
+    """The folder holding what the user would lose: the study database and the managed store
+    of copied studies (:mod:`viewer.store`)."""
+    return _DATA.resolve(sys.platform, os.environ, Path.home()) / APP_FOLDER
 
 
 def cache_dir() -> Path:
@@ -71,6 +77,13 @@ _LOG = _Base(
     windows_env="LOCALAPPDATA",
     windows=("AppData", "Local"),
     other=(".local", "state"),
+)
+_DATA = _Base(
+    xdg="XDG_DATA_HOME",
+    macos=("Library", "Application Support"),
+    windows_env="LOCALAPPDATA",
+    windows=("AppData", "Local"),
+    other=(".local", "share"),
 )
 _CACHE = _Base(
     xdg="XDG_CACHE_HOME",

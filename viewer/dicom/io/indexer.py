@@ -54,6 +54,8 @@ POLL_INTERVAL_S = 0.05
 
 Indexed = ScannedFile | Skipped
 StreamItem = ScannedFile | Skipped | DirectoryPreview
+#: A file's records when they are known and still valid, else None (see index_stream).
+KnownLookup = Callable[[str], ScannedFile | None]
 #: Run in each new index worker process (a module-level function; see warm_index_pool).
 WorkerSetup = Callable[[], None]
 
@@ -78,6 +80,7 @@ def index_paths(
     cancel: Cancel = never_cancelled,
     on_item: Callable[[ScannedFile | Skipped], None] | None = None,
     workers: int | None = None,
+    known: KnownLookup | None = None,
 ) -> Catalog:
     """Scan ``paths`` into ``catalog`` (a new one by default) and return it.
 
@@ -87,7 +90,7 @@ def index_paths(
     """
     catalog = Catalog() if catalog is None else catalog
     dicomdirs: set[str] = set()
-    for item in index_stream(paths, cancel, workers=workers):
+    for item in index_stream(paths, cancel, workers=workers, known=known):
         if isinstance(item, DirectoryPreview):
             dicomdirs.add(item.path)
             continue
@@ -103,11 +106,14 @@ def index_stream(
     cancel: Cancel = never_cancelled,
     progress: IndexProgress | None = None,
     workers: int | None = None,
+    known: KnownLookup | None = None,
 ) -> Iterator[StreamItem]:
     """Previews, records and skip reasons for everything below ``paths``, as they come.
 
     ``workers``: worker processes for big folders (default: one per idle core, see
     :func:`default_workers`; 0 or 1 reads everything in the calling thread).
+    ``known``: records of a file already indexed and unchanged (the study database's
+    size and mtime check), or None: that file's header is read.
     """
     progress = progress if progress is not None else IndexProgress()
     count = default_workers() if workers is None else workers
@@ -120,6 +126,11 @@ def index_stream(
                 yield item
                 continue
             progress.found += 1
+            remembered = known(item) if known is not None else None
+            if remembered is not None:
+                progress.indexed += 1
+                yield remembered
+                continue
             if not reader.workers_ready(progress.found):
                 progress.indexed += 1
                 yield read_instance(item)
