@@ -97,7 +97,9 @@ def test_wl_drag_updates_the_wl_text_and_lays_out_only_what_changed(window: Main
     assert_paints_like_fresh(overlay)
 
     before = overlay.layouts
-    window.viewport.view_box.wl_drag.emit(12.0, 0.0, False)  # one drag step, as a mouse move
+    tools = window.viewport.view_box.tools
+    assert tools is not None
+    tools.drag_step("window_level", (12.0, 0.0))  # one drag step, as a mouse move
     repaint(window)
     assert overlay.layouts - before == 2  # the corner with the W/L line, and the readout
     assert_paints_like_fresh(overlay)

@@ -222,13 +222,13 @@ def first_image_ms(window: MainWindow, watch: ViewWatch, ct: str, other: str) ->
 
 
 def wl_step_ms(window: MainWindow, watch: ViewWatch, step: int) -> float:
-    """One window/level drag step (the view box's drag signal) until the view is repainted."""
+    """One window/level drag step (the viewport's tool adapter) until the view is repainted."""
     dx, dy = (6.0, 4.0) if step % 2 else (-6.0, -4.0)
     before = watch.paints
     started = time.perf_counter()
-    view_box = getattr(window.viewport, "view_box", None)
-    if view_box is not None and hasattr(view_box, "wl_drag"):
-        view_box.wl_drag.emit(dx, dy, False)
+    tools = getattr(getattr(window.viewport, "view_box", None), "tools", None)
+    if tools is not None:
+        tools.drag_step("window_level", (dx, dy))
     else:
         _set_voi_directly(window, dx, dy)
     watch.wait_paint(before)

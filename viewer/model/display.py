@@ -14,7 +14,9 @@ what changed so a view redraws only that:
 
 from __future__ import annotations
 
+from viewer.dicom.catalog.geometry import pixel_to_patient
 from viewer.dicom.catalog.stack import Stack
+from viewer.dicom.pixels.frames import DecodedFrame
 from viewer.model.orientation import (
     FLIP_HORIZONTAL,
     FLIP_VERTICAL,
@@ -24,6 +26,7 @@ from viewer.model.orientation import (
     ScreenMatrix,
     compose,
 )
+from viewer.model.presentation import initial_voi
 from viewer.model.signal import Signal
 from viewer.model.window_level import Voi
 
@@ -82,6 +85,27 @@ class ViewState:
         if voi != self.voi:
             self.voi = voi
             self.changed.emit("voi")
+
+    def use_initial_window(self, frame: DecodedFrame) -> bool:
+        """Open the window ``frame`` starts with (its file's first window, else one over its
+        values: PS3.3 C.11.2.1.2) and emit "voi"; False (nothing emitted) where none applies
+        (colour, palette, or a VOI LUT table: ``voi`` stays None)."""
+        voi = initial_voi(frame)
+        if voi is None or voi == self.voi:
+            return False
+        self.set_voi(voi)
+        return True
+
+    def patient_point(
+        self, column: float, row: float, pixel_spacing: tuple[float, float]
+    ) -> tuple[float, float, float] | None:
+        """LPS mm of (``column``, ``row``) on the slice shown, pixel centres at whole numbers
+        (None without a position and orientation)."""
+        stack = self.stack
+        if stack is None or stack.positions is None or stack.orientation is None:
+            return None
+        position = stack.positions[self.index]
+        return pixel_to_patient(position, stack.orientation, pixel_spacing, column, row)
 
     def set_invert(self, invert: bool) -> None:
         if invert != self.invert:

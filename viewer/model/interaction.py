@@ -12,17 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from viewer.model.presets import DEFAULT_PRESETS, Preset, preset_for_key
+from viewer.model.tools.pan import NAME as PAN
+from viewer.model.tools.scroll import NAME as SCROLL
+from viewer.model.tools.window_level import NAME as WINDOW_LEVEL
+from viewer.model.tools.zoom import NAME as ZOOM
 from viewer.model.window_level import Voi, drag, drag_sensitivity
 
+__all__ = ["PAN", "SCROLL", "WINDOW_LEVEL", "ZOOM", "Interaction", "WindowLevelDrag"]
+
 MOUSE_BUTTONS = ("left", "middle", "right")
-WINDOW_LEVEL, PAN, ZOOM, SCROLL = "window_level", "pan", "zoom", "scroll"
-MOUSE_ACTIONS = (WINDOW_LEVEL, PAN, ZOOM, SCROLL)
-MOUSE_ACTION_NAMES = {
-    WINDOW_LEVEL: "Window/level",
-    PAN: "Pan",
-    ZOOM: "Zoom",
-    SCROLL: "Scroll slices",
-}
 DEFAULT_MOUSE_MAPPING: Mapping[str, str] = {"left": WINDOW_LEVEL, "middle": PAN, "right": ZOOM}
 
 #: W/L drag sensitivity: a factor on the viewer's own (range-based) sensitivity.
@@ -55,14 +53,15 @@ def _default_presets() -> dict[str, tuple[Preset, ...]]:
 
 @dataclass(frozen=True)
 class Interaction:
-    """Mouse mapping (button -> one of :data:`MOUSE_ACTIONS`), W/L drag, presets per modality."""
+    """Mouse mapping (button -> a tool name, one of
+    :func:`viewer.model.tools.registry.mouse_tools`), W/L drag, presets per modality."""
 
     mouse: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_MOUSE_MAPPING))
     wl_drag: WindowLevelDrag = field(default_factory=WindowLevelDrag)
     presets: Mapping[str, tuple[Preset, ...]] = field(default_factory=_default_presets)
 
     def action(self, button: str) -> str:
-        """What a drag with ``button`` ("left", "middle", "right") does ("" for none)."""
+        """The tool a drag with ``button`` ("left", "middle", "right") uses ("" for none)."""
         return self.mouse.get(button, DEFAULT_MOUSE_MAPPING.get(button, ""))
 
     def preset(self, modality: str, key: int) -> Preset | None:

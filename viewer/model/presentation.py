@@ -104,6 +104,14 @@ def _voi_image(frame: DecodedFrame, voi: Voi | None) -> tuple[np.ndarray, bool]:
     return lut.voi_linear(values, voi.lower, voi.upper), False
 
 
+def initial_voi(frame: DecodedFrame) -> Voi | None:
+    """The window a frame opens with; None where the file's VOI LUT table applies, or for
+    colour and palette images (no window)."""
+    if frame.is_color or frame.is_palette or file_voi_lut(frame) is not None:
+        return None
+    return default_voi(frame)
+
+
 def file_voi_lut(frame: DecodedFrame) -> LookupTable | None:
     """The file's first VOI LUT table when it gives no window (PS3.3 C.11.2.1.1/C.11.2.1.2:
     a window, when present, is what the viewer starts with)."""

@@ -22,16 +22,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QTextBrowser, QVBoxLayout, QWidget
 
-from viewer.model.interaction import (
-    MOUSE_BUTTONS,
-    PAN,
-    SCROLL,
-    WINDOW_LEVEL,
-    ZOOM,
-    Interaction,
-    WindowLevelDrag,
-)
+from viewer.model.interaction import MOUSE_BUTTONS, WINDOW_LEVEL, Interaction, WindowLevelDrag
 from viewer.model.presets import DEFAULT_PRESETS, FIRST_PRESET_KEY, LAST_PRESET_KEY, Preset
+from viewer.model.tools.registry import tool_spec
 
 IMAGE = "image"
 WINDOW = "window"
@@ -168,17 +161,19 @@ def window_level_drag_text(wl_drag: WindowLevelDrag) -> str:
 
 def mouse_bindings(interaction: Interaction) -> list[tuple[str, str]]:
     """The mouse rows of the help page: each button's drag as mapped, then the fixed ones."""
-    actions = {
-        WINDOW_LEVEL: window_level_drag_text(interaction.wl_drag),
-        PAN: "Pan",
-        ZOOM: "Zoom (up enlarges)",
-        SCROLL: "Scroll slices (down: next)",
-    }
     rows = [
-        (f"{button.capitalize()} drag", actions.get(interaction.action(button), "Nothing"))
+        (f"{button.capitalize()} drag", _drag_text(interaction.action(button), interaction))
         for button in MOUSE_BUTTONS
     ]
     return rows + list(FIXED_MOUSE_BINDINGS)
+
+
+def _drag_text(tool: str, interaction: Interaction) -> str:
+    """What a drag with ``tool`` does, in the help page's words."""
+    if tool == WINDOW_LEVEL:
+        return window_level_drag_text(interaction.wl_drag)
+    spec = tool_spec(tool)
+    return (spec.help or spec.label) if spec is not None else "Nothing"
 
 
 def binding(command: str) -> KeyBinding:

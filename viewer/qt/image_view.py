@@ -40,7 +40,7 @@ from viewer.dicom.catalog.geometry import slice_normal
 from viewer.dicom.io.zips import shown_path
 from viewer.dicom.pixels.frames import DecodedFrame
 from viewer.model.display import ViewState
-from viewer.model.interaction import PAN, SCROLL, WINDOW_LEVEL, ZOOM, Interaction
+from viewer.model.interaction import Interaction
 from viewer.model.orientation import edge_letters, is_mirrored, letters_vector
 from viewer.model.presentation import (
     DisplayFacts,
@@ -57,7 +57,18 @@ from viewer.model.presentation import (
     value_range,
     voi_lut_range,
 )
-from viewer.model.window_level import Voi, region_voi
+from viewer.model.tools import region_window
+from viewer.model.tools.base import (
+    Change,
+    MovePoint,
+    Point,
+    SetVoi,
+    ShowRegion,
+    StepSlices,
+    ToolContext,
+    Vec3,
+)
+from viewer.model.window_level import Voi
 from viewer.qt.cine_player import CinePlayer
 from viewer.qt.failed_frame import FailedFrameNotice, failed_frame_message, placeholder_pixels
 from viewer.qt.gpu import set_view_rendering
@@ -66,6 +77,7 @@ from viewer.qt.overlay import OverlayLayer
 from viewer.qt.overlay_planes import OverlayPlanes
 from viewer.qt.study_tree import SERIES_UID_ROLE
 from viewer.qt.tasks import FrameLoader, FrameRequest
+from viewer.qt.tool_adapter import Press, ToolAdapter, ToolViewBox
 
 ACTIVE_OUTLINE = "#3d8ee8"
 #: Frames with more pixels than this are reduced to what the screen shows before W/L.
@@ -75,21 +87,8 @@ REDUCE_ABOVE_PIXELS = 1_048_576
 REGION_MARGIN = 0.25
 #: Slices decoded ahead in the scrolling direction, and behind it.
 PREFETCH_AHEAD, PREFETCH_BEHIND = 8, 2
-#: Zoom factor per wheel notch (Ctrl+wheel) and per Ctrl +/- key.
-ZOOM_STEP = 1.25
 #: The W/L readout stays this long after a drag ends (ms).
 READOUT_MS = 1200
-#: A zoom drag enlarges this much per screen pixel upwards (pyqtgraph's right-drag rate).
-ZOOM_PER_DRAG_PIXEL = 1.02
-#: A scroll drag moves one slice per this many screen pixels (down: next slice).
-SCROLL_DRAG_PIXELS = 6.0
-#: Drag gesture of Ctrl + left button: a rectangle whose values set the window.
-REGION = "region"
-MOUSE_BUTTON_NAMES = {
-    Qt.MouseButton.LeftButton: "left",
-    Qt.MouseButton.MiddleButton: "middle",
-    Qt.MouseButton.RightButton: "right",
-}
 
 
 class DisplayImageItem(pg.ImageItem):
@@ -140,21 +139,12 @@ def _is_ready_8bit(image: Any, levels: Any, lut: Any) -> bool:
     return levels is None or np.asarray(levels, dtype=float).ravel().tolist() == [0.0, 255.0]
 
 
-class SliceViewBox(pg.ViewBox):
-    """Wheel scrolls slices, Ctrl+wheel zooms at the cursor; each button's drag does what
-    :attr:`mouse_mapping` says (window/level, pan, zoom or scroll slices); Ctrl+left drags a
-    W/L rectangle."""
-
-    slice_steps = Signal(int)  # wheel notches or scroll-drag steps, positive = next slice
-    wl_drag = Signal(float, float, bool)  # dx, dy screen pixels, finished
-    region_drag = Signal(object, bool)  # QRectF in view coordinates, finished
+class SliceViewBox(ToolViewBox):
+    """The viewport's ViewBox: gestures go to the model's tools (the viewport sets
+    :attr:`tools`); :attr:`rubber_band` shows a region-window rectangle."""
 
     def __init__(self) -> None:
-        super().__init__(lockAspect=True, enableMenu=False, invertY=True)
-        #: Button ("left", "middle", "right") -> action (viewer.model.interaction).
-        self.mouse_mapping: dict[str, str] = dict(Interaction().mouse)
-        self._drag_action = ""
-        self._scroll_rest = 0.0
+        super().__init__()
         self.rubber_band = QGraphicsRectItem()
         pen = QPen(QColor("#ffd75e"), 1, Qt.PenStyle.DashLine)
         pen.setCosmetic(True)
@@ -163,79 +153,9 @@ class SliceViewBox(pg.ViewBox):
         self.rubber_band.hide()
         self.addItem(self.rubber_band, ignoreBounds=True)
 
-    def wheelEvent(self, ev: Any, axis: Any = None) -> None:
-        delta = ev.delta() if hasattr(ev, "delta") else ev.angleDelta().y()
-        ev.accept()
-        if not delta:
-            return
-        if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            factor = ZOOM_STEP ** (delta / 120.0)
-            self.zoom(factor, self.mapToView(ev.pos()))
-            return
-        self.slice_steps.emit(-int(np.sign(delta)))
-
     def zoom(self, factor: float, centre: QPointF | None = None) -> None:
         """Enlarge the image ``factor`` times about ``centre`` (view coordinates)."""
         self.scaleBy((1.0 / factor, 1.0 / factor), center=centre)
-
-    def drag_action(self, button: Qt.MouseButton, modifiers: Qt.KeyboardModifier) -> str:
-        """What a drag with ``button`` (and ``modifiers`` held at its start) does."""
-        control = bool(modifiers & Qt.KeyboardModifier.ControlModifier)
-        if button == Qt.MouseButton.LeftButton and control:
-            return REGION
-        return self.mouse_mapping.get(MOUSE_BUTTON_NAMES.get(button, ""), "")
-
-    def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:
-        ev.accept()
-        if ev.isStart():
-            self._drag_action = self.drag_action(ev.button(), ev.modifiers())
-            self._scroll_rest = 0.0
-        action = self._drag_action
-        if action == REGION:
-            self._drag_region(ev)
-        elif action == WINDOW_LEVEL:
-            delta = ev.screenPos() - ev.lastScreenPos()
-            self.wl_drag.emit(float(delta.x()), float(delta.y()), bool(ev.isFinish()))
-        elif action == PAN:
-            self._pan(ev)
-        elif action == ZOOM:
-            self._zoom_drag(ev)
-        elif action == SCROLL:
-            self._scroll_drag(ev)
-        if ev.isFinish():
-            self._drag_action = ""
-
-    def _drag_region(self, ev: Any) -> None:
-        start = self.mapToView(ev.buttonDownPos(ev.button()))
-        rect = QRectF(start, self.mapToView(ev.pos())).normalized()
-        self.rubber_band.setRect(rect)
-        self.rubber_band.setVisible(not ev.isFinish())
-        self.region_drag.emit(rect, bool(ev.isFinish()))
-
-    def _pan(self, ev: Any) -> None:
-        """The image follows the pointer."""
-        self.translateBy(t=self.mapToView(ev.lastPos()) - self.mapToView(ev.pos()))
-        self.sigRangeChangedManually.emit(self.state["mouseEnabled"])
-
-    def _zoom_drag(self, ev: Any) -> None:
-        """Up enlarges, down shrinks, about the point where the drag started."""
-        dy = float((ev.screenPos() - ev.lastScreenPos()).y())
-        self.zoom(ZOOM_PER_DRAG_PIXEL ** (-dy), self.mapToView(ev.buttonDownPos(ev.button())))
-        self.sigRangeChangedManually.emit(self.state["mouseEnabled"])
-
-    def _scroll_drag(self, ev: Any) -> None:
-        """One slice per :data:`SCROLL_DRAG_PIXELS` of vertical drag, down = next."""
-        self._scroll_rest += float((ev.screenPos() - ev.lastScreenPos()).y())
-        steps = int(self._scroll_rest / SCROLL_DRAG_PIXELS)
-        if steps:
-            self._scroll_rest -= steps * SCROLL_DRAG_PIXELS
-            self.slice_steps.emit(steps)
-
-    def mouseClickEvent(self, ev: Any) -> None:
-        ev.accept()  # no context menu and no pyqtgraph click actions
-
-    def keyPressEvent(self, ev: Any) -> None:
-        ev.ignore()  # keys are the viewport's actions, not pyqtgraph's zoom history
 
 
 class ImageViewport(pg.GraphicsView):
@@ -263,6 +183,10 @@ class ImageViewport(pg.GraphicsView):
         self.loader = loader
         self.view_box = SliceViewBox()
         self.view_box.disableAutoRange()
+        self.view_box.tools = ToolAdapter(
+            self.view_box, self._tool_for, self._tool_context, self._apply, self._image_point,
+            self._patient_of_view,
+        )  # fmt: skip
         self.setCentralItem(self.view_box)
         self.image_item = DisplayImageItem(axisOrder="row-major")
         self.view_box.addItem(self.image_item)
@@ -319,9 +243,6 @@ class ImageViewport(pg.GraphicsView):
         return line
 
     def _connect(self) -> None:
-        self.view_box.slice_steps.connect(self._on_wheel)
-        self.view_box.wl_drag.connect(self._on_wl_drag)
-        self.view_box.region_drag.connect(self._on_region_drag)
         self.view_box.sigRangeChanged.connect(self._on_range_changed)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.loader.bridge.loaded.connect(self._on_loaded)
@@ -368,10 +289,9 @@ class ImageViewport(pg.GraphicsView):
         self._request_current()
 
     def _reset_display(self) -> None:
-        if self.frame is not None:
-            self.state.voi = _initial_voi(self.frame)
-        self._place_image()
-        self._redraw()
+        self._place_image(redraw=False)
+        if self.frame is None or not self.state.use_initial_window(self.frame):
+            self._redraw()  # (else the "voi" event redrew)
         self.fit()
 
     def _on_facts(self, facts: object) -> None:
@@ -418,11 +338,10 @@ class ImageViewport(pg.GraphicsView):
         self.frame = decoded
         self._clear_failure()
         self._placeholder_shown = False
-        if self.state.voi is None:
-            self.state.voi = _initial_voi(decoded)
         if first:
-            self._place_image()
-        self._redraw()
+            self._place_image(redraw=False)
+        if self.state.voi is not None or not self.state.use_initial_window(decoded):
+            self._redraw()  # (else the "voi" event redrew)
         self.overlay_planes.show_frame(request.path, request.frame, decoded.stored.shape[:2])
         if first:
             self.fit()
@@ -483,7 +402,7 @@ class ImageViewport(pg.GraphicsView):
         stack = self.state.stack
         return (stack.rows, stack.columns) if stack is not None else (1, 1)
 
-    def _place_image(self) -> None:
+    def _place_image(self, redraw: bool = True) -> None:
         """Recompute the pixel -> view transform from spacing, rotation and flips."""
         rows, columns = self._frame_shape()
         row_mm, col_mm = self.pixel_size()
@@ -494,7 +413,8 @@ class ImageViewport(pg.GraphicsView):
         self._pixel_to_view = QTransform(a, c, b, d, -min(xs), -min(ys))
         self.overlay_planes.set_transform(self._pixel_to_view)
         self._region = None
-        self._redraw()
+        if redraw:
+            self._redraw()
 
     def _turn_keeping_view(self) -> None:
         """Rotation or flip: the image turns about the view centre, the zoom stays (only a new
@@ -796,7 +716,6 @@ class ImageViewport(pg.GraphicsView):
     def set_interaction(self, interaction: Interaction) -> None:
         """Apply the user's mouse mapping, W/L drag speed/direction and presets (live)."""
         self.interaction = interaction
-        self.view_box.mouse_mapping = dict(interaction.mouse)
 
     def mousePressEvent(self, ev: Any) -> None:
         self.activated.emit()
@@ -806,19 +725,48 @@ class ImageViewport(pg.GraphicsView):
         self.activated.emit()
         super().focusInEvent(ev)
 
-    def _on_wheel(self, steps: int) -> None:
-        self.activated.emit()
-        self.step(steps)
+    # --- tools (viewer.model.tools through viewer.qt.tool_adapter) --------------------------
+    def _tool_for(self, press: Press) -> str:
+        """The tool a gesture uses: Ctrl+left drags a W/L rectangle, else the button's tool
+        in the user's mouse mapping."""
+        if press.button == "left" and press.control:
+            return region_window.NAME
+        return self.interaction.action(press.button)
 
-    def _on_wl_drag(self, dx: float, dy: float, finished: bool) -> None:
+    def _tool_context(self) -> ToolContext:
         frame = self.frame
         if frame is None or frame.is_color or frame.is_palette:
-            return
+            return ToolContext(wl_drag=self.interaction.wl_drag)
         table = file_voi_lut(frame)
         voi = self.state.voi or (voi_lut_range(table) if table else default_voi(frame))
-        dragged = self.interaction.wl_drag.apply(voi, dx, dy, self._value_range(frame))
-        self.state.set_voi(dragged)
-        self.show_readout(f"W {dragged.width:.0f}  L {dragged.center:.0f}")
+        return ToolContext(
+            voi, self._value_range(frame), self.interaction.wl_drag, self._region_values
+        )
+
+    def _apply(self, change: Change) -> None:
+        if isinstance(change, SetVoi):
+            if change.name:
+                self._set_window(change.voi, change.name)
+            else:
+                self.state.set_voi(change.voi)
+                self.show_readout(f"W {change.voi.width:.0f}  L {change.voi.center:.0f}")
+        elif isinstance(change, StepSlices):
+            self.activated.emit()
+            self.step(change.steps)
+        elif isinstance(change, ShowRegion):
+            rect = QRectF(QPointF(*change.start), QPointF(*change.end)).normalized()
+            self.view_box.rubber_band.setRect(rect)
+            self.view_box.rubber_band.setVisible(change.visible)
+        elif isinstance(change, MovePoint):
+            pass  # a 2D viewport has no crosshair point (yet)
+
+    def _image_point(self, view: Point) -> Point:
+        pixel = self.view_to_pixel(QPointF(*view))
+        return (float(pixel.x()), float(pixel.y()))
+
+    def _patient_of_view(self, view: Point) -> Vec3 | None:
+        column, row = self._image_point(view)
+        return self.state.patient_point(column - 0.5, row - 0.5, self.pixel_size())
 
     def _value_range(self, frame: DecodedFrame) -> float:
         """The frame's value spread (drag sensitivity), computed once per frame."""
@@ -826,18 +774,16 @@ class ImageViewport(pg.GraphicsView):
             self._range_of = (frame, value_range(frame))
         return self._range_of[1]
 
-    def _on_region_drag(self, rect: QRectF, finished: bool) -> None:
+    def _region_values(self, start: Point, end: Point) -> np.ndarray | None:
+        """Modality values of the stored pixels under the view rectangle start-end."""
         frame = self.frame
-        if not finished or frame is None or frame.is_color or frame.is_palette:
-            return
-        pixels = self.view_to_pixel_rect(rect)
+        if frame is None or frame.is_color or frame.is_palette:
+            return None
+        pixels = self.view_to_pixel_rect(QRectF(QPointF(*start), QPointF(*end)).normalized())
         if pixels is None:
-            return
+            return None
         top, left, bottom, right = pixels
-        values = modality_values(frame.stored[top:bottom, left:right], frame.transform)
-        voi = region_voi(np.asarray(values))
-        if voi is not None:
-            self._set_window(voi, "Region window")
+        return np.asarray(modality_values(frame.stored[top:bottom, left:right], frame.transform))
 
     def view_to_pixel_rect(self, rect: QRectF) -> tuple[int, int, int, int] | None:
         """(top, left, bottom, right) stored pixels under a view rectangle, or None if empty."""
@@ -866,7 +812,7 @@ class ImageViewport(pg.GraphicsView):
         frame = self.frame
         if frame is None:
             text = f"x {column}  y {row}  no value: image {self.state.index + 1} not decoded"
-            patient = _patient_point(self.state, self.pixel_size(), column, row)
+            patient = self.state.patient_point(column, row, self.pixel_size())
             if patient is not None:
                 text += "  ({:.1f}, {:.1f}, {:.1f}) mm".format(*patient)
             return text
@@ -880,7 +826,7 @@ class ImageViewport(pg.GraphicsView):
             else ""
         )
         text = f"x {column}  y {row}  stored {stored}  value {value:.6g}{unit}"
-        patient = _patient_point(self.state, self.pixel_size(), column, row)
+        patient = self.state.patient_point(column, row, self.pixel_size())
         if patient is not None:
             text += "  ({:.1f}, {:.1f}, {:.1f}) mm".format(*patient)
         return text
@@ -915,13 +861,6 @@ class ImageViewport(pg.GraphicsView):
         self.series_dropped.emit(uid)
 
 
-def _initial_voi(frame: DecodedFrame) -> Voi | None:
-    """The window a frame opens with; None where the file's VOI LUT table applies."""
-    if frame.is_color or frame.is_palette or file_voi_lut(frame) is not None:
-        return None
-    return default_voi(frame)
-
-
 def _contains(region: Region, shown: tuple[int, int, int, int]) -> bool:
     top, left, bottom, right = shown
     return (
@@ -938,18 +877,3 @@ def _slice_location(stack: Any, index: int) -> str:
         return ""
     distance = float(np.dot(stack.positions[index], slice_normal(stack.orientation)))
     return f"Loc: {distance:.2f} mm"
-
-
-def _patient_point(
-    state: ViewState, pixel_size: tuple[float, float], column: int, row: int
-) -> tuple[float, float, float] | None:
-    """Patient LPS mm of a pixel centre (PS3.3 C.7.6.2.1.1)."""
-    stack = state.stack
-    if stack is None or stack.positions is None or stack.orientation is None:
-        return None
-    position = np.asarray(stack.positions[state.index], dtype=float)
-    row_mm, col_mm = pixel_size
-    along_row = np.asarray(stack.orientation[:3]) * col_mm * column
-    down_column = np.asarray(stack.orientation[3:]) * row_mm * row
-    point = position + along_row + down_column
-    return (float(point[0]), float(point[1]), float(point[2]))

@@ -20,6 +20,7 @@ import logging
 import math
 import threading
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -46,10 +47,24 @@ from viewer.model.interaction import Interaction
 from viewer.model.mpr import CutLine, MprState, MprVolume, Plane, SlabMode, View
 from viewer.model.orientation import direction_letters, edge_letters
 from viewer.model.presentation import default_voi
+from viewer.model.tools.base import (
+    Change,
+    MovePoint,
+    RotatePlane,
+    SetVoi,
+    StepSlices,
+    ToolContext,
+    Vec3,
+)
+from viewer.model.tools.crosshair import NAME as CROSSHAIR
+from viewer.model.tools.pan import NAME as PAN
+from viewer.model.tools.rotate_plane import NAME as ROTATE_PLANE
+from viewer.model.tools.window_level import NAME as WINDOW_LEVEL
+from viewer.model.tools.zoom import NAME as ZOOM
 from viewer.model.window_level import Voi
 from viewer.qt.gpu import current_rendering, set_view_rendering
-from viewer.qt.image_view import ZOOM_STEP
 from viewer.qt.overlay import OverlayLayer
+from viewer.qt.tool_adapter import Press, ToolAdapter, ToolViewBox
 
 log = logging.getLogger(__name__)
 
@@ -236,66 +251,6 @@ class VolumeLoader:
 
 
 # --- one view --------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class DragStep:
-    """One step of a left drag, positions in view coordinates (mm)."""
-
-    start: QPointF
-    position: QPointF
-    screen_delta: tuple[float, float]
-    first: bool
-    last: bool
-    shift: bool
-
-
-class PlaneViewBox(pg.ViewBox):
-    """Wheel moves the plane (Ctrl: zoom); left click/drag goes to the MPR view; middle drag
-    pans and right drag zooms (pyqtgraph's own)."""
-
-    wheel_steps = Signal(int)
-    clicked = Signal(object, bool)  # QPointF (view coordinates), shift held
-    dragged = Signal(object)  # DragStep
-
-    def __init__(self) -> None:
-        super().__init__(lockAspect=True, enableMenu=False, invertY=True)
-
-    def wheelEvent(self, ev: Any, axis: Any = None) -> None:
-        delta = ev.delta() if hasattr(ev, "delta") else ev.angleDelta().y()
-        ev.accept()
-        if not delta:
-            return
-        if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            factor = ZOOM_STEP ** (delta / 120.0)
-            self.scaleBy((1.0 / factor, 1.0 / factor), center=self.mapToView(ev.pos()))
-            return
-        self.wheel_steps.emit(-int(np.sign(delta)))
-
-    def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:
-        if ev.button() != Qt.MouseButton.LeftButton:
-            super().mouseDragEvent(ev, axis)
-            return
-        ev.accept()
-        delta = ev.screenPos() - ev.lastScreenPos()
-        step = DragStep(
-            self.mapToView(ev.buttonDownPos(Qt.MouseButton.LeftButton)),
-            self.mapToView(ev.pos()),
-            (float(delta.x()), float(delta.y())),
-            bool(ev.isStart()),
-            bool(ev.isFinish()),
-            bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier),
-        )
-        self.dragged.emit(step)
-
-    def mouseClickEvent(self, ev: Any) -> None:
-        ev.accept()
-        if ev.button() == Qt.MouseButton.LeftButton:
-            shift = bool(ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-            self.clicked.emit(self.mapToView(ev.pos()), shift)
-
-    def keyPressEvent(self, ev: Any) -> None:
-        ev.ignore()  # keys belong to the MPR view
-
-
 class PlaneView(pg.GraphicsView):
     """One MPR view: the image placed in mm, the other planes' lines, handles, overlays."""
 
@@ -305,7 +260,7 @@ class PlaneView(pg.GraphicsView):
     def __init__(self, view: View, parent: QWidget | None = None) -> None:
         super().__init__(parent, useOpenGL=False, background="k")  # see MprView.set_rendering
         self.view = view
-        self.view_box = PlaneViewBox()
+        self.view_box = ToolViewBox()
         self.setCentralItem(self.view_box)
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.view_box.addItem(self.image_item)
@@ -435,8 +390,6 @@ class MprView(QWidget):
         self._shown: dict[View, Reformatted] = {}
         self._requested: dict[View, Plane] = {}
         self._dragging = False
-        self._drag_mode = ""
-        self._drag_last = QPointF()
         self._active = View.AXIAL
         self._announced = False
         self.views = {view: PlaneView(view, self) for view in View}
@@ -497,9 +450,14 @@ class MprView(QWidget):
 
     def _connect_view(self, view: View, widget: PlaneView) -> None:
         box = widget.view_box
-        box.wheel_steps.connect(lambda steps, v=view: self._on_wheel(v, steps))
-        box.clicked.connect(lambda position, shift, v=view: self._on_click(v, position, shift))
-        box.dragged.connect(lambda step, v=view: self._on_drag(v, step))
+        box.tools = ToolAdapter(
+            box,
+            partial(self._tool_for, view),
+            partial(self._tool_context, view),
+            partial(self._apply, view),
+            to_patient=partial(self._patient_at, view),
+        )
+        box.tools.on_gesture = partial(self._on_gesture, view)
         widget.scene().sigMouseMoved.connect(lambda position, v=view: self._on_hover(v, position))
         widget.painted.connect(self._on_view_painted)
         widget.activated.connect(lambda v=view: setattr(self, "_active", v))
@@ -655,58 +613,54 @@ class MprView(QWidget):
             self._announced = True
             self.painted.emit()
 
-    # --- interaction ----------------------------------------------------------------------
-    def _on_wheel(self, view: View, steps: int) -> None:
+    # --- interaction (viewer.model.tools through viewer.qt.tool_adapter) -------------------
+    def _tool_for(self, view: View, press: Press) -> str:
+        """Left: the crosshair (a line's handle: rotate that plane; Shift: window/level);
+        middle: pan; right: zoom."""
         self._active = view
-        if self.state is not None:
-            self.state.move(view, steps)
+        if press.button == "left":
+            if press.shift:
+                return WINDOW_LEVEL
+            near = not press.click and self.views[view].near_handle(QPointF(*press.view))
+            return ROTATE_PLANE if near else CROSSHAIR
+        return {"middle": PAN, "right": ZOOM}.get(press.button, "")
 
-    def _on_click(self, view: View, position: QPointF, shift: bool) -> None:
-        self._active = view
-        if self.state is not None and not shift:
-            self.state.set_point(self.state.from_view(view, position.x(), position.y()))
+    def _tool_context(self, view: View) -> ToolContext:
+        state = self.state
+        if state is None:
+            return ToolContext()
+        anchor = state.to_view(view, state.point)
+        return ToolContext(state.voi, self._value_range, self.interaction.wl_drag, anchor=anchor)
 
-    def _on_drag(self, view: View, step: DragStep) -> None:
-        self._active = view
+    def _patient_at(self, view: View, point: tuple[float, float]) -> Vec3 | None:
+        if self.state is None:
+            return None
+        x, y, z = self.state.from_view(view, *point)
+        return (float(x), float(y), float(z))
+
+    def _apply(self, view: View, change: Change) -> None:
         state = self.state
         if state is None:
             return
-        if step.first:
-            self._drag_mode = (
-                "window"
-                if step.shift
-                else "tilt"
-                if self.views[view].near_handle(step.start)
-                else "point"
-            )
-            self._dragging = self._drag_mode != "window"
-        if self._drag_mode == "window":
-            self._window_drag(*step.screen_delta)
-        elif self._drag_mode == "tilt":
-            self._tilt_drag(view, step)
-        else:
-            state.set_point(state.from_view(view, step.position.x(), step.position.y()))
-        self._drag_last = step.position
-        if step.last:
-            self._dragging = False
-            self._drag_mode = ""
-            self._request_all(changed_only=True)  # the full-quality frames after previews
+        if isinstance(change, SetVoi):
+            state.set_voi(change.voi)
+        elif isinstance(change, MovePoint):
+            state.set_point(np.asarray(change.patient, dtype=float))
+        elif isinstance(change, RotatePlane):
+            state.rotate(view, change.radians)
+        elif isinstance(change, StepSlices):
+            self._active = view
+            state.move(view, change.steps)
 
-    def _window_drag(self, dx: float, dy: float) -> None:
-        state = self.state
-        if state is None or state.voi is None:
+    def _on_gesture(self, view: View, tool: str) -> None:
+        """A drag starts (``tool``) or ends (""): while the crosshair or a plane moves the
+        reformats are previews; the full-quality frames follow the end."""
+        if tool:
+            self._active = view
+            self._dragging = tool in (CROSSHAIR, ROTATE_PLANE)
             return
-        state.set_voi(self.interaction.wl_drag.apply(state.voi, dx, dy, self._value_range))
-
-    def _tilt_drag(self, view: View, step: DragStep) -> None:
-        state = self.state
-        assert state is not None
-        centre = state.to_view(view, state.point)
-        before = step.start if step.first else self._drag_last
-        turn = _angle(step.position, centre) - _angle(before, centre)
-        turn = (turn + math.pi) % (2 * math.pi) - math.pi
-        if abs(turn) > 1e-6:
-            state.rotate(view, turn)
+        self._dragging = False
+        self._request_all(changed_only=True)
 
     def _on_hover(self, view: View, position: QPointF) -> None:
         state, shown = self.state, self._shown.get(view)
@@ -790,7 +744,3 @@ class MprView(QWidget):
             super().keyPressEvent(event)
             return
         event.accept()
-
-
-def _angle(position: QPointF, centre: tuple[float, float]) -> float:
-    return math.atan2(position.y() - centre[1], position.x() - centre[0])

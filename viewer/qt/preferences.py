@@ -39,12 +39,12 @@ from viewer.dicom.limits import MEMORY_BUDGET_FRACTION
 from viewer.dicom.pixels.frame_cache import FRAME_CACHE_SHARE
 from viewer.model.interaction import (
     DEFAULT_MOUSE_MAPPING,
-    MOUSE_ACTION_NAMES,
     MOUSE_BUTTONS,
     WL_SENSITIVITY_RANGE,
     WindowLevelDrag,
 )
 from viewer.model.presets import DEFAULT_PRESETS, Preset
+from viewer.model.tools.registry import mouse_tools
 from viewer.qt.gpu import DEFAULT_RENDERING, RENDERING_MODES, current_rendering
 from viewer.qt.help_keys import (
     MAX_KEYS_PER_COMMAND,
@@ -185,7 +185,7 @@ class PreferencesDialog(QDialog):
         self.button_boxes: dict[str, QComboBox] = {}
         for button in MOUSE_BUTTONS:
             box = QComboBox()
-            for action, text in MOUSE_ACTION_NAMES.items():
+            for action, text in mouse_tools().items():
                 box.addItem(text, action)
             self.button_boxes[button] = box
             form.addRow(f"{button.capitalize()} button drag:", box)

@@ -38,13 +38,13 @@ from viewer.dicom import limits
 from viewer.model.interaction import (
     DEFAULT_MOUSE_MAPPING,
     DEFAULT_WL_SENSITIVITY,
-    MOUSE_ACTIONS,
     MOUSE_BUTTONS,
     WL_SENSITIVITY_RANGE,
     Interaction,
     WindowLevelDrag,
 )
 from viewer.model.presets import DEFAULT_PRESETS, Preset, format_presets, parse_presets
+from viewer.model.tools.registry import mouse_tools
 from viewer.qt.gpu import DEFAULT_RENDERING, RENDERING_MODES
 from viewer.qt.help_keys import (
     MAX_KEYS_PER_COMMAND,
@@ -182,16 +182,17 @@ class ViewerSettings(QObject):
 
     # --- mouse --------------------------------------------------------------------------------
     def mouse_mapping(self) -> dict[str, str]:
-        """Button ("left", "middle", "right") -> action (one of :data:`MOUSE_ACTIONS`)."""
+        """Button ("left", "middle", "right") -> tool name (one of
+        :func:`viewer.model.tools.registry.mouse_tools`)."""
         mapping = {}
         for button in MOUSE_BUTTONS:
             value = self._store.value(f"mouse/{button}")
-            mapping[button] = value if value in MOUSE_ACTIONS else DEFAULT_MOUSE_MAPPING[button]
+            mapping[button] = value if value in mouse_tools() else DEFAULT_MOUSE_MAPPING[button]
         return mapping
 
     def set_mouse_mapping(self, mapping: Mapping[str, str]) -> None:
         for button, action in mapping.items():
-            if button not in MOUSE_BUTTONS or action not in MOUSE_ACTIONS:
+            if button not in MOUSE_BUTTONS or action not in mouse_tools():
                 raise ValueError(f"cannot map {button!r} to {action!r}")
         for button, action in mapping.items():
             self._store.setValue(f"mouse/{button}", action)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from viewer.model.cine import CineMode
 from viewer.model.interaction import Interaction
 from viewer.model.presets import FIRST_PRESET_KEY, LAST_PRESET_KEY
+from viewer.model.tools.zoom import ZOOM_STEP
 from viewer.qt.help_keys import (
     KeyboardHelpDialog,
     Shortcuts,
@@ -36,7 +37,7 @@ from viewer.qt.help_keys import (
     preset_key_text,
 )
 from viewer.qt.icons import toolbar_icon
-from viewer.qt.image_view import ZOOM_STEP, ImageViewport
+from viewer.qt.image_view import ImageViewport
 from viewer.qt.study_tree import SERIES_UID_ROLE
 from viewer.qt.tag_browser import TagBrowser
 from viewer.qt.viewport_grid import LAYOUTS, ViewportGrid

@@ -72,6 +72,24 @@ def affine_matrix(spacing: Vec3, origin: Vec3, direction: Sequence[Sequence[floa
     return matrix
 
 
+def pixel_to_patient(
+    position: Vec3,
+    orientation: Orientation,
+    pixel_spacing: tuple[float, float],
+    column: float,
+    row: float,
+) -> Vec3:
+    """LPS mm of the point (``column``, ``row``) of a slice, pixel centres at whole numbers
+    (PS3.3 C.7.6.2.1.1, Equation C.7.6.2.1-1): Image Position (Patient) + column x column
+    spacing along the row direction + row x row spacing along the column direction.
+    ``pixel_spacing`` is (row spacing, column spacing) as Pixel Spacing (0028,0030) orders it."""
+    row_mm, column_mm = pixel_spacing
+    along_row = np.asarray(orientation[:3], dtype=float) * column_mm * column
+    down_column = np.asarray(orientation[3:], dtype=float) * row_mm * row
+    point = np.asarray(position, dtype=float) + along_row + down_column
+    return (float(point[0]), float(point[1]), float(point[2]))
+
+
 def slice_normal(orientation: Orientation) -> np.ndarray:
     """Unit normal row x column of an Image Orientation (Patient) value."""
     row = np.asarray(orientation[:3], dtype=float)
