@@ -670,18 +670,9 @@ def _item(**attributes: Any) -> Dataset:
 
 def write_fileset(source_paths: Sequence[str], destination: Path | str) -> Path:
     """Copy instances into a new File-set with a DICOMDIR, as media creators do (pydicom)."""
-    from pydicom.fileset import FileSet
+    from viewer.dicom.write.fileset import write_file_set
 
-    fileset = FileSet()
-    for source in source_paths:
-        fileset.add(source)
-    destination = Path(destination)
-    destination.mkdir(parents=True, exist_ok=True)
-    try:
-        fileset.write(destination)
-    finally:
-        close_fileset(fileset)
-    return destination / "DICOMDIR"
+    return write_file_set([Path(p) for p in source_paths], destination)
 
 
 def write_zip(
@@ -707,9 +698,9 @@ def write_zip(
 
 def close_fileset(fileset: Any) -> None:
     """Remove the staging folder pydicom's FileSet keeps (else a ResourceWarning at exit)."""
-    stage = getattr(fileset, "_stage", {}).get("t")
-    if stage is not None:
-        stage.cleanup()
+    from viewer.dicom.write.fileset import discard_file_set_stage
+
+    discard_file_set_stage(fileset)
 
 
 def write_minimal_dicomdir(folder: Path | str, file_ids: Sequence[Sequence[str]]) -> str:

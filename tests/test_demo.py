@@ -27,6 +27,7 @@ from pydicom.uid import (
 
 from viewer import demo
 from viewer.core import user_dirs
+from viewer.dicom.write.fileset import discard_file_set_stage
 
 TOTAL_INSTANCES = sum(s.instances for s in demo.DEMO_SERIES)
 
@@ -115,7 +116,7 @@ def test_dicomdir_loads_as_pydicom_fileset(demo_study: Path) -> None:
         }
         assert fs.find_values("PatientID") == [demo.PATIENT_ID]
     finally:
-        demo._discard_fileset_stage(fs)  # pydicom leaks a TemporaryDirectory otherwise
+        discard_file_set_stage(fs)  # pydicom leaks a TemporaryDirectory otherwise
 
 
 def test_every_file_is_part10_explicit_vr_little_endian(

@@ -23,6 +23,7 @@ VERBS = {
     "render": "viewer.cli.render",
     "demo": "viewer.cli.demo",
     "volume": "viewer.cli.volume",
+    "export": "viewer.cli.export",
     "bench": "viewer.cli.bench",
     "db": "viewer.cli.db",
 }

@@ -35,7 +35,6 @@ Nothing here imports Qt.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import shutil
@@ -50,7 +49,6 @@ from numpy.typing import NDArray
 from pydicom import dcmread
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
-from pydicom.fileset import FileSet
 from pydicom.sequence import Sequence
 from pydicom.tag import Tag
 from pydicom.uid import (
@@ -63,6 +61,7 @@ from pydicom.uid import (
 )
 
 from viewer.core.user_dirs import cache_dir
+from viewer.dicom.write.fileset import write_file_set
 
 Vec3 = tuple[float, float, float]
 Orientation = tuple[float, float, float, float, float, float]
@@ -292,20 +291,9 @@ def write_demo_study(out_dir: Path) -> Path:
     The files are written through :class:`pydicom.fileset.FileSet` (Basic Directory IOD,
     PS3.3 F), which names them ``PTxxxxxx/STxxxxxx/SExxxxxx/IMxxxxxx``.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if any(out_dir.iterdir()):
-        raise FileExistsError(f"demo output folder is not empty: {out_dir}")
-    fs = FileSet()
-    try:
-        fs.ID = FILE_SET_ID
-        fs.UID = _uid("file-set")
-        for ds in _all_instances():
-            fs.add(ds)
-        fs.write(out_dir)
-    finally:
-        _discard_fileset_stage(fs)
-    return out_dir / "DICOMDIR"
+    return write_file_set(
+        _all_instances(), out_dir, file_set_id=FILE_SET_ID, file_set_uid=_uid("file-set")
+    )
 
 
 def default_demo_dir() -> Path:
@@ -358,16 +346,6 @@ def _is_complete(folder: Path) -> bool:
     if len(ids) != sum(s.instances for s in DEMO_SERIES):
         return False
     return all(folder.joinpath(*([i] if isinstance(i, str) else list(i))).is_file() for i in ids)
-
-
-def _discard_fileset_stage(fs: FileSet) -> None:
-    """Remove the temporary staging folder a :class:`FileSet` creates in ``__init__``.
-
-    pydicom never cleans it up explicitly, so garbage collection emits a ResourceWarning
-    ("Implicitly cleaning up <TemporaryDirectory ...>"), which fails a warnings-as-errors run.
-    """
-    with contextlib.suppress(AttributeError, KeyError, OSError):
-        fs._stage["t"].cleanup()
 
 
 def _all_instances() -> Iterator[Dataset]:

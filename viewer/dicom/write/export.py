@@ -1,0 +1,227 @@
+"""Export: where it may write, and DICOM export (as is, re-encoded or de-identified).
+
+Rules every export follows (and the GUI's File > Export... too):
+
+* It never writes inside a folder it reads: :func:`check_destination` refuses an ``OUT`` that
+  is, or lies inside, a source folder (or a source folder inside ``OUT``), and one that exists
+  and is not an empty folder.
+* Everything is written below a hidden temporary sibling of ``OUT`` (``.NAME.partial-*``) that
+  is renamed to ``OUT`` at the very end, so a cancelled or failed export leaves nothing behind.
+
+DICOM export writes ``OUT/SE000001/IM000001.dcm`` ... (series in the order given), or with
+``dicomdir`` a File-set with a DICOMDIR through :func:`viewer.dicom.write.fileset.write_file_set`
+(``PTxxxxxx/STxxxxxx/SExxxxxx/IMxxxxxx``). No Qt.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from viewer.dicom.write.anonymize import Deidentifier, DeidError, DeidPolicy, FileFacts
+
+#: Modalities whose images often carry burned-in identifiers (PS3.15 E.1.1, 1.c): US, secondary
+#: capture, external-camera photography, digital radiography, and scanned documents (DOC, OT).
+BURNED_IN_MODALITIES = frozenset({"US", "SC", "XC", "DX", "DOC", "OT"})
+
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``: called after each file; may raise :class:`ExportCancelled`."""
+
+
+class ExportError(Exception):
+    """The export cannot run or failed as a whole; the message is one line for a person."""
+
+
+class ExportCancelled(ExportError):
+    """Raised by a progress callback to stop; nothing is left in the destination."""
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesFiles:
+    """The files of one series to export, in the order they are written."""
+
+    uid: str
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DicomExportOptions:
+    """``anonymize``: a policy (PS3.15 E.1) or None (copy as is); ``reencode``: write Explicit
+    VR Little Endian with decompressed pixel data; ``dicomdir``: a File-set with a DICOMDIR."""
+
+    anonymize: DeidPolicy | None = None
+    reencode: bool = False
+    dicomdir: bool = False
+
+
+@dataclass(slots=True)
+class ExportResult:
+    out: Path
+    written: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+# ============================================================================================
+# Where an export may write
+# ============================================================================================
+def source_folders(paths: Sequence[str | Path]) -> list[Path]:
+    """The folders an export reads: each folder given, else the folder of each file given."""
+    folders = []
+    for path in paths:
+        resolved = Path(path).resolve()
+        folders.append(resolved if resolved.is_dir() else resolved.parent)
+    return folders
+
+
+def check_destination(out: str | Path, sources: Sequence[str | Path]) -> Path:
+    """``out`` resolved, or :class:`ExportError` saying why it may not be written."""
+    target = Path(out).resolve()
+    for folder in source_folders(sources):
+        if target == folder or folder in target.parents:
+            raise ExportError(f"will not write into a folder it reads: {out} is inside {folder}")
+        if target in folder.parents:
+            raise ExportError(f"will not write into a folder it reads: {folder} is inside {out}")
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise ExportError(f"{out} exists and is not an empty folder")
+    if not target.parent.is_dir():
+        raise ExportError(f"no such folder: {target.parent}")
+    return target
+
+
+@contextlib.contextmanager
+def staged_output(target: Path) -> Iterator[Path]:
+    """A temporary sibling folder of ``target``, renamed to ``target`` on success and removed
+    on any error or cancellation (PS: the rename is the commit)."""
+    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    try:
+        yield stage
+        if target.is_dir():
+            target.rmdir()  # empty, checked before: a directory rename cannot replace a folder
+        os.replace(stage, target)
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+# ============================================================================================
+# DICOM
+# ============================================================================================
+def export_dicom(
+    series: Sequence[SeriesFiles],
+    out: str | Path,
+    sources: Sequence[str | Path],
+    options: DicomExportOptions,
+    progress: Progress | None = None,
+) -> ExportResult:
+    """Write the files of ``series`` into the new folder ``out`` (see the module doc)."""
+    target = check_destination(out, sources)
+    total = sum(len(s.paths) for s in series)
+    result = ExportResult(target)
+    deid = Deidentifier(options.anonymize) if options.anonymize is not None else None
+    facts: list[FileFacts] = []
+    with staged_output(target) as stage:
+        files_root = stage / "files" if options.dicomdir else stage
+        written: list[Path] = []
+        done = 0
+        for number, entry in enumerate(series, start=1):
+            folder = files_root / f"SE{number:06d}"
+            folder.mkdir(parents=True)
+            for index, path in enumerate(entry.paths, start=1):
+                destination = folder / f"IM{index:06d}.dcm"
+                try:
+                    fact = _export_file(path, destination, deid, options.reencode)
+                except (OSError, DeidError, ValueError) as error:
+                    result.failures.append((path, _reason(error)))
+                else:
+                    written.append(destination)
+                    if fact is not None:
+                        facts.append(fact)
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+        if not written:
+            raise ExportError("no file could be exported")
+        if options.dicomdir:
+            media = stage / "media"
+            _write_dicomdir(written, media)
+            shutil.rmtree(files_root)
+            for child in media.iterdir():
+                os.replace(child, stage / child.name)
+            media.rmdir()
+        result.written = len(written)
+    result.warnings.extend(burned_in_warnings(facts))
+    return result
+
+
+def _export_file(
+    path: str, destination: Path, deid: Deidentifier | None, reencode: bool
+) -> FileFacts | None:
+    if reencode:
+        data = _reencoded(path)
+    elif deid is None:
+        shutil.copyfile(path, destination)
+        return None
+    else:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    fact = None
+    if deid is not None:
+        data, fact = deid.deidentify(data)
+    with open(destination, "wb") as handle:
+        handle.write(data)
+    return fact
+
+
+def _reencoded(path: str) -> bytes:
+    """The file as Explicit VR Little Endian, pixel data decompressed (PS3.5 A.2)."""
+    import io
+
+    from pydicom import dcmread
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    ds = dcmread(path)
+    syntax = ds.file_meta.get("TransferSyntaxUID")
+    if syntax is not None and syntax.is_compressed and "PixelData" in ds:
+        ds.decompress()
+    buffer = io.BytesIO()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.save_as(buffer, implicit_vr=False, little_endian=True, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+def _write_dicomdir(files: Sequence[Path], media: Path) -> None:
+    from viewer.dicom.write.fileset import write_file_set
+
+    try:
+        write_file_set(files, media, file_set_id="EXPORT")
+    except (ValueError, KeyError, AttributeError) as error:
+        raise ExportError(f"cannot write the DICOMDIR: {_reason(error)}") from None
+
+
+def burned_in_warnings(facts: Sequence[FileFacts]) -> list[str]:
+    """One line per series that may show identifiers in its pixels (PS3.15 E.1.1: Burned In
+    Annotation (0028,0301) YES, or absent on a modality that often burns text in)."""
+    flagged: dict[str, str] = {}
+    for fact in facts:
+        burned = (fact.burned_in or "").upper()
+        if burned == "YES" or (
+            fact.burned_in is None and fact.modality.upper() in BURNED_IN_MODALITIES
+        ):
+            flagged.setdefault(fact.series_uid, f"{fact.modality or '?'}, {burned or 'absent'}")
+    return [
+        f"series {uid} may have identifiers burned into its pixels "
+        f"(modality, Burned In Annotation: {why}): check the images before sharing"
+        for uid, why in flagged.items()
+    ]
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, OSError):
+        return error.strerror or str(error)
+    return " ".join(str(error).split()) or type(error).__name__
