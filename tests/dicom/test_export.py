@@ -16,7 +16,7 @@ from pydicom.fileset import FileSet
 from tests.dicom.test_deid import walk
 from viewer import demo
 from viewer.__main__ import main
-from viewer.dicom.indexer import index_paths
+from viewer.dicom.io.indexer import index_paths
 from viewer.dicom.write.anonymize import DeidPolicy
 from viewer.dicom.write.export import (
     DicomExportOptions,

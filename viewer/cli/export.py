@@ -74,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from viewer.dicom.io.indexer import index_paths
+    from viewer.dicom.io.zips import shown_path
     from viewer.dicom.write.anonymize import DeidPolicy
     from viewer.dicom.write.export import (
         DicomExportOptions,
@@ -82,7 +83,6 @@ def _run(args: argparse.Namespace) -> int:
         check_destination,
         export_dicom,
     )
-    from viewer.dicom.io.zips import shown_path
 
     *sources, out = args.paths
     try:
