@@ -253,7 +253,7 @@ def test_real_files_keep_no_identifier_and_their_pixels(name: str) -> None:
     name_text = str(original.get("PatientName", "") or "")
     if len(name_text) > 3:
         assert name_text.encode() not in _bytes(result)
-    syntax = original.file_meta.TransferSyntaxUID
+    syntax = original.file_meta.get("TransferSyntaxUID")
     if "PixelData" in original and syntax.is_little_endian and not syntax.is_deflated:
         assert result.PixelData == original.PixelData
     assert result.PatientIdentityRemoved == "YES"

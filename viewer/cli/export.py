@@ -14,8 +14,8 @@ import argparse
 import sys
 
 from viewer.cli.arguments import zero_based
-from viewer.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, report
 from viewer.cli.native_stderr import quiet_native_stderr
+from viewer.core.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, report
 
 HELP = "export series as DICOM (as is, re-encoded or anonymised per PS3.15 E), with a DICOMDIR"
 
