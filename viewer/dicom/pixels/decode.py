@@ -739,7 +739,8 @@ def _palette(header: Dataset) -> LookupTable | None:
         first_mapped -= 65536
     bits = int(descriptor[2])
     try:
-        table = apply_color_lut(np.arange(first_mapped, first_mapped + entries), header)
+        source = header if _is_little_endian(header) else _palette_in_little_endian(header)
+        table = apply_color_lut(np.arange(first_mapped, first_mapped + entries), source)
     except Exception as error:
         warnings.warn(f"unusable palette ({error}); shown as grayscale", stacklevel=2)
         return None
@@ -748,6 +749,34 @@ def _palette(header: Dataset) -> LookupTable | None:
         rgb >>= 8  # 8-bit entries written in the high byte of 16-bit words
     rgb.setflags(write=False)
     return LookupTable(first_mapped, bits if bits in (8, 16) else 16, rgb)
+
+
+_PALETTE_DATA = tuple(
+    f"{colour}PaletteColorLookupTableData" for colour in ("Red", "Green", "Blue", "Alpha")
+)
+
+
+def _palette_in_little_endian(header: Dataset) -> Dataset:
+    """The palette of a big-endian file with its OW tables byte-swapped (PS3.5 7.3).
+
+    pydicom's ``apply_color_lut`` reads plain (non-segmented) 16-bit tables in the machine's
+    byte order whatever the transfer syntax, so Explicit VR Big Endian palettes came out
+    with their bytes swapped; segmented tables it reads in the file's order already.
+    """
+    swapped = Dataset()
+    for element in header:
+        if element.keyword.endswith("PaletteColorLookupTableDescriptor"):
+            swapped.add(element)
+    entries = int(header.RedPaletteColorLookupTableDescriptor[0]) or 65536
+    for keyword in _PALETTE_DATA:
+        raw = header.get(keyword)
+        if isinstance(raw, (bytes, bytearray)) and len(raw) == 2 * entries:
+            raw = np.frombuffer(raw, dtype=">u2").astype("<u2").tobytes()
+        if raw is not None:
+            setattr(swapped, keyword, raw)
+    if not any(keyword in swapped for keyword in _PALETTE_DATA):
+        return header  # segmented: pydicom honours the transfer syntax there
+    return swapped
 
 
 def _padding(value: Any, pixel_representation: int) -> int | None:
