@@ -177,6 +177,12 @@ def _key_checks(window: MainWindow) -> dict[str, Callable[[dict[str, object]], b
         "corner_text": lambda b: v.overlay.show_text is not b["text"],
         "overlay_planes": lambda b: v.overlay_planes.visible is not b["planes"],
         "cine": lambda b: v.cine.playing,
+        # The demo CT has one phase: the phase keys say so (tests/qt/test_reading.py steps
+        # through a 4D series).
+        "previous_phase": lambda b: "one phase" in window.statusBar().currentMessage(),
+        "next_phase": lambda b: "one phase" in window.statusBar().currentMessage(),
+        "phase_cine": lambda b: "one phase" in window.statusBar().currentMessage(),
+        "find_series": lambda b: QApplication.focusWidget() is window.tree_filter,
         "cine_faster": lambda b: v.cine.rate_fps > b["rate"],
         "cine_slower": lambda b: v.cine.rate_fps < b["rate"],
         "next_viewport": lambda b: window.viewport is not b["viewport"],
@@ -386,11 +392,11 @@ def test_layout_drop_and_active_outline(window: MainWindow) -> None:
     assert window.viewport is second
     assert "3d8ee8" in second.styleSheet()
     mr = next(s.uid for s in window.catalog.all_series() if s.info.modality == "MR")
-    second.series_dropped.emit(mr)
+    second.series_dropped.emit(mr, 0)
     wait_for(lambda: second.frame is not None)
     assert second.state.modality == "MR" and grid.viewports[0].state.modality == "CT"
     controls.set_layout("1x1")
-    assert window.viewport is grid.viewports[0]
+    assert window.viewport is grid.viewports[0] is second  # 1x1 keeps the active one's MR
     assert "transparent" in grid.viewports[0].styleSheet()
 
 

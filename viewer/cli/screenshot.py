@@ -1,9 +1,16 @@
-"""``dicom-viewer screenshot OUT.png [--layout single|mpr] [--size WxH] [PATH ...]``."""
+"""``dicom-viewer screenshot OUT.png [--layout single|mpr] [--size WxH] [--series UID]
+[--stack K] [--frame N] [PATH ...]``.
+
+Without ``--series`` the window shows what it opens on (viewer.model.series_choice); with it,
+that series. ``--stack K`` is a stack of the series shown (0-based, as ``inspect`` lists the
+series' stacks), ``--frame N`` a frame of that stack (0-based; default the middle one).
+"""
 
 from __future__ import annotations
 
 import argparse
 
+from viewer.cli.arguments import zero_based
 from viewer.core.display import display_problem
 from viewer.core.errors import EXIT_FAILED, EXIT_USAGE, report
 
@@ -15,6 +22,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", metavar="PATH")
     parser.add_argument("--layout", choices=("single", "mpr"), default="single")
     parser.add_argument("--size", default="1400x900", help="window size WxH (default 1400x900)")
+    parser.add_argument("--series", metavar="UID", help="show this Series Instance UID")
+    parser.add_argument(
+        "--stack",
+        type=zero_based("stack"),
+        metavar="K",
+        help="stack K of the series shown (0-based, as inspect lists its stacks)",
+    )
+    parser.add_argument(
+        "--frame",
+        type=zero_based("frame"),
+        metavar="N",
+        help="frame N of that stack (0-based; default the middle one)",
+    )
 
 
 def parse_size(text: str) -> tuple[int, int] | None:
@@ -36,4 +56,5 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     from viewer.qt.app import take_screenshot
 
-    return take_screenshot(args.output, list(args.paths), args.layout, size)
+    target = (args.series, args.stack, args.frame)
+    return take_screenshot(args.output, list(args.paths), args.layout, size, target)

@@ -4,6 +4,8 @@ Views subscribe to :attr:`ViewState.changed`; the model never calls a view. Each
 what changed so a view redraws only that:
 
 ``"stack"``      a new stack (everything else was reset with it)
+``"phase"``      another phase of the same run (time point, echo, b-value...): the slice at
+                 the same position, window, invert, rotation and zoom kept
 ``"index"``      the slice shown
 ``"voi"``        the window (a VOI range, PS3.3 C.11.2.1.2)
 ``"invert"``     grey scale inverted on top of what the file asks for
@@ -14,9 +16,12 @@ what changed so a view redraws only that:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from viewer.dicom.catalog.geometry import pixel_to_patient
 from viewer.dicom.catalog.stack import Stack
 from viewer.dicom.pixels.frames import DecodedFrame
+from viewer.model.cross_reference import nearest_slice
 from viewer.model.orientation import (
     FLIP_HORIZONTAL,
     FLIP_VERTICAL,
@@ -32,11 +37,19 @@ from viewer.model.window_level import Voi
 
 
 class ViewState:
-    """What one viewport shows. Slice indices are 0-based in stack order."""
+    """What one viewport shows. Slice indices are 0-based in stack order.
+
+    :attr:`stacks` are the stacks of the series shown (PS3.3 C.7.3.1 series split by
+    viewer.dicom.catalog.stack); :attr:`stack_number` is the one shown. The stacks of one run
+    (``Stack.group``) are its phases: :meth:`set_phase` and :meth:`step_phase` move between
+    them keeping the slice position.
+    """
 
     def __init__(self) -> None:
         self.changed = Signal()
         self.stack: Stack | None = None
+        self.stacks: list[Stack] = []
+        self.stack_number = 0
         self.index = 0
         self.voi: Voi | None = None
         self.invert = False
@@ -60,7 +73,37 @@ class ViewState:
         modality: str = "",
         series_uid: str = "",
     ) -> None:
-        """Show ``stack``; VOI, invert and rotation are reset (the first frame's window applies)."""
+        """Show ``stack`` (a series of that one stack); VOI, invert and rotation are reset (the
+        first frame's window applies)."""
+        self.stacks = [stack] if stack is not None else []
+        self.stack_number = 0
+        self._show(stack, index, frame_of_reference, modality, series_uid)
+
+    def set_series(
+        self,
+        stacks: Sequence[Stack],
+        stack_number: int = 0,
+        index: int | None = None,
+        frame_of_reference: str = "",
+        modality: str = "",
+        series_uid: str = "",
+    ) -> None:
+        """Show stack ``stack_number`` of a series' ``stacks`` (reset as :meth:`set_stack`)."""
+        self.stacks = list(stacks)
+        if not self.stacks:
+            self.set_stack(None, index, frame_of_reference, modality, series_uid)
+            return
+        self.stack_number = min(max(stack_number, 0), len(self.stacks) - 1)
+        self._show(self.stacks[self.stack_number], index, frame_of_reference, modality, series_uid)
+
+    def _show(
+        self,
+        stack: Stack | None,
+        index: int | None,
+        frame_of_reference: str,
+        modality: str,
+        series_uid: str,
+    ) -> None:
         self.stack = stack
         self.voi = None
         self.invert = False
@@ -80,6 +123,70 @@ class ViewState:
 
     def step(self, delta: int) -> None:
         self.set_index(self.index + delta)
+
+    # --- phases ----------------------------------------------------------------------------
+    def phase_numbers(self) -> list[int]:
+        """Numbers (in :attr:`stacks`) of the shown stack's run, in phase order."""
+        if self.stack is None or not self.stacks:
+            return []
+        group = self.stack.group
+        members = [n for n, stack in enumerate(self.stacks) if stack.group == group]
+        return sorted(members, key=lambda n: self.stacks[n].phase)
+
+    @property
+    def phase_count(self) -> int:
+        return len(self.phase_numbers())
+
+    @property
+    def phase(self) -> int:
+        """The shown stack's 0-based position among its run's phases."""
+        numbers = self.phase_numbers()
+        return numbers.index(self.stack_number) if self.stack_number in numbers else 0
+
+    def set_phase(self, phase: int) -> None:
+        """Show phase ``phase`` (0-based, clamped) of the shown run at the slice nearest the
+        one shown now (by Image Position (Patient) along the normal; the same index when the
+        stacks have no positions). Window, invert and rotation stay; emits "phase"."""
+        numbers = self.phase_numbers()
+        if not numbers:
+            return
+        number = numbers[min(max(phase, 0), len(numbers) - 1)]
+        if number == self.stack_number:
+            return
+        target = self.stacks[number]
+        self.index = self._matching_index(target)
+        self.stack_number = number
+        self.stack = target
+        self.changed.emit("phase")
+
+    def step_phase(self, delta: int, wrap: bool = False) -> None:
+        """The previous/next phase; ``wrap`` goes round from the last to the first."""
+        count = self.phase_count
+        if count < 2:
+            return
+        phase = self.phase + delta
+        self.set_phase(phase % count if wrap else phase)
+
+    def _matching_index(self, target: Stack) -> int:
+        current = self.stack
+        last = max(target.frames - 1, 0)
+        if (
+            current is not None
+            and current.positions is not None
+            and current.orientation is not None
+            and target.positions is not None
+            and target.orientation is not None
+        ):
+            nearest = nearest_slice(
+                target.positions,
+                target.orientation,
+                current.positions[self.index],
+                current.orientation,
+                tolerance_mm=float("inf"),
+            )
+            if nearest is not None:
+                return nearest
+        return min(self.index, last)
 
     def set_voi(self, voi: Voi) -> None:
         if voi != self.voi:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 from viewer.core.app_logging import configure_logging
 from viewer.core.display import platform_failure
 from viewer.core.errors import EXIT_FAILED, EXIT_OK, report
+from viewer.model.series_choice import best_stack, first_to_show
 from viewer.qt.crash_guard import install_crash_guard
 from viewer.qt.first_paint import call_after_first_paint, report_first_paint_if_asked
 from viewer.qt.main_window import MainWindow
@@ -87,20 +88,40 @@ def run_gui(paths: Sequence[str]) -> int:
     return status
 
 
-def take_screenshot(output: str, paths: Sequence[str], layout: str, size: tuple[int, int]) -> int:
+#: What ``screenshot`` shows: (Series Instance UID, stack, frame); None: what opens first.
+Target = tuple[str | None, int | None, int | None]
+
+
+def take_screenshot(
+    output: str,
+    paths: Sequence[str],
+    layout: str,
+    size: tuple[int, int],
+    target: Target = (None, None, None),
+) -> int:
     """Open ``paths`` (or the demo) as a user would, wait for the first slice (its image, or the
-    placeholder that says it cannot be decoded), save the window."""
+    placeholder that says it cannot be decoded), save the window. ``target`` names a series,
+    a stack of it and a frame of that stack to show instead of what opens first."""
     app = make_application()
     window = MainWindow()
     window.resize(*size)
     window.show()
     outcome: dict[str, bool] = {"shown": False}
+    chosen = any(part is not None for part in target)
+    if chosen:
+        window.auto_select = False  # the target is shown once indexing has finished
 
     def finish(success: bool) -> None:
         outcome["shown"] = success
         app.quit()
 
     def after_index() -> None:
+        if chosen:
+            problem = show_target(window, target)
+            if problem:
+                report(problem)
+                finish(False)
+                return
         if window.current_series is None:
             report("nothing displayable was found")
             finish(False)
@@ -119,6 +140,37 @@ def take_screenshot(output: str, paths: Sequence[str], layout: str, size: tuple[
     window.shutdown()
     window.close()
     return EXIT_OK if outcome["shown"] else EXIT_FAILED
+
+
+def show_target(window: MainWindow, target: Target) -> str:
+    """Show ``target`` (series, stack, frame; None parts: what the window opens on, its
+    chosen stack, the middle frame); "" when shown, else why not in one line."""
+    uid, stack, frame = target
+    if uid is None:
+        choice = first_to_show(window.catalog)
+        if choice is None:
+            return "nothing displayable was found"
+        series, best = choice
+    else:
+        found = window.catalog.series(uid)
+        if found is None:
+            return f"no series {uid} in what was opened (see: dicom-viewer inspect)"
+        series, best = found, best_stack(found) or 0
+    stacks = series.stacks
+    if not stacks:
+        return f"series {series.uid} has no images to show"
+    number = best if stack is None else stack
+    if number >= len(stacks):
+        count = len(stacks)
+        return f"series {series.uid} has {count} stack(s) (0 to {count - 1}); no stack {number}"
+    frames = stacks[number].frames
+    if frame is not None and frame >= frames:
+        return f"stack {number} has {frames} frame(s) (0 to {frames - 1}); no frame {frame}"
+    window.select_series(series.uid, number)
+    if frame is not None:
+        window.state.set_index(frame)
+    window.viewport.setFocus()
+    return ""
 
 
 def _finish_once_the_first_slice_is_up(window: MainWindow, finish: Callable[[bool], None]) -> None:

@@ -25,10 +25,19 @@ class CinePlayer(QObject):
 
     changed = Signal()  # playing, rate or mode changed
 
-    def __init__(self, state: ViewState, prefetch: Callable[[list[int]], None], parent: QObject):
+    def __init__(
+        self,
+        state: ViewState,
+        prefetch: Callable[[list[int]], None],
+        parent: QObject,
+        prefetch_phases: Callable[[list[int]], None] | None = None,
+    ):
         super().__init__(parent)
         self.state = state
-        self._prefetch = prefetch
+        self._prefetch_slices = prefetch
+        self._prefetch_phases = prefetch_phases or (lambda _phases: None)
+        #: Playing the phases (time points) at the slice shown, not the slices of the stack.
+        self.over_phases = False
         self.rate_fps = default_rate(None)
         self.mode = CineMode.LOOP
         self.meter = RateMeter()
@@ -49,13 +58,20 @@ class CinePlayer(QObject):
         self.rate_fps = default_rate(stack.frame_time_ms if stack is not None else None)
         self.changed.emit()
 
-    def play(self) -> None:
-        if self.state.frame_count < 2 or self.playing:
+    def _count(self) -> int:
+        return self.state.phase_count if self.over_phases else self.state.frame_count
+
+    def play(self, over_phases: bool = False) -> None:
+        """Play the slices, or (``over_phases``) the phases at the slice shown."""
+        if self.playing:
+            return
+        self.over_phases = over_phases
+        if self._count() < 2:
+            self.over_phases = False
             return
         now = time.monotonic()
-        self.clock = start_clock(
-            self.state.frame_count, self.rate_fps, now, self.state.index, self.mode
-        )
+        current = self.state.phase if over_phases else self.state.index
+        self.clock = start_clock(self._count(), self.rate_fps, now, current, self.mode)
         self._last_position = self.clock.position(now)
         self.meter.reset()
         self._timer.start(self._interval_ms())
@@ -68,8 +84,16 @@ class CinePlayer(QObject):
         self.clock = None
         self.changed.emit()
 
-    def toggle(self) -> None:
-        self.stop() if self.playing else self.play()
+    def toggle(self, over_phases: bool = False) -> None:
+        """Stop, or play (the slices, or the phases); a cine over the other axis stops and
+        this one starts."""
+        if self.playing:
+            other = self.over_phases != over_phases
+            self.stop()
+            if other:
+                self.play(over_phases)
+        else:
+            self.play(over_phases)
 
     def set_rate(self, rate_fps: float) -> None:
         self.rate_fps = clamp_rate(rate_fps)
@@ -82,7 +106,7 @@ class CinePlayer(QObject):
         self.mode = mode
         if self.clock is not None:
             self.stop()
-            self.play()
+            self.play(self.over_phases)
         self.changed.emit()
 
     def frame_shown(self) -> None:
@@ -98,10 +122,14 @@ class CinePlayer(QObject):
 
     def _tick(self) -> None:
         clock = self.clock
-        if clock is None or self.state.frame_count != clock.frames:
+        if clock is None or self._count() != clock.frames:
             self.stop()
             return
         now = time.monotonic()
         ahead = max(4, math.ceil(self.rate_fps * CINE_PREFETCH_S))
-        self._prefetch(clock.ahead(now, ahead))
-        self.state.set_index(clock.frame_at(now))
+        if self.over_phases:
+            self._prefetch_phases(clock.ahead(now, ahead))
+            self.state.set_phase(clock.frame_at(now))
+        else:
+            self._prefetch_slices(clock.ahead(now, ahead))
+            self.state.set_index(clock.frame_at(now))

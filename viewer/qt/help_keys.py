@@ -77,6 +77,11 @@ KEY_BINDINGS: tuple[KeyBinding, ...] = (
     KeyBinding("last_slice", ("End",), "Last slice", "Slices"),
     KeyBinding("previous_series", ("Left",), "Previous series", "Slices"),
     KeyBinding("next_series", ("Right",), "Next series", "Slices"),
+    KeyBinding(
+        "previous_phase", ("Ctrl+Up",), "Previous phase (time point, echo), same slice", "Phases"
+    ),
+    KeyBinding("next_phase", ("Ctrl+Down",), "Next phase (time point, echo), same slice", "Phases"),
+    KeyBinding("phase_cine", ("Shift+C",), "Cine over the phases at this slice", "Phases"),
     KeyBinding("auto_window", ("0",), "Auto window (0.5 to 99.5 % of the histogram)", "Window"),
     KeyBinding("file_window_1", ("1",), "The file's first window", "Window"),
     KeyBinding("file_window_2", ("2",), "The file's second window", "Window"),
@@ -107,6 +112,9 @@ KEY_BINDINGS: tuple[KeyBinding, ...] = (
         WINDOW,
     ),
     KeyBinding("tag_browser", ("Ctrl+T",), "Show or hide the tag browser", "Application", WINDOW),
+    KeyBinding(
+        "find_series", ("Ctrl+F",), "Type in the study tree's filter", "Application", WINDOW
+    ),
     KeyBinding("full_screen", ("F11",), "Full screen on/off", "Application", WINDOW),
     KeyBinding("keyboard_help", ("F1",), "This page", "Application", WINDOW),
 )

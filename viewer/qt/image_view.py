@@ -29,10 +29,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPen, QTransform
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QGraphicsLineItem,
     QGraphicsRectItem,
     QGraphicsView,
+    QLabel,
     QWidget,
 )
 
@@ -75,7 +75,8 @@ from viewer.qt.gpu import set_view_rendering
 from viewer.qt.latest_call import LatestCall
 from viewer.qt.overlay import OverlayLayer
 from viewer.qt.overlay_planes import OverlayPlanes
-from viewer.qt.study_tree import SERIES_UID_ROLE
+from viewer.qt.phase_bar import PhaseBar
+from viewer.qt.study_tree import read_payload
 from viewer.qt.tasks import FrameLoader, FrameRequest
 from viewer.qt.tool_adapter import Press, ToolAdapter, ToolViewBox
 
@@ -167,7 +168,7 @@ class ImageViewport(pg.GraphicsView):
     status = Signal(str)
     frame_shown = Signal()
     activated = Signal()
-    series_dropped = Signal(str)  # Series Instance UID dragged from the study tree
+    series_dropped = Signal(str, int)  # Series Instance UID and stack dragged from the tree
     view_changed = Signal()  # zoom, pan or geometry changed (reference lines follow)
 
     def __init__(
@@ -201,7 +202,12 @@ class ImageViewport(pg.GraphicsView):
         self.failure: str | None = None
         self._placeholder_shown = False  # after a failure, until a frame is shown
         self.failure_notice = FailedFrameNotice(self)
-        self.cine = CinePlayer(state, self._prefetch_indices, self)
+        self.cine = CinePlayer(state, self._prefetch_indices, self, self._prefetch_phases)
+        self.phase_bar = PhaseBar(state, self)
+        self.drop_hint = self._make_drop_hint()
+        #: Where the pointer last was over the image (scene coordinates), None once it left:
+        #: the value readout follows the slice under it without the mouse moving.
+        self._pointer: QPointF | None = None
         self._facts_reader = LatestCall(self)
         self._wanted: tuple[str, int] | None = None
         self._prefetched: set[tuple[str, int]] = set()
@@ -261,7 +267,7 @@ class ImageViewport(pg.GraphicsView):
     def _on_state_changed(self, what: str) -> None:
         if what == "stack":
             self._show_new_stack()
-        elif what == "index":
+        elif what in ("index", "phase"):
             self._request_current()
         elif what in ("voi", "invert"):
             self._redraw()
@@ -348,6 +354,7 @@ class ImageViewport(pg.GraphicsView):
         if self.cine.playing:
             self.cine.frame_shown()
         self._update_overlays()
+        self._refresh_readout()
         self.frame_shown.emit()
 
     def _on_failed(self, request: FrameRequest, reason: str) -> None:
@@ -372,6 +379,7 @@ class ImageViewport(pg.GraphicsView):
         where = shown_path(request.path)  # a zip member as study.zip!/member
         self.status.emit(f"Cannot show frame {request.frame + 1} of {where}: {reason}")
         self._update_overlays()
+        self._refresh_readout()
 
     def _show_placeholder(self) -> None:
         """A uniform dark frame covering the whole image rectangle (no stored pixels)."""
@@ -537,6 +545,29 @@ class ImageViewport(pg.GraphicsView):
         super().resizeEvent(ev)
         if hasattr(self, "overlay"):  # GraphicsView.__init__ resizes before it exists
             self.overlay.setGeometry(self.rect())
+        if hasattr(self, "drop_hint"):
+            self.phase_bar.place()
+            self.drop_hint.setGeometry(self.rect())
+
+    def _make_drop_hint(self) -> QLabel:
+        """ "Drop a series here", centred in an empty viewport of a layout of several."""
+        hint = QLabel("Drop a series here", self)
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setStyleSheet("color: #8a8f98; font-size: 15px; background: transparent;")
+        hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
+        hint.hide()
+        self._hint_wanted = False
+        return hint
+
+    def set_drop_hint(self, wanted: bool) -> None:
+        """Say "Drop a series here" while this viewport is empty (``wanted``: the layout
+        shows several viewports)."""
+        self._hint_wanted = wanted
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        self.drop_hint.setVisible(self._hint_wanted and self.state.stack is None)
+        self.drop_hint.setGeometry(self.rect())
 
     def set_text_visible(self, visible: bool) -> None:
         self.overlay.show_text = visible
@@ -545,6 +576,8 @@ class ImageViewport(pg.GraphicsView):
     def _update_overlays(self) -> None:
         if not hasattr(self, "overlay"):
             return
+        self._show_hint()
+        self.phase_bar.refresh()
         overlay = self.overlay
         overlay.corners = self._corner_text()
         overlay.letters = self._edge_letters()
@@ -556,9 +589,14 @@ class ImageViewport(pg.GraphicsView):
         info, stack, frame = self.patient_text, self.state.stack, self.frame
         top_left = [info.get("name", ""), info.get("id", ""), info.get("birth", "")]
         top_right = [info.get("study", ""), info.get("date", ""), info.get("series", "")]
+        if stack is not None and len(self.state.stacks) > 1 and stack.title:
+            top_right.append(stack.title)
         bottom_left: list[str] = []
         if stack is not None:
             bottom_left.append(f"Im: {self.state.index + 1}/{stack.frames}")
+            phases = self.state.phase_count
+            if phases > 1:
+                bottom_left.append(f"Phase {self.state.phase + 1}/{phases}")
             bottom_left.append(_slice_location(stack, self.state.index))
             if stack.slice_thickness:
                 bottom_left.append(f"Thk: {stack.slice_thickness:.3g} mm")
@@ -587,7 +625,8 @@ class ImageViewport(pg.GraphicsView):
         if not self.cine.playing:
             return ""
         achieved = self.cine.meter.rate()
-        return f"Cine {self.cine.rate_fps:.0f} fps ({achieved:.1f} shown)"
+        over = " over phases" if self.cine.over_phases else ""
+        return f"Cine{over} {self.cine.rate_fps:.0f} fps ({achieved:.1f} shown)"
 
     def _transform_text(self) -> str:
         matrix = self.state.screen_matrix
@@ -696,6 +735,34 @@ class ImageViewport(pg.GraphicsView):
             return
         self.cine.toggle()
 
+    def toggle_phase_cine(self) -> None:
+        """Play the phases (time points) at the slice shown, or stop."""
+        if self.state.phase_count < 2:
+            self.status.emit("This series has one phase: cine over phases needs several")
+            return
+        self.cine.toggle(over_phases=True)
+
+    def step_phase(self, delta: int) -> None:
+        if self.state.phase_count < 2:
+            self.status.emit("This series has one phase")
+            return
+        self.state.step_phase(delta)
+
+    def _prefetch_phases(self, phases: list[int]) -> None:
+        """Decode ahead the slice shown in ``phases`` (cine over time)."""
+        state = self.state
+        numbers = state.phase_numbers()
+        wanted = []
+        for phase in phases:
+            if 0 <= phase < len(numbers):
+                stack = state.stacks[numbers[phase]]
+                if state.index < stack.frames:
+                    wanted.append(stack.sources[state.index])
+        fresh = [key for key in wanted if key not in self._prefetched]
+        self._prefetched.update(fresh)
+        if fresh:
+            self.loader.prefetch(fresh)
+
     def render_view(self, overlays: bool = True) -> QImage:
         """The viewport as an image, with or without text, letters and lines."""
         overlay_shown = self.overlay.isVisible()
@@ -716,6 +783,15 @@ class ImageViewport(pg.GraphicsView):
     def set_interaction(self, interaction: Interaction) -> None:
         """Apply the user's mouse mapping, W/L drag speed/direction and presets (live)."""
         self.interaction = interaction
+
+    def leaveEvent(self, ev: Any) -> None:
+        self._pointer = None
+        super().leaveEvent(ev)
+
+    def _refresh_readout(self) -> None:
+        """The slice changed under a still pointer: say its value and position now."""
+        if self._pointer is not None and not self.cine.playing:
+            self._on_mouse_moved(self._pointer)
 
     def mousePressEvent(self, ev: Any) -> None:
         self.activated.emit()
@@ -796,6 +872,7 @@ class ImageViewport(pg.GraphicsView):
         return (top, left, bottom, right) if bottom > top and right > left else None
 
     def _on_mouse_moved(self, position: QPointF) -> None:
+        self._pointer = position
         if self.frame is None and self.failure is None:
             return
         if not self.view_box.sceneBoundingRect().contains(position):
@@ -832,33 +909,29 @@ class ImageViewport(pg.GraphicsView):
         return text
 
     # --- drag a series in from the study tree ----------------------------------------------
-    def _dragged_series(self, event: Any) -> str | None:
-        source = event.source()
-        if not isinstance(source, QAbstractItemView):
-            return None
-        uid = source.currentIndex().siblingAtColumn(0).data(SERIES_UID_ROLE)
-        return str(uid) if uid else None
-
+    # The payload (viewer.qt.study_tree.SERIES_MIME) names the series and stack dragged, so
+    # only the viewport it is released on changes, whatever row is current in the tree.
     def dragEnterEvent(self, event: Any) -> None:
-        if self._dragged_series(event):
+        if read_payload(event.mimeData()) is not None:
             event.acceptProposedAction()
         else:
             event.ignore()  # files and folders: the main window opens them
 
     def dragMoveEvent(self, event: Any) -> None:
-        if self._dragged_series(event):
+        if read_payload(event.mimeData()) is not None:
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event: Any) -> None:
-        uid = self._dragged_series(event)
-        if uid is None:
+        payload = read_payload(event.mimeData())
+        if payload is None:
             event.ignore()
             return
         event.acceptProposedAction()
         self.activated.emit()
-        self.series_dropped.emit(uid)
+        self.series_dropped.emit(*payload)
+        self.setFocus()
 
 
 def _contains(region: Region, shown: tuple[int, int, int, int]) -> bool:

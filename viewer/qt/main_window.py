@@ -8,10 +8,11 @@ shown as soon as it has frames and indexing has finished.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -23,7 +24,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -35,10 +35,12 @@ from viewer.dicom.io.dicomdir import DirectoryPreview
 from viewer.dicom.io.zips import shown_path
 from viewer.model.display import ViewState
 from viewer.model.problems import UNSORTED, Problem, SeriesOfPath, group_label
+from viewer.model.series_choice import best_stack, displayable_in_order, first_to_show
 from viewer.qt.image_view import ImageViewport
 from viewer.qt.mpr_view import MprView
 from viewer.qt.problems import ProblemsDock
-from viewer.qt.study_tree import SERIES_UID_ROLE, StudyFilterProxy, StudyTreeModel, format_date
+from viewer.qt.series_tree import SERIES_ROW, SeriesTreeView
+from viewer.qt.study_tree import StudyFilterProxy, StudyTreeModel, format_date, stack_key
 from viewer.qt.tasks import FrameLoader, IndexTask
 from viewer.qt.thumbnails import THUMBNAIL_SIZE, Thumbnails, middle_image
 from viewer.qt.view_controls import ViewControls
@@ -52,12 +54,15 @@ log = logging.getLogger(__name__)
 #: reported as skipped with this reason; it is no problem of the data (the walk covers its
 #: folder). A DICOMDIR read as the index is never reported at all.
 DICOMDIR_NOTE = "DICOMDIR (media index"
+#: The note viewer.dicom.catalog.stack gives every phase of a run ("4 phases by echo").
+PHASE_NOTE = re.compile(r"^\d+ phases by ")
 
 
 class MainWindow(WindowHost):
     """The viewer's one window."""
 
     indexing_finished = Signal()
+    tree: SeriesTreeView
 
     def __init__(self) -> None:
         super().__init__()
@@ -67,7 +72,8 @@ class MainWindow(WindowHost):
         self.loader = FrameLoader()
         self.current_series: SeriesNode | None = None
         self._tasks: list[IndexTask] = []
-        self._auto_select = True
+        #: Show the most useful series once indexing has finished (off: the caller chooses).
+        self.auto_select = True
         self.viewports = ViewportGrid(self.loader, self)
         self.tree_model = StudyTreeModel(self)
         self.tree_proxy = StudyFilterProxy(self.tree_model, self)
@@ -79,6 +85,8 @@ class MainWindow(WindowHost):
         self._make_menus()
         self.view_controls = ViewControls(self, self.viewports)
         self.viewports.status.connect(self.show_message)
+        self.viewports.active_changed.connect(self._mark_shown)
+        self.viewports.active_shows.connect(self._mark_shown)
         self._make_problems_dock()
         self.window_settings = WindowSettings(self, self.view_controls)
         remove_stale_folders_in_background()  # zips unpacked by viewers that died
@@ -95,8 +103,8 @@ class MainWindow(WindowHost):
         return self.viewports.active.state
 
     # --- construction ---------------------------------------------------------------------
-    def _make_tree(self) -> QTreeView:
-        tree = QTreeView()
+    def _make_tree(self) -> SeriesTreeView:
+        tree = SeriesTreeView()
         tree.setModel(self.tree_proxy)
         tree.setUniformRowHeights(False)  # series rows are as tall as their thumbnails
         tree.setIconSize(QSize(THUMBNAIL_SIZE, THUMBNAIL_SIZE))
@@ -109,7 +117,7 @@ class MainWindow(WindowHost):
         # every row each time a count changes while indexing).
         for column in (1, 2, 3):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
-        tree.selectionModel().currentChanged.connect(self._on_tree_current)
+        tree.chosen.connect(self._on_tree_chosen)
         return tree
 
     def _tree_panel(self) -> QWidget:
@@ -118,6 +126,9 @@ class MainWindow(WindowHost):
         self.tree_filter.setPlaceholderText("Filter: name, ID, description…")
         self.tree_filter.setClearButtonEnabled(True)
         self.tree_filter.textChanged.connect(self._on_filter_text)
+        # Only a click (or Ctrl+F) puts the cursor here: keys meant for the image (presets,
+        # W/L) must never type into the filter and empty the tree.
+        self.tree_filter.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         panel = QWidget()
         layout = QVBoxLayout(panel)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -313,8 +324,9 @@ class MainWindow(WindowHost):
         self.statusBar().clearMessage()
         if self.problems.total:
             self.problems.show()
-        if self._auto_select and self.current_series is None:
+        if self.auto_select and self.current_series is None:
             self._select_first_displayable()
+        self._show_stack_rows()
         self.indexing_finished.emit()
 
     def _list_series_warnings(self) -> None:
@@ -325,52 +337,107 @@ class MainWindow(WindowHost):
                 self.add_problem(Problem(series.instances[0].path, where, warning, series.uid))
 
     def _request_thumbnails(self) -> None:
-        """A thumbnail of each series' middle image, made in the background."""
+        """A thumbnail of each series' middle image (and of each stack of a series of
+        several), made in the background."""
         for series in self.catalog.all_series():
-            if self.tree_model.has_thumbnail(series.uid):
-                continue
-            middle = middle_image(series.instances)
-            if middle is not None:
-                self.thumbnails.request(series.uid, *middle)
+            if not self.tree_model.has_thumbnail(series.uid):
+                middle = middle_image(series.instances)
+                if middle is not None:
+                    self.thumbnails.request(series.uid, *middle)
+            stacks = series.stacks
+            for number, stack in enumerate(stacks if len(stacks) > 1 else []):
+                if not self.tree_model.has_stack_thumbnail(series.uid, number):
+                    self.thumbnails.request(
+                        stack_key(series.uid, number), *stack.sources[stack.frames // 2]
+                    )
+
+    def _show_stack_rows(self) -> None:
+        """Under each series of several stacks, one row per stack: what splits it, frames."""
+        changed = False
+        for series in self.catalog.all_series():
+            rows = [(stack.title or stack.label, stack.frames) for stack in series.stacks]
+            changed = self.tree_model.set_stacks(series.uid, rows) or changed
+        if changed:
+            self.tree.expandAll()
+            self._request_thumbnails()
 
     def _select_first_displayable(self) -> None:
-        for series in self.catalog.all_series():
-            if any(stack.frames for stack in series.stacks):
-                self.select_series(series.uid)
-                return
+        """Open on the most useful series (viewer.model.series_choice); in a layout of
+        several viewports, fill them in series order."""
+        choice = first_to_show(self.catalog)
+        if choice is None:
+            return
+        series, number = choice
+        self.select_series(series.uid, number)
+        self.fill_empty_viewports()
+        self.viewport.setFocus()  # keys go to the image, not to the tree's filter
+
+    def fill_empty_viewports(self) -> None:
+        """Empty viewports of the layout get the displayable series in series order (each
+        at its largest volume), after those already shown."""
+        shown = {viewport.state.series_uid for viewport in self.viewports.visible_viewports()}
+        queue = [s for s in displayable_in_order(self.catalog) if s.uid not in shown]
+        active = self.viewports.active
+        for viewport in self.viewports.visible_viewports():
+            if viewport.state.stack is not None or not queue:
+                continue
+            series = queue.pop(0)
+            self.viewports.set_active(viewport)
+            self.show_series(series.uid, best_stack(series) or 0)
+        self.viewports.set_active(active)
 
     # --- showing -------------------------------------------------------------------------
-    def select_series(self, uid: str) -> None:
-        """Select a series in the tree (which shows its first stack)."""
+    def select_series(self, uid: str, stack: int | None = None) -> None:
+        """Show stack ``stack`` of a series (default: its largest volume) in the active
+        viewport and make its row current."""
+        if stack is None:
+            series = self.catalog.series(uid)
+            stack = (best_stack(series) or 0) if series is not None else 0
+        self.show_series(uid, stack)
         item = self.tree_model.series_item(uid)
         shown = self.tree_proxy.mapFromSource(item.index()) if item is not None else None
         if shown is not None and shown.isValid():
-            self.tree.setCurrentIndex(shown)
-        else:
-            self.show_series(uid)
+            self.tree.set_current_quietly(shown)
 
-    def _on_tree_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        uid = current.siblingAtColumn(0).data(SERIES_UID_ROLE)
-        if uid:
-            self.problems.select_series(str(uid))
-            self.show_series(str(uid))
+    def _on_tree_chosen(self, uid: str, stack: int, by_mouse: bool) -> None:
+        """A row clicked (on release), entered or reached by keys: show it in the active
+        viewport; after a click the image takes the keys."""
+        self.problems.select_series(uid)
+        if stack == SERIES_ROW:
+            series = self.catalog.series(uid)
+            stack = (best_stack(series) or 0) if series is not None else 0
+        if self.show_series(uid, stack) and by_mouse:
+            self.viewport.setFocus()
 
-    def show_series(self, uid: str) -> None:
+    def show_series(self, uid: str, stack: int = 0, index: int | None = None) -> bool:
+        """Show stack ``stack`` of the series ``uid`` in the active viewport (slice ``index``,
+        else the middle one); False when there is nothing to show."""
         series = self.catalog.series(uid)
         if series is None:
-            return
-        stacks = [stack for stack in series.stacks if stack.frames]
+            return False
+        stacks = series.stacks
         if not stacks:
             self.show_message(f"Series {series.info.description!r} has no displayable images")
-            return
+            return False
+        stack = min(max(stack, 0), len(stacks) - 1)
         self.current_series = series
         self.viewport.patient_text = self._overlay_text(series)
         info = series.info
-        self.state.set_stack(stacks[0], None, info.frame_of_reference_uid, info.modality, uid)
-        for warning in stacks[0].warnings:
+        self.state.set_series(stacks, stack, index, info.frame_of_reference_uid, info.modality, uid)
+        shown = stacks[stack]
+        # How the series splits into phases is no warning: the tree and the phase bar say it.
+        warnings = [w for w in shown.warnings if not PHASE_NOTE.search(w)]
+        for warning in warnings:
             log.warning("series %s: %s", uid, warning)
-        if stacks[0].warnings:
-            self.show_message("Warning: " + "; ".join(stacks[0].warnings))
+        if warnings:
+            self.show_message("Warning: " + "; ".join(warnings))
+        return True
+
+    def _mark_shown(self, *_args: Any) -> None:
+        """Bold the tree rows of the series (and stack) the active viewport shows."""
+        state = self.state
+        several = len(state.stacks) > 1
+        self.tree_model.mark_shown(state.series_uid, state.stack_number if several else None)
 
     def _overlay_text(self, series: SeriesNode) -> dict[str, str]:
         for patient in self.catalog.patients.values():
@@ -406,7 +473,7 @@ class MainWindow(WindowHost):
         self.view_controls.toolbar.addAction(self.mpr_action)
         self.window_settings.apply_keys()  # the user's MPR key (Preferences > Keys)
         self.view_controls.refresh_icons()
-        self.tree.selectionModel().currentChanged.connect(self._mpr_follow_series)
+        self.viewports.active_shows.connect(self._mpr_follow_series)
 
     def set_mpr(self, on: bool) -> None:
         """Show the active viewport's stack as MPR (on), or the viewports again (off)."""
@@ -441,6 +508,7 @@ class MainWindow(WindowHost):
         return None
 
     def _mpr_follow_series(self, *_args: Any) -> None:
+        """MPR shows the stack (the phase) the active viewport shows."""
         if self.mpr_view is not None and self.state.stack is not self.mpr_view.stack:
             self.set_mpr(True)
 

@@ -15,11 +15,28 @@ count beside its image count.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QIcon, QImage, QPixmap, QStandardItem, QStandardItemModel
+from PySide6.QtCore import (
+    QByteArray,
+    QMimeData,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QIcon,
+    QImage,
+    QPixmap,
+    QStandardItem,
+    QStandardItemModel,
+)
 from PySide6.QtWidgets import QApplication, QStyle
 
 from viewer.dicom.catalog.catalog import Added, SeriesNode
@@ -30,6 +47,14 @@ from viewer.dicom.io.dicomdir import DirectoryPreview, PreviewSeries
 SERIES_UID_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 3
+#: A stack row's number in its series' stacks (0-based, as ``inspect`` lists them); series
+#: rows have none.
+STACK_ROLE = Qt.ItemDataRole.UserRole + 4
+FRAMES_ROLE = Qt.ItemDataRole.UserRole + 5
+#: What a series or stack row carries when dragged: "SERIES_UID\nSTACK_NUMBER" (UTF-8).
+SERIES_MIME = "application/x-dicom-viewer-series"
+#: The row of the series (and stack) a viewport shows: bold, in this colour.
+SHOWN_COLOUR = "#3d8ee8"
 COLUMNS = ("Patient / study / series", "Modality", "Date", "Images")
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -101,6 +126,25 @@ class _SeriesState:
     ancestors_text: str = ""
     previews: set[str] = field(default_factory=set)
     problems: int = 0
+    stack_items: list[list[QStandardItem]] = field(default_factory=list)
+
+
+def series_payload(series_uid: str, stack: int) -> QMimeData:
+    """The drag payload of a series (or one of its stacks)."""
+    data = QMimeData()
+    data.setData(SERIES_MIME, QByteArray(f"{series_uid}\n{stack}".encode()))
+    return data
+
+
+def read_payload(data: QMimeData | None) -> tuple[str, int] | None:
+    """(Series Instance UID, stack number) of a dragged series row, None for anything else."""
+    if data is None or not data.hasFormat(SERIES_MIME):
+        return None
+    text = bytes(data.data(SERIES_MIME).data()).decode("utf-8", "replace")
+    uid, _, number = text.partition("\n")
+    if not uid:
+        return None
+    return uid, int(number) if number.isdigit() else 0
 
 
 class StudyTreeModel(QStandardItemModel):
@@ -113,6 +157,20 @@ class StudyTreeModel(QStandardItemModel):
         self._studies: dict[str, list[QStandardItem]] = {}
         self._study_modalities: dict[str, set[str]] = {}
         self._series: dict[str, _SeriesState] = {}
+        self._shown: tuple[str, int | None] | None = None
+
+    # --- drag ----------------------------------------------------------------------------
+    def mimeTypes(self) -> list[str]:
+        return [SERIES_MIME]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData | None:  # type: ignore[override]
+        """A series row (or a stack row under it) dragged onto a viewport: its UID and stack."""
+        for index in indexes:
+            uid = index.siblingAtColumn(0).data(SERIES_UID_ROLE)
+            if uid:
+                stack = index.siblingAtColumn(0).data(STACK_ROLE)
+                return series_payload(str(uid), int(stack) if stack is not None else 0)
+        return None
 
     # --- catalog changes -----------------------------------------------------------------
     def apply(self, change: Added) -> bool:
@@ -190,6 +248,8 @@ class StudyTreeModel(QStandardItemModel):
     def _new_series(self, patient: PatientInfo, study: StudyInfo, info: SeriesInfo) -> _SeriesState:
         study_row = self._study_row(patient, study)
         items = self._append(study_row[0], [series_label(info), info.modality, "", ""])
+        for item in items:
+            item.setDragEnabled(True)
         items[0].setData(info.uid, SERIES_UID_ROLE)
         sort_number = f"{info.number:010d}" if info.number is not None else "z"
         items[0].setData(f"{sort_number}\x00{info.description.casefold()}", SORT_ROLE)
@@ -261,15 +321,91 @@ class StudyTreeModel(QStandardItemModel):
         items += [QStandardItem("") for _ in range(len(COLUMNS) - len(items))]
         for item in items:
             item.setEditable(False)
+            item.setDragEnabled(False)
         parent.appendRow(items)
         return items
 
-    # --- queries ------------------------------------------------------------------------
-    def set_thumbnail(self, series_uid: str, image: QImage) -> None:
-        """Show ``image`` beside the series row (a small picture of its middle image)."""
+    # --- stacks under their series ---------------------------------------------------------
+    def set_stacks(self, series_uid: str, stacks: Sequence[tuple[str, int]]) -> bool:
+        """One child row per stack under a series of several: (title, frames) each, in the
+        series' stack order. Returns whether the rows changed."""
         state = self._series.get(series_uid)
-        if state is not None:
-            state.items[0].setData(QIcon(QPixmap.fromImage(image)), Qt.ItemDataRole.DecorationRole)
+        if state is None:
+            return False
+        wanted = list(stacks) if len(stacks) > 1 else []
+        current = [
+            (items[0].text(), int(items[0].data(FRAMES_ROLE))) for items in state.stack_items
+        ]
+        if current == wanted:
+            return False
+        parent = state.items[0]
+        if parent.rowCount():
+            parent.removeRows(0, parent.rowCount())
+        state.stack_items = []
+        for number, (title, frames) in enumerate(wanted):
+            items = self._append(parent, [title or f"stack {number + 1}", "", "", f"{frames} fr"])
+            for item in items:
+                item.setDragEnabled(True)
+            items[0].setData(series_uid, SERIES_UID_ROLE)
+            items[0].setData(number, STACK_ROLE)
+            items[0].setData(frames, FRAMES_ROLE)
+            items[0].setData(f"{number:04d}", SORT_ROLE)
+            items[0].setToolTip(f"{title}\n{frames} frame(s); drag onto a viewport to show it")
+            state.stack_items.append(items)
+        self._show_marks()
+        return True
+
+    def stack_item(self, series_uid: str, number: int) -> QStandardItem | None:
+        state = self._series.get(series_uid)
+        if state is None or not 0 <= number < len(state.stack_items):
+            return None
+        return state.stack_items[number][0]
+
+    def mark_shown(self, series_uid: str, stack: int | None) -> None:
+        """Mark the row of the series (and stack) the active viewport shows; unmark the last."""
+        shown = (series_uid, stack) if series_uid else None
+        if shown == self._shown:
+            return
+        self._set_marks(False)
+        self._shown = shown
+        self._show_marks()
+
+    def shown(self) -> tuple[str, int | None] | None:
+        return self._shown
+
+    def _show_marks(self) -> None:
+        self._set_marks(True)
+
+    def _set_marks(self, on: bool) -> None:
+        if self._shown is None:
+            return
+        uid, number = self._shown
+        rows = [self._series[uid].items] if uid in self._series else []
+        item = self.stack_item(uid, number) if number is not None else None
+        if item is not None:
+            rows.append([item])
+        for row in rows:
+            for cell in row[:1]:
+                font = QFont(cell.font())
+                font.setBold(on)
+                cell.setFont(font)
+                cell.setForeground(QBrush(QColor(SHOWN_COLOUR)) if on else QBrush())
+
+    # --- queries ------------------------------------------------------------------------
+    def set_thumbnail(self, key: str, image: QImage) -> None:
+        """Show ``image`` beside the row of ``key``: a Series Instance UID (its middle image)
+        or :func:`stack_key` (a stack's middle frame)."""
+        uid, _, number = key.partition(STACK_KEY_SEPARATOR)
+        state = self._series.get(uid)
+        if state is None:
+            return
+        item = state.items[0] if not number else self.stack_item(uid, int(number))
+        if item is not None:
+            item.setData(QIcon(QPixmap.fromImage(image)), Qt.ItemDataRole.DecorationRole)
+
+    def has_stack_thumbnail(self, series_uid: str, number: int) -> bool:
+        item = self.stack_item(series_uid, number)
+        return item is not None and item.data(Qt.ItemDataRole.DecorationRole) is not None
 
     def set_problem_count(self, series_uid: str, count: int) -> None:
         """Mark the series row: ``count`` files or frames of it could not be used."""
@@ -301,6 +437,15 @@ class StudyTreeModel(QStandardItemModel):
     def first_series_uid(self) -> str | None:
         """The UID of the first series row in insertion order, if any."""
         return next(iter(self._series), None)
+
+
+#: Between a Series Instance UID and a stack number in a stack's thumbnail key.
+STACK_KEY_SEPARATOR = "#"
+
+
+def stack_key(series_uid: str, number: int) -> str:
+    """The thumbnail key of stack ``number`` of a series (UIDs hold no "#")."""
+    return f"{series_uid}{STACK_KEY_SEPARATOR}{number}"
 
 
 def non_image_kind(sop_class_uid: str) -> str:

@@ -38,7 +38,7 @@ from viewer.qt.help_keys import (
 )
 from viewer.qt.icons import toolbar_icon
 from viewer.qt.image_view import ImageViewport
-from viewer.qt.study_tree import SERIES_UID_ROLE
+from viewer.qt.study_tree import SERIES_UID_ROLE, STACK_ROLE
 from viewer.qt.tag_browser import TagBrowser
 from viewer.qt.viewport_grid import LAYOUTS, ViewportGrid
 from viewer.qt.window_host import WindowHost
@@ -109,6 +109,10 @@ class ViewControls(QObject):
             "corner_text": self.grid.toggle_text,
             "overlay_planes": self.toggle_overlay_planes,
             "cine": on("toggle_cine"),
+            "previous_phase": on("step_phase", -1),
+            "next_phase": on("step_phase", 1),
+            "phase_cine": on("toggle_phase_cine"),
+            "find_series": self.find_series,
             "cine_faster": lambda: self._scale_cine_rate(CINE_RATE_STEP),
             "cine_slower": lambda: self._scale_cine_rate(1.0 / CINE_RATE_STEP),
             "next_viewport": self.grid.next_viewport,
@@ -122,6 +126,17 @@ class ViewControls(QObject):
         for key in range(3, 10):
             handlers[f"preset_{key}"] = on("preset", key)
         return handlers
+
+    def find_series(self) -> None:
+        """Ctrl+F: the cursor into the study tree's filter, its text selected."""
+        box = self.window.tree_filter
+        box.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        box.selectAll()
+
+    def focus_image(self) -> None:
+        """Give the keys back to the active image (after a toolbar click, a layout change)."""
+        if self.grid.isVisible():
+            self.grid.active.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def step_series(self, delta: int) -> None:
         """Show the previous/next series of the study tree (in tree order) in the active view."""
@@ -253,6 +268,7 @@ class ViewControls(QObject):
     def set_layout(self, name: str) -> None:
         self.grid.set_layout(name)
         self.layout_actions[name].setChecked(True)
+        self.focus_image()
 
     def _add_help_entry(self) -> None:
         """Help > Keyboard and mouse (joins a Help menu someone else made, if there is one)."""
@@ -299,6 +315,9 @@ class ViewControls(QObject):
         self._add_tool(bar, self.actions["tag_browser"], "tags")
         self._add_tool(bar, self.actions["save_view"], "export")
         self.window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        # A toolbar click must leave the keys with the image, never with the tree's filter.
+        bar.actionTriggered.connect(lambda _action: self.focus_image())
+        bar.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         return bar
 
     def _add_tool(self, bar: QToolBar, action: QAction, icon: str) -> None:
@@ -374,7 +393,7 @@ class ViewControls(QObject):
         self._show_tags()
 
     def _on_active_state(self, what: str) -> None:
-        if what in ("stack", "index"):
+        if what in ("stack", "index", "phase"):
             self._show_tags()
 
     def shutdown(self) -> None:
@@ -398,8 +417,9 @@ def _series_in_tree_order(tree: QAbstractItemView) -> list[str]:
         for row in range(model.rowCount(parent)):  # type: ignore[arg-type]
             index = model.index(row, 0, parent)  # type: ignore[arg-type]
             uid = index.data(SERIES_UID_ROLE)
-            if uid:
+            if uid and index.data(STACK_ROLE) is None:  # a series row, not one of its stacks
                 uids.append(str(uid))
+                continue
             walk(index)
 
     walk(QModelIndex())

@@ -30,7 +30,8 @@ class ViewportGrid(QWidget):
 
     status = Signal(str)
     active_changed = Signal(object)  # ImageViewport
-    series_dropped = Signal(str)  # a series dropped on the (now active) viewport
+    series_dropped = Signal(str, int)  # a series (UID, stack) dropped on the now active one
+    active_shows = Signal()  # the active viewport shows another series, stack or phase
 
     def __init__(self, loader: FrameLoader, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,6 +69,8 @@ class ViewportGrid(QWidget):
         count = rows * columns
         while len(self.viewports) < count:
             self._add_viewport()
+        if self.viewports.index(self.active) >= count:
+            self._bring_into_view(self.active)  # going to 1x1 keeps the active one's series
         for viewport in self.viewports:
             self._grid.removeWidget(viewport)
             viewport.hide()
@@ -78,10 +81,15 @@ class ViewportGrid(QWidget):
             self._grid.setRowStretch(line, 1 if line < rows else 0)
             self._grid.setColumnStretch(line, 1 if line < columns else 0)
         self.rows, self.columns = rows, columns
-        if self.active not in self.visible_viewports():
-            self.set_active(self.viewports[0])
+        for viewport in self.viewports:
+            viewport.set_drop_hint(count > 1)
         self._show_outlines()
         self.update_reference_lines()
+
+    def _bring_into_view(self, viewport: ImageViewport) -> None:
+        """Swap ``viewport`` into the first place, so a smaller layout keeps what it shows."""
+        place = self.viewports.index(viewport)
+        self.viewports[0], self.viewports[place] = self.viewports[place], self.viewports[0]
 
     @property
     def layout_name(self) -> str:
@@ -144,8 +152,10 @@ class ViewportGrid(QWidget):
 
     # --- linking ----------------------------------------------------------------------------
     def _on_state_changed(self, viewport: ImageViewport, what: str) -> None:
-        if what not in ("index", "stack"):
+        if what not in ("index", "stack", "phase"):
             return
+        if viewport is self.active and what != "index":
+            self.active_shows.emit()
         if viewport is self.active and self.sync_scrolling and not viewport.cine.playing:
             self._sync_from(viewport)
         self.update_reference_lines()

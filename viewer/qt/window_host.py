@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtWidgets import QMainWindow, QTreeView
+from PySide6.QtWidgets import QLineEdit, QMainWindow, QTreeView
 
 from viewer.dicom.catalog.catalog import Catalog
 from viewer.qt.tasks import FrameLoader
@@ -24,6 +24,7 @@ class WindowHost(QMainWindow):
     loader: FrameLoader
     viewports: ViewportGrid
     tree: QTreeView
+    tree_filter: QLineEdit
 
     def show_message(self, text: str) -> None:
         """Show ``text`` in the status line."""
@@ -33,8 +34,9 @@ class WindowHost(QMainWindow):
         """Select the series ``uid`` in the tree."""
         raise NotImplementedError
 
-    def show_series(self, uid: str) -> None:
-        """Show the series ``uid`` in the active viewport."""
+    def show_series(self, uid: str, stack: int = 0, index: int | None = None) -> bool:
+        """Show stack ``stack`` of the series ``uid`` in the active viewport (at slice
+        ``index``, else the middle one); False when it has nothing to show."""
         raise NotImplementedError
 
     def open_paths(

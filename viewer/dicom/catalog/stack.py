@@ -14,7 +14,7 @@ frame order; one with a Grid Frame Offset Vector (RT Dose) is placed like single
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -71,6 +71,17 @@ class Stack:
     localizer: bool = False
     slice_thickness: float | None = None
     instance_numbers: tuple[int | None, ...] = field(default=(), repr=False)
+    #: The run of the series this stack belongs to (0-based, in series order); the stacks of
+    #: one run are the phases of one volume (same positions, one per time point, echo...).
+    group: int = 0
+    #: This stack's phase in its run (0-based) and how many phases the run has.
+    phase: int = 0
+    phases: int = 1
+    #: What sets the stack apart in its series, for people ("phase 2 of 4, 12.5 s", "echo 2
+    #: (2 of 2)", "stack 2 of 3, sagittal"); "" when the series is this one stack.
+    title: str = ""
+    #: The phase as people say it ("phase 2 of 4, 12.5 s"); "" for a run of one phase.
+    phase_text: str = ""
 
     @property
     def frames(self) -> int:
@@ -209,7 +220,65 @@ def build_stacks(records: Sequence[InstanceRecord]) -> list[Stack]:
         runs.append(_stacks_from_group(group))
     # Localizers last, larger first; the phases of one group stay together, in phase order.
     runs.sort(key=lambda run: (run[0].localizer, -max(stack.frames for stack in run)))
-    return [stack for run in runs for stack in run]
+    return [
+        replace(stack, group=number, title=_title(stack, number, len(runs)))
+        for number, run in enumerate(runs)
+        for stack in run
+    ]
+
+
+def _title(stack: Stack, group: int, groups: int) -> str:
+    """What a person needs to tell the stacks of a series apart: the run (when there are
+    several: its number, plane or "localizer") and the phase (when the run has several)."""
+    parts = []
+    if groups > 1:
+        kind = "localizer" if stack.localizer else plane_name(stack.orientation)
+        parts.append(f"stack {group + 1} of {groups}" + (f", {kind}" if kind else ""))
+    if stack.phases > 1 and stack.phase_text:
+        parts.append(stack.phase_text)
+    return ", ".join(parts)
+
+
+def plane_name(orientation: Orientation | None) -> str:
+    """ "axial", "coronal", "sagittal" by the slice normal's main axis (PS3.3 C.7.6.2.1.1: x
+    to the patient's left, y to the back, z to the head); "oblique" when no axis dominates;
+    "" without an orientation."""
+    if orientation is None:
+        return ""
+    normal = np.abs(geometry.slice_normal(orientation))
+    axis = int(np.argmax(normal))
+    if normal[axis] < OBLIQUE_BELOW:
+        return "oblique"
+    return ("sagittal", "coronal", "axial")[axis]
+
+
+#: A slice normal whose largest component (of a unit vector) is below this is "oblique".
+OBLIQUE_BELOW = 0.8
+
+
+def phase_text(name: str, value: object, number: int, count: int, time_ms: float | None) -> str:
+    """A phase as people say it: "phase 2 of 4, 12.5 s", "phase 1 of 3, trigger time 0 ms",
+    "echo 2 (2 of 2)", "b-value 1000 (2 of 2)". ``number`` is 1-based; ``time_ms`` a trigger
+    time shared by the phase's frames, if any (Trigger Time, PS3.3 C.7.6.18.1)."""
+    of = f"({number} of {count})"
+    if name in ("trigger time", "trigger delay") and isinstance(value, int | float):
+        return f"phase {number} of {count}, trigger time {_number(value)} ms"
+    if name in ("temporal position", "dimension index"):
+        when = "" if time_ms is None else f", {_duration(time_ms)}"
+        return f"phase {number} of {count}{when}"
+    if name == "echo time" and isinstance(value, int | float):
+        return f"echo time {_number(value)} ms {of}"
+    if name in ("echo", "b-value", "acquisition") and isinstance(value, int | float):
+        return f"{name} {_number(value)} {of}"
+    return f"{_phase_label(name, value)} {of}"
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _duration(ms: float) -> str:
+    return f"{ms / 1000:g} s" if abs(ms) >= 1000 else f"{ms:g} ms"
 
 
 def _stack_id_key(stack_id: str) -> tuple[int, int, str]:
@@ -270,10 +339,27 @@ def _stacks_from_group(group: list[Slice]) -> list[Stack]:
     if len(phases) == 1:
         return [_positioned_stack(group, prefix, ())]
     note = f"{len(phases)} phases by {phases[0][0]}"
+    count = len(phases)
     return [
-        _positioned_stack(members, _joined(prefix, _phase_label(name, value)), (note,))
-        for name, value, members in phases
+        replace(
+            _positioned_stack(members, _joined(prefix, _phase_label(name, value)), (note,)),
+            phase=number,
+            phases=count,
+            phase_text=phase_text(name, value, number + 1, count, _shared_time(members)),
+        )
+        for number, (name, value, members) in enumerate(phases)
     ]
+
+
+def _shared_time(members: Sequence[Slice]) -> float | None:
+    """The trigger time (or delay) all of a phase's frames share, else None."""
+    times = {
+        value
+        for item in members
+        for name, value in item.phase_keys
+        if name in ("trigger time", "trigger delay") and isinstance(value, int | float)
+    }
+    return float(next(iter(times))) if len(times) == 1 else None
 
 
 def _joined(*parts: str) -> str:

@@ -1,0 +1,91 @@
+"""Which series a study opens on: the one a reader would pick first, not the first in the tree.
+
+A CD's first series is often a scout, a localizer, a dose page or a screen capture of the
+exam summary. The series shown first is the one with the largest positioned stack of the first
+study: a volume of slices with Image Position/Orientation (PS3.3 C.7.6.2), more than one frame,
+not a localizer (Image Type value 3 LOCALIZER, C.7.6.1.1.2) and not a secondary capture or a
+dose page (SOP classes in PS3.4 B.5; dose screens are secondary captures or say "dose" in their
+Series Description). When no series is such a volume, the largest displayable stack wins, and
+failing that the first series with frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from viewer.dicom.catalog.catalog import Catalog, SeriesNode
+from viewer.dicom.catalog.sop_kinds import object_kind
+from viewer.dicom.catalog.stack import Stack
+
+#: Series Description words that mark pages rather than images (dose sheets, reports).
+PAGE_WORDS = ("dose", "report", "summary", "screen", "protocol")
+#: Object kinds (viewer.dicom.catalog.sop_kinds) that are pages, never the first choice.
+PAGE_KINDS = ("Secondary capture", "Dose report", "Encapsulated PDF")
+
+
+def is_page(series: SeriesNode) -> bool:
+    """A dose sheet, report or screen capture: shown on request, never first."""
+    description = series.info.description.casefold()
+    if any(word in description for word in PAGE_WORDS):
+        return True
+    kinds = {object_kind(record.sop_class_uid) for record in series.instances}
+    return bool(kinds) and kinds <= set(PAGE_KINDS)
+
+
+def _volume_size(stack: Stack) -> int:
+    """Frames of a positioned, non-localizer, multi-frame stack (0 for anything else)."""
+    if stack.localizer or stack.frames < 2 or stack.positions is None:
+        return 0
+    return stack.frames
+
+
+def best_stack(series: SeriesNode) -> int | None:
+    """The number (in ``series.stacks``) of its largest volume, None if it has none."""
+    sizes = [_volume_size(stack) for stack in series.stacks]
+    if not sizes or max(sizes) == 0:
+        return None
+    return sizes.index(max(sizes))
+
+
+def first_to_show(catalog: Catalog) -> tuple[SeriesNode, int] | None:
+    """(series, stack number) to open on, from the first study in tree order; None when
+    nothing has frames."""
+    series = catalog.all_series()
+    if not series:
+        return None
+    first_study = _first_study(catalog)
+    candidates = [s for s in series if s.uid in first_study] or series
+    choice = _largest_volume(s for s in candidates if not is_page(s))
+    if choice is not None:
+        return choice
+    for item in candidates + series:
+        if item.stacks:
+            sizes = [0 if s.localizer else s.frames for s in item.stacks]
+            return item, sizes.index(max(sizes))
+    return None
+
+
+def displayable_in_order(catalog: Catalog) -> list[SeriesNode]:
+    """Series with frames, in tree order, pages and localizer-only series last."""
+    shown = [s for s in catalog.all_series() if s.stacks]
+    return sorted(shown, key=lambda s: is_page(s) or all(k.localizer for k in s.stacks))
+
+
+def _first_study(catalog: Catalog) -> set[str]:
+    for patient in catalog.sorted_patients():
+        for study in patient.sorted_studies():
+            if any(series.stacks for series in study.series.values()):
+                return set(study.series)
+    return set()
+
+
+def _largest_volume(series: Iterable[SeriesNode]) -> tuple[SeriesNode, int] | None:
+    best: tuple[int, SeriesNode, int] | None = None
+    for item in series:
+        number = best_stack(item)
+        if number is None:
+            continue
+        size = item.stacks[number].frames
+        if best is None or size > best[0]:
+            best = (size, item, number)
+    return None if best is None else (best[1], best[2])
