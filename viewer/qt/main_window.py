@@ -402,7 +402,6 @@ class MainWindow(WindowHost):
     def _on_tree_chosen(self, uid: str, stack: int, by_mouse: bool) -> None:
         """A row clicked (on release), entered or reached by keys: show it in the active
         viewport; after a click the image takes the keys."""
-        self.problems.select_series(uid)
         if stack == SERIES_ROW:
             series = self.catalog.series(uid)
             stack = (best_stack(series) or 0) if series is not None else 0
@@ -434,10 +433,13 @@ class MainWindow(WindowHost):
         return True
 
     def _mark_shown(self, *_args: Any) -> None:
-        """Bold the tree rows of the series (and stack) the active viewport shows."""
+        """Bold the tree rows of the series (and stack) the active viewport shows; Problems'
+        "Selected series only" follows it."""
         state = self.state
         several = len(state.stacks) > 1
         self.tree_model.mark_shown(state.series_uid, state.stack_number if several else None)
+        if state.series_uid:
+            self.problems.select_series(state.series_uid)
 
     def _overlay_text(self, series: SeriesNode) -> dict[str, str]:
         for patient in self.catalog.patients.values():
