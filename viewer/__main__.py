@@ -26,6 +26,10 @@ VERBS = {
     "export": "viewer.cli.export",
     "bench": "viewer.cli.bench",
     "db": "viewer.cli.db",
+    "echo": "viewer.cli.echo",
+    "query": "viewer.cli.query",
+    "retrieve": "viewer.cli.retrieve",
+    "send": "viewer.cli.send",
 }
 
 

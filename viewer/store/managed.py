@@ -24,10 +24,13 @@ def store_root() -> Path:
     return data_dir() / "store"
 
 
-def instance_path(study_uid: str, series_uid: str, sop_instance_uid: str) -> Path:
-    """Where an instance's copy lives in the managed store (UIDs are made safe as names)."""
+def instance_path(
+    study_uid: str, series_uid: str, sop_instance_uid: str, root: Path | None = None
+) -> Path:
+    """Where an instance's copy lives in the managed store (UIDs are made safe as names), or
+    in the same layout below ``root`` (a retrieval into a folder)."""
     parts = [_safe(uid) for uid in (study_uid, series_uid)]
-    return store_root().joinpath(*parts, _safe(sop_instance_uid) + ".dcm")
+    return (root or store_root()).joinpath(*parts, _safe(sop_instance_uid) + ".dcm")
 
 
 def copy_into_store(source: str, study_uid: str, series_uid: str, sop_instance_uid: str) -> Path:
