@@ -25,7 +25,7 @@ from viewer.model.tools.region_window import RegionWindowTool
 from viewer.model.tools.rotate_plane import RotatePlaneTool
 from viewer.model.tools.scroll import SCROLL_DRAG_PIXELS, ScrollTool
 from viewer.model.tools.window_level import WindowLevelTool
-from viewer.model.tools.zoom import ZOOM_PER_DRAG_PIXEL, ZOOM_STEP, ZoomTool
+from viewer.model.tools.zoom import MAX_ZOOM, MIN_ZOOM, ZOOM_PER_DRAG_PIXEL, ZOOM_STEP, ZoomTool
 from viewer.model.window_level import Voi
 
 
@@ -58,6 +58,21 @@ def test_zoom_drag_up_enlarges_about_the_start_and_wheel_at_the_pointer() -> Non
     pointer = Pointer((5.0, 5.0), (5.0, 15.0), (1.0, 2.0), (0.0, -10.0))
     assert ZoomTool().drag(pointer, CT) == (ZoomBy(ZOOM_PER_DRAG_PIXEL**10, (1.0, 2.0)),)
     assert ZoomTool().wheel(pointer, 2.0, CT) == (ZoomBy(ZOOM_STEP**2, (5.0, 5.0)),)
+
+
+@pytest.mark.parametrize("zoom", [0.01, 0.05, 0.3, 1.0, 3.5, 39.0, 40.0, 80.0])
+@pytest.mark.parametrize("dy", [-400.0, -150.0, -1.0, 0.0, 1.0, 200.0, 5000.0])
+@pytest.mark.parametrize("speed", [0.25, 1.0, 4.0])
+def test_zoom_drag_is_proportional_and_bounded(zoom: float, dy: float, speed: float) -> None:
+    pointer = Pointer((0.0, 0.0), (0.0, 0.0), (0.0, 0.0), (0.0, dy))
+    context = ToolContext(zoom=zoom, zoom_speed=speed)
+    (change,) = ZoomTool().drag(pointer, context)
+    assert isinstance(change, ZoomBy)
+    wanted = zoom * 2 ** (-dy * speed / 200)
+    after = zoom * change.factor
+    low, high = min(MIN_ZOOM, zoom), max(MAX_ZOOM, zoom)
+    assert after == pytest.approx(min(max(wanted, low), high))
+    assert low - 1e-12 <= after <= high + 1e-12  # never further out than it was
 
 
 def test_scroll_drag_counts_whole_slices_and_keeps_the_rest() -> None:

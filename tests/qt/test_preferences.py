@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QTableWidgetItem
 
 from viewer.dicom import limits
@@ -41,6 +42,8 @@ def test_ok_writes_every_setting_and_applies_theme_and_memory(window: MainWindow
     dialog.invert_vertical.setChecked(True)
     dialog.preset_table.setItem(0, 2, QTableWidgetItem("90"))  # first CT preset, width
     dialog.memory_mb.setValue(2048)
+    dialog.zoom_speed.selectAll()
+    QTest.keyClicks(dialog.zoom_speed, "2")  # typed, as a user sets the zoom drag speed
     dialog.accept()
     assert not dialog.isVisible()
 
@@ -51,6 +54,8 @@ def test_ok_writes_every_setting_and_applies_theme_and_memory(window: MainWindow
     first = DEFAULT_PRESETS["CT"][0]
     assert settings.presets()["CT"][0] == Preset(first.name, 90, first.level)
     assert settings.memory_budget_mb() == 2048
+    assert settings.zoom_speed() == 2.0
+    assert window.viewports.interaction.zoom_speed == 2.0  # applied to the viewports at once
     assert window.loader.cache.budget_bytes == 512 * 1024**2  # the cache's quarter
     limits.set_memory_budget(None)
 

@@ -15,7 +15,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from tests.gui_driving import drag, focus_viewport, show_modality
-from viewer.model.interaction import DEFAULT_MOUSE_MAPPING, WindowLevelDrag
+from viewer.model.interaction import DEFAULT_MOUSE_MAPPING, DEFAULT_ZOOM_SPEED, WindowLevelDrag
 from viewer.model.presets import DEFAULT_PRESETS, Preset
 from viewer.model.window_level import Voi
 from viewer.qt.image_view import ImageViewport
@@ -42,6 +42,7 @@ def settings(window: MainWindow) -> Iterator[ViewerSettings]:
 
 
 def _defaults(store: ViewerSettings) -> None:
+    store.set_zoom_speed(DEFAULT_ZOOM_SPEED)
     store.set_mouse_mapping(DEFAULT_MOUSE_MAPPING)
     store.set_window_level_drag(WindowLevelDrag())
     store.set_presets(DEFAULT_PRESETS)
@@ -97,8 +98,8 @@ def test_remapped_buttons_window_pan_and_zoom(window: MainWindow, settings: View
     assert window_of(viewport) == voi
     assert view_centre(viewport)[0] < centre[0] - 10
 
-    drag(viewport, MIDDLE, QPointF(0, -40))  # middle now zooms: up enlarges
-    assert viewport.zoom_factor() > zoom * 1.5
+    drag(viewport, MIDDLE, QPointF(0, -200))  # middle now zooms: up enlarges, 2x per 200 px
+    assert viewport.zoom_factor() == pytest.approx(zoom * 2, rel=0.02)
     assert window_of(viewport) == voi
 
 
@@ -120,10 +121,28 @@ def test_viewports_added_later_follow_the_mapping(
     window.viewports.set_active(added)
     show(window, "CT")
     voi, zoom = window_of(added), added.zoom_factor()
-    drag(added, LEFT, QPointF(0, -40))
-    assert added.zoom_factor() > zoom * 1.5 and window_of(added) == voi
+    drag(added, LEFT, QPointF(0, -200))
+    assert added.zoom_factor() > zoom * 1.8 and window_of(added) == voi
     drag(added, RIGHT, QPointF(0, 60))
     assert window_of(added).center < voi.center
+
+
+# --- zoom drag: proportional, bounded, its speed in Preferences ------------------------------
+def test_zoom_drag_is_proportional_and_its_speed_a_preference(
+    window: MainWindow, settings: ViewerSettings
+) -> None:
+    viewport = window.viewport
+    zoom = viewport.zoom_factor()
+    drag(viewport, RIGHT, QPointF(0, -150))  # the 150 px: 1.7x, not 20x
+    assert viewport.zoom_factor() == pytest.approx(zoom * 2 ** (150 / 200), rel=0.02)
+    drag(viewport, RIGHT, QPointF(0, 150))  # and back
+    assert viewport.zoom_factor() == pytest.approx(zoom, rel=0.02)
+    settings.set_zoom_speed(2.0)  # what Preferences > Mouse writes
+    drag(viewport, RIGHT, QPointF(0, -100))
+    assert viewport.zoom_factor() == pytest.approx(zoom * 2, rel=0.02)
+    for _ in range(8):  # far past the bound: it stops at 40 screen pixels per image pixel
+        drag(viewport, RIGHT, QPointF(0, -400))
+    assert viewport.zoom_factor() == pytest.approx(40.0, rel=0.02)
 
 
 # --- window/level drag speed and direction -------------------------------------------------

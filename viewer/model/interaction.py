@@ -26,6 +26,9 @@ DEFAULT_MOUSE_MAPPING: Mapping[str, str] = {"left": WINDOW_LEVEL, "middle": PAN,
 #: W/L drag sensitivity: a factor on the viewer's own (range-based) sensitivity.
 DEFAULT_WL_SENSITIVITY = 1.0
 WL_SENSITIVITY_RANGE = (0.1, 10.0)
+#: Zoom drag speed: a factor on 2x per 200 px (viewer.model.tools.zoom).
+DEFAULT_ZOOM_SPEED = 1.0
+ZOOM_SPEED_RANGE = (0.25, 4.0)
 
 
 @dataclass(frozen=True)
@@ -54,11 +57,13 @@ def _default_presets() -> dict[str, tuple[Preset, ...]]:
 @dataclass(frozen=True)
 class Interaction:
     """Mouse mapping (button -> a tool name, one of
-    :func:`viewer.model.tools.registry.mouse_tools`), W/L drag, presets per modality."""
+    :func:`viewer.model.tools.registry.mouse_tools`), W/L drag, presets per modality, zoom
+    drag speed."""
 
     mouse: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_MOUSE_MAPPING))
     wl_drag: WindowLevelDrag = field(default_factory=WindowLevelDrag)
     presets: Mapping[str, tuple[Preset, ...]] = field(default_factory=_default_presets)
+    zoom_speed: float = DEFAULT_ZOOM_SPEED
 
     def action(self, button: str) -> str:
         """The tool a drag with ``button`` ("left", "middle", "right") uses ("" for none)."""

@@ -811,12 +811,17 @@ class ImageViewport(pg.GraphicsView):
 
     def _tool_context(self) -> ToolContext:
         frame = self.frame
+        wl_drag, zoom, speed = (
+            self.interaction.wl_drag,
+            self.zoom_factor(),
+            self.interaction.zoom_speed,
+        )
         if frame is None or frame.is_color or frame.is_palette:
-            return ToolContext(wl_drag=self.interaction.wl_drag)
+            return ToolContext(wl_drag=wl_drag, zoom=zoom, zoom_speed=speed)
         table = file_voi_lut(frame)
         voi = self.state.voi or (voi_lut_range(table) if table else default_voi(frame))
         return ToolContext(
-            voi, self._value_range(frame), self.interaction.wl_drag, self._region_values
+            voi, self._value_range(frame), wl_drag, self._region_values, zoom=zoom, zoom_speed=speed
         )
 
     def _apply(self, change: Change) -> None:

@@ -630,7 +630,13 @@ class MprView(QWidget):
         if state is None:
             return ToolContext()
         anchor = state.to_view(view, state.point)
-        return ToolContext(state.voi, self._value_range, self.interaction.wl_drag, anchor=anchor)
+        return ToolContext(
+            state.voi,
+            self._value_range,
+            self.interaction.wl_drag,
+            anchor=anchor,
+            zoom_speed=self.interaction.zoom_speed,
+        )
 
     def _patient_at(self, view: View, point: tuple[float, float]) -> Vec3 | None:
         if self.state is None:

@@ -39,8 +39,10 @@ from viewer.dicom.limits import MEMORY_BUDGET_FRACTION
 from viewer.dicom.pixels.frame_cache import FRAME_CACHE_SHARE
 from viewer.model.interaction import (
     DEFAULT_MOUSE_MAPPING,
+    DEFAULT_ZOOM_SPEED,
     MOUSE_BUTTONS,
     WL_SENSITIVITY_RANGE,
+    ZOOM_SPEED_RANGE,
     WindowLevelDrag,
 )
 from viewer.model.presets import DEFAULT_PRESETS, Preset
@@ -84,6 +86,7 @@ class PreferenceValues:
     memory_mb: int = field(default_factory=default_memory_budget_mb)
     shortcuts: Shortcuts = field(default_factory=default_shortcuts)
     rendering: str = DEFAULT_RENDERING
+    zoom_speed: float = DEFAULT_ZOOM_SPEED
 
     @classmethod
     def read(cls, settings: ViewerSettings) -> PreferenceValues:
@@ -95,6 +98,7 @@ class PreferenceValues:
             settings.memory_budget_mb(),
             settings.shortcuts(),
             settings.rendering(),
+            settings.zoom_speed(),
         )
 
     def write(self, settings: ViewerSettings) -> None:
@@ -105,6 +109,7 @@ class PreferenceValues:
         settings.set_memory_budget_mb(self.memory_mb)
         settings.set_shortcuts(self.shortcuts)
         settings.set_rendering(self.rendering)
+        settings.set_zoom_speed(self.zoom_speed)
         settings.sync()
 
 
@@ -201,6 +206,14 @@ class PreferencesDialog(QDialog):
         form.addRow("Window/level speed:", self.sensitivity)
         form.addRow(self.invert_horizontal)
         form.addRow(self.invert_vertical)
+        low, high = ZOOM_SPEED_RANGE
+        self.zoom_speed = QDoubleSpinBox()
+        self.zoom_speed.setRange(low, high)
+        self.zoom_speed.setSingleStep(0.25)
+        self.zoom_speed.setDecimals(2)
+        self.zoom_speed.setSuffix(" ×")
+        self.zoom_speed.setToolTip("A factor on the zoom drag speed (1 = 2x per 200 pixels)")
+        form.addRow("Zoom drag speed:", self.zoom_speed)
         note = QLabel(
             "Applies to every viewport as soon as you press OK. Ctrl + left drag always sets "
             "the window from a rectangle; the wheel always scrolls slices."
@@ -353,6 +366,7 @@ class PreferencesDialog(QDialog):
         self.sensitivity.setValue(values.wl_drag.sensitivity)
         self.invert_horizontal.setChecked(values.wl_drag.invert_horizontal)
         self.invert_vertical.setChecked(values.wl_drag.invert_vertical)
+        self.zoom_speed.setValue(values.zoom_speed)
         self.preset_table.setRowCount(0)
         for modality, presets in sorted(values.presets.items()):
             for preset in presets:
@@ -412,6 +426,7 @@ class PreferencesDialog(QDialog):
             memory_mb=self.memory_mb.value(),
             shortcuts=self.shortcuts(),
             rendering=str(self.rendering_box.currentData()),
+            zoom_speed=round(self.zoom_speed.value(), 2),
         )
 
     def _add_preset_row(self, preset: Preset, modality: str) -> None:

@@ -38,8 +38,10 @@ from viewer.dicom import limits
 from viewer.model.interaction import (
     DEFAULT_MOUSE_MAPPING,
     DEFAULT_WL_SENSITIVITY,
+    DEFAULT_ZOOM_SPEED,
     MOUSE_BUTTONS,
     WL_SENSITIVITY_RANGE,
+    ZOOM_SPEED_RANGE,
     Interaction,
     WindowLevelDrag,
 )
@@ -90,7 +92,8 @@ def memory_budget_range_mb() -> tuple[int, int]:
 class ViewerSettings(QObject):
     """Typed access to ``settings.ini``; :attr:`changed` names the group that was written."""
 
-    #: "theme", "recent", "mouse", "window_level", "presets", "memory", "keys" or "rendering"
+    #: "theme", "recent", "mouse", "window_level", "zoom", "presets", "memory", "keys" or
+    #: "rendering"
     changed = Signal(str)
 
     def __init__(self, path: Path | None = None, parent: QObject | None = None) -> None:
@@ -218,6 +221,19 @@ class ViewerSettings(QObject):
         self._store.setValue("window_level/invert_vertical", drag.invert_vertical)
         self.changed.emit("window_level")
 
+    def zoom_speed(self) -> float:
+        """The zoom drag speed (a factor on 2x per 200 px); the default where none is valid."""
+        low, high = ZOOM_SPEED_RANGE
+        speed = _to_float(self._store.value("zoom/speed"))
+        return speed if speed is not None and low <= speed <= high else DEFAULT_ZOOM_SPEED
+
+    def set_zoom_speed(self, speed: float) -> None:
+        low, high = ZOOM_SPEED_RANGE
+        if not low <= speed <= high:
+            raise ValueError(f"zoom speed must be within {low}..{high}")
+        self._store.setValue("zoom/speed", speed)
+        self.changed.emit("zoom")
+
     # --- presets ------------------------------------------------------------------------------
     def presets(self) -> dict[str, tuple[Preset, ...]]:
         """Window presets per modality; the built-in table where nothing (valid) is stored."""
@@ -243,7 +259,9 @@ class ViewerSettings(QObject):
 
     def interaction(self) -> Interaction:
         """Mouse mapping, W/L drag and presets together, as the image views apply them."""
-        return Interaction(self.mouse_mapping(), self.window_level_drag(), self.presets())
+        return Interaction(
+            self.mouse_mapping(), self.window_level_drag(), self.presets(), self.zoom_speed()
+        )
 
     # --- memory -------------------------------------------------------------------------------
     def memory_budget_mb(self) -> int:

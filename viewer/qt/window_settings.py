@@ -35,7 +35,7 @@ from viewer.qt.view_controls import ViewControls
 from viewer.qt.window_host import WindowHost
 
 #: ViewerSettings.changed groups that the image views apply (as one Interaction).
-INTERACTION_GROUPS = ("mouse", "window_level", "presets")
+INTERACTION_GROUPS = ("mouse", "window_level", "zoom", "presets")
 
 
 class WindowSettings(QObject):

@@ -64,6 +64,10 @@ class ToolContext:
     region_values: Callable[[Point, Point], NDArray[Any] | None] = field(default=_no_values)
     #: The crosshair's point in view coordinates (MPR), else None.
     anchor: Point | None = None
+    #: How far the view is zoomed (screen pixels per image pixel), None where unknown.
+    zoom: float | None = None
+    #: The user's zoom drag speed, a factor on 2x per 200 px (Preferences > Mouse).
+    zoom_speed: float = 1.0
 
 
 # --- changes ------------------------------------------------------------------------------
