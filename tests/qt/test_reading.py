@@ -394,3 +394,38 @@ def test_screenshot_verb_draws_the_phase_asked_for(study: Path, tmp_path: Path) 
     bad = screenshot(study, tmp_path / "bad.png", "--series", uid, "--stack", "7")
     assert bad.returncode == 1 and "no stack 7" in bad.stderr
     assert not (tmp_path / "bad.png").exists()
+
+
+# --- 6. nothing cut that has room: the tree, Problems, the tag browser --------------------------
+def test_long_texts_elide_in_the_middle_wrap_or_get_room(window: MainWindow) -> None:
+    single_layout(window)
+    tree = window.tree
+    assert tree.textElideMode() == Qt.TextElideMode.ElideMiddle
+    header = tree.header()
+    used = sum(header.sectionSize(c) for c in range(header.count()))
+    assert used == pytest.approx(tree.viewport().width(), abs=2)  # column 0 takes what is left
+    row = proxy_row(window, series_uid(window, "fMRI 4D"))
+    assert "fMRI 4D" in str(row.data(Qt.ItemDataRole.ToolTipRole))
+    # Problems: the full path on hover, the reason wrapped onto more lines, not cut.
+    dock = window.problems
+    reason = "the decoder stopped: " + "a long reason that does not fit on one line " * 4
+    dock.add("/data/cd/DICOM/ST000001/SE000002/IM000017", "frame 3", reason.strip())
+    dock.show()
+    dock.resize(420, 300)
+    QApplication.processEvents()
+    group = dock.table.topLevelItem(dock.table.topLevelItemCount() - 1)
+    assert group is not None
+    group.setExpanded(True)
+    item = group.child(group.childCount() - 1)
+    assert item is not None and item.toolTip(0) == "/data/cd/DICOM/ST000001/SE000002/IM000017"
+    line = dock.table.fontMetrics().height()
+    wait_for(lambda: dock.table.visualItemRect(item).height() > 2 * line, 5)
+    dock.hide()
+    # The tag browser opens wide enough to read the Value column.
+    QTest.keyClick(window.viewport, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+    browser = window.view_controls.tag_browser
+    wait_for(browser.isVisible, 5)
+    QApplication.processEvents()
+    value_column = browser.tree.header().count() - 1
+    wait_for(lambda: browser.tree.header().sectionSize(value_column) >= 180, 5)
+    browser.hide()

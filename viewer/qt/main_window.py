@@ -109,6 +109,9 @@ class MainWindow(WindowHost):
         tree.setUniformRowHeights(False)  # series rows are as tall as their thumbnails
         tree.setIconSize(QSize(THUMBNAIL_SIZE, THUMBNAIL_SIZE))
         tree.setAlternatingRowColors(True)
+        # A description too long for the column keeps its start and end ("#5 DCE…points");
+        # the row's tooltip has it whole.
+        tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         tree.setSortingEnabled(False)  # the proxy sorts: studies newest first, series by number
         header = tree.header()
         header.setStretchLastSection(False)

@@ -14,10 +14,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QDockWidget,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -44,10 +46,17 @@ class ProblemsDock(QDockWidget):
         self.label_for: Callable[[str], str] = lambda uid: uid or UNSORTED_LABEL
         self.selected_series: str | None = None
         self.table = QTreeWidget()
-        self.table.setUniformRowHeights(True)
+        # Reasons wrap onto as many lines as they need (rows grow), never cut; a file shows
+        # its name, its full path on hover, the middle elided when the column is narrow.
+        self.table.setUniformRowHeights(False)
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setHeaderLabels(["File", "Where", "Reason"])
         self.table.setColumnWidth(0, 220)
         self.table.setColumnWidth(1, 90)
+        self.table.header().setStretchLastSection(True)
+        self.table.setItemDelegate(WrappingDelegate(self.table))
+        self.table.header().sectionResized.connect(lambda *_: self.table.doItemsLayout())
         self.only_selected = QCheckBox("Selected series only")
         self.only_selected.setToolTip("Show only the problems of the series shown")
         self.only_selected.toggled.connect(self._apply_filter)
@@ -147,6 +156,32 @@ class ProblemsDock(QDockWidget):
             for item in tops
             if item is not None
         ]
+
+
+class WrappingDelegate(QStyledItemDelegate):
+    """Rows as tall as their wrapped text at the column's width (QTreeView measures wrapped
+    text without the column's width, so it would stay one line high)."""
+
+    def __init__(self, view: QTreeWidget) -> None:
+        super().__init__(view)
+        self._view = view
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        hint = super().sizeHint(option, index)
+        width = self._view.header().sectionSize(index.column()) - TEXT_MARGIN
+        text = str(index.data() or "")
+        if width <= 0 or not text:
+            return hint
+        bounds = option.fontMetrics.boundingRect(
+            QRect(0, 0, width, 1 << 20), Qt.TextFlag.TextWordWrap, text
+        )
+        return QSize(hint.width(), max(hint.height(), bounds.height() + TEXT_MARGIN // 2))
+
+
+#: What a cell's padding takes of its width (px), both sides together.
+TEXT_MARGIN = 12
 
 
 def file_name(path: str) -> str:

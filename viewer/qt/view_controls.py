@@ -56,6 +56,8 @@ TOOLBAR_COMMANDS: tuple[tuple[str, str], ...] = (
     ("-", ""),
     ("cine", "cine-play"),
 )
+#: The tag browser opens at least this wide (px), so its Value column shows.
+TAG_BROWSER_WIDTH = 600
 LAYOUT_ICONS = {"1x1": "layout-1x1", "1x2": "layout-1x2", "2x1": "layout-2x1", "2x2": "layouts"}
 
 
@@ -367,7 +369,16 @@ class ViewControls(QObject):
 
     def _on_tags_visible(self, visible: bool) -> None:
         if visible:
+            self._widen_tag_browser()
             self._show_tags()
+
+    def _widen_tag_browser(self) -> None:
+        """Open wide enough for the Value column (Tag, VR and Name take about 330 px)."""
+        dock = self.tag_browser
+        if dock.isFloating() or dock.width() >= TAG_BROWSER_WIDTH:
+            return
+        width = max(TAG_BROWSER_WIDTH, self.window.width() // 3)
+        self.window.resizeDocks([dock], [width], Qt.Orientation.Horizontal)
 
     def toggle_tag_browser(self) -> None:
         self.tag_browser.setVisible(not self.tag_browser.isVisible())
