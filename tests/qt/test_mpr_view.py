@@ -252,6 +252,28 @@ def test_keys_invert_presets_move_and_reset(view: MprView) -> None:
     assert not state.invert and state.voi == Voi.from_center_width(40, 400)  # the file's window
 
 
+def test_each_view_names_patient_and_series_with_scale_bar_and_hu(
+    view: MprView, window: MainWindow
+) -> None:
+    name = window.viewport.patient_text["name"]
+    series = window.viewport.patient_text["series"]
+    for which in View:
+        widget = view.views[which]
+        corners = widget.overlay.corners
+        assert name in corners["tr"][0] and series in corners["tr"]
+        scale = widget.overlay.pixels_per_mm
+        assert scale is not None
+        assert scale == pytest.approx(1 / widget.view_box.viewPixelSize()[0])
+    axial = view.views[View.AXIAL]
+    centre = QPointF(axial.viewport().width() / 2, axial.viewport().height() / 2)
+    mouse(axial, QMouseEvent.Type.MouseMove, centre, Qt.MouseButton.NoButton)
+    QApplication.processEvents()
+    assert view.readout.text().endswith(" HU")  # the value has its unit
+    # The fourth quadrant says what is shown; the status line never says "MPR: MPR:".
+    assert series in view.info.text() and "voxels" in view.info.text()
+    assert "MPR: MPR:" not in window.statusBar().currentMessage()
+
+
 def test_m_again_returns_to_the_viewports(window: MainWindow, view: MprView) -> None:
     QTest.keyClick(window, Qt.Key.Key_M)
     assert window.mpr_view is None

@@ -491,6 +491,7 @@ class MainWindow(WindowHost):
             self.mpr_action.setChecked(False)
             return
         view = MprView(stack, self.state.voi, self.state.modality, self)
+        view.patient_text = dict(self.viewport.patient_text)
         view.interaction = self.viewports.interaction
         view.status.connect(self.show_message)
         view.voi_changed.connect(self.state.set_voi)

@@ -283,7 +283,19 @@ class PlaneView(pg.GraphicsView):
         self._cut: list[CutLine] = []
         self.setStyleSheet(f"border: 2px solid {VIEW_COLOURS[view]};")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.view_box.sigRangeChanged.connect(lambda *_: self._place_handles())
+        self.view_box.sigRangeChanged.connect(lambda *_: self._on_range_changed())
+
+    def _on_range_changed(self) -> None:
+        self._place_handles()
+        self.update_scale_bar()
+
+    def update_scale_bar(self) -> None:
+        """The scale bar follows the zoom (the view's coordinates are millimetres)."""
+        mm_per_pixel = self.view_box.viewPixelSize()[0]
+        pixels_per_mm = 1.0 / mm_per_pixel if mm_per_pixel > 0 else None
+        if pixels_per_mm != self.overlay.pixels_per_mm:
+            self.overlay.pixels_per_mm = pixels_per_mm
+            self.overlay.update()
 
     def show_image(self, image: np.ndarray, rect: QRectF, final: bool) -> None:
         first = not self.has_image
@@ -392,6 +404,9 @@ class MprView(QWidget):
         self._dragging = False
         self._active = View.AXIAL
         self._announced = False
+        #: Patient, study and series lines for the corners (the window sets them, as for the
+        #: 2D viewport: "name", "id", "birth", "study", "date", "series").
+        self.patient_text: dict[str, str] = {}
         self.views = {view: PlaneView(view, self) for view in View}
         self.set_rendering(current_rendering().opengl)
         self._make_layout()
@@ -502,13 +517,32 @@ class MprView(QWidget):
         self.worker.bridge.failed.connect(self._on_reformat_failed)
         self.state.changed.connect(self._on_state_changed)
         self.readout.setText(f"{volume.shape[2]} × {volume.shape[1]} × {volume.shape[0]} voxels")
-        notes = "\n".join(volume.warnings)
-        self.info.setText(HINT + ("\n\n" + notes if notes else ""))
-        if volume.warnings:
-            self.status.emit("MPR: " + "; ".join(volume.warnings))
+        self.info.setText(self.series_info(volume))
+        if volume.warnings:  # each says "MPR: ..." already
+            self.status.emit("; ".join(volume.warnings))
         self._request_all()
         self._update_lines()
         self._update_overlays()
+
+    def series_info(self, volume: MprVolume) -> str:
+        """The fourth quadrant: what is shown (patient, series, the volume's grid), the
+        volume's warnings, then the mouse and keys."""
+        info = self.patient_text
+        stack = self.stack
+        lines = [
+            " · ".join(v for v in (info.get("name", ""), info.get("id", "")) if v),
+            " · ".join(v for v in (info.get("study", ""), info.get("date", "")) if v),
+            info.get("series", ""),
+            stack.title,
+            f"{volume.shape[2]} × {volume.shape[1]} × {volume.shape[0]} voxels"
+            + (
+                " of {:.2g} × {:.2g} × {:.2g} mm".format(*stack.spacing)
+                if stack.spacing is not None
+                else ""
+            ),
+            *(warning.removeprefix("MPR: ") for warning in volume.warnings),
+        ]
+        return "\n".join([*(line for line in lines if line), "", HINT])
 
     def _spread_voi(self, volume: MprVolume) -> Voi:
         low = volume.modality(volume.stored_range[0])
@@ -591,6 +625,7 @@ class MprView(QWidget):
             right, down = state.axes[view]
             widget.overlay.letters = edge_letters(tuple(right), tuple(down))
             widget.overlay.corners = self._corner_text(view, state.tilted(view))
+            widget.update_scale_bar()
             widget.overlay.update()
 
     def _corner_text(self, view: View, oblique: bool) -> dict[str, list[str]]:
@@ -603,10 +638,24 @@ class MprView(QWidget):
         slab = (
             "Thin" if state.slab_mode is None else f"{state.slab_mode.value} {state.slab_mm:g} mm"
         )
-        corners = {"tl": [name, f"{side} {abs(depth):.1f} mm"], "bl": [slab]}
+        info = self.patient_text
+        corners = {
+            "tl": [name, f"{side} {abs(depth):.1f} mm"],
+            "tr": [
+                " · ".join(v for v in (info.get("name", ""), info.get("id", "")) if v),
+                " · ".join(v for v in (info.get("study", ""), info.get("date", "")) if v),
+                info.get("series", ""),
+            ],
+            "bl": [slab],
+        }
         if state.voi is not None:
             corners["br"] = [f"W: {state.voi.width:.0f} L: {state.voi.center:.0f}"]
-        return corners
+        return {corner: [line for line in lines if line] for corner, lines in corners.items()}
+
+    @property
+    def unit(self) -> str:
+        """The modality values' unit: HU for CT (PS3.3 C.11.1.1.2), none said otherwise."""
+        return " HU" if self.modality == "CT" else ""
 
     def _on_view_painted(self) -> None:
         if not self._announced and all(w.was_painted for w in self.views.values()):
@@ -690,7 +739,7 @@ class MprView(QWidget):
         ):
             value = state.volume.modality(float(shown.image[r, c]))
             kind = "" if state.slab_mode is None else f" ({state.slab_mode.value})"
-            text += f"  value {value:.6g}{kind}"
+            text += f"  value {value:.6g}{self.unit}{kind}"
         self.readout.setText(text)
         self.status.emit(text)
 
