@@ -429,3 +429,16 @@ def test_long_texts_elide_in_the_middle_wrap_or_get_room(window: MainWindow) -> 
     value_column = browser.tree.header().count() - 1
     wait_for(lambda: browser.tree.header().sectionSize(value_column) >= 180, 5)
     browser.hide()
+
+
+# --- 10. one date format ------------------------------------------------------------------------
+def test_tree_and_corner_text_write_the_study_date_alike(window: MainWindow) -> None:
+    single_layout(window)
+    fmri = series_uid(window, "fMRI 4D")
+    window.select_series(fmri, 0)
+    study_row = proxy_row(window, fmri).parent()
+    tree_date = study_row.siblingAtColumn(2).data()
+    assert tree_date == "2024-01-02 10:15"  # the C locale: ISO 8601
+    assert tree_date in window.viewport._corner_text()["tr"]
+    patient = study_row.parent().data()
+    assert "1970-01-01" in patient and "1970-01-01 O" in window.viewport._corner_text()["tl"]

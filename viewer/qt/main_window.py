@@ -36,11 +36,12 @@ from viewer.dicom.io.zips import shown_path
 from viewer.model.display import ViewState
 from viewer.model.problems import UNSORTED, Problem, SeriesOfPath, group_label
 from viewer.model.series_choice import best_stack, displayable_in_order, first_to_show
+from viewer.qt.dates import format_date
 from viewer.qt.image_view import ImageViewport
 from viewer.qt.mpr_view import MprView
 from viewer.qt.problems import ProblemsDock
 from viewer.qt.series_tree import SERIES_ROW, SeriesTreeView
-from viewer.qt.study_tree import StudyFilterProxy, StudyTreeModel, format_date, stack_key
+from viewer.qt.study_tree import StudyFilterProxy, StudyTreeModel, stack_key, study_date
 from viewer.qt.tasks import FrameLoader, IndexTask
 from viewer.qt.thumbnails import THUMBNAIL_SIZE, Thumbnails, middle_image
 from viewer.qt.view_controls import ViewControls
@@ -456,7 +457,7 @@ class MainWindow(WindowHost):
                             v for v in (format_date(patient.info.birth_date), patient.info.sex) if v
                         ),
                         "study": study.info.description,
-                        "date": format_date(study.info.date),
+                        "date": study_date(study.info),
                         "series": f"Se: {info.number if info.number is not None else '-'} "
                         f"{info.modality} {info.description}",
                     }

@@ -43,6 +43,7 @@ from viewer.dicom.catalog.catalog import Added, SeriesNode
 from viewer.dicom.catalog.records import PatientInfo, SeriesInfo, StudyInfo
 from viewer.dicom.catalog.sop_kinds import object_kind
 from viewer.dicom.io.dicomdir import DirectoryPreview, PreviewSeries
+from viewer.qt.dates import format_date, format_date_time
 
 SERIES_UID_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -59,19 +60,6 @@ COLUMNS = ("Patient / study / series", "Modality", "Date", "Images")
 ModelIndex = QModelIndex | QPersistentModelIndex
 
 
-def format_date(value: str) -> str:
-    """DICOM DA (YYYYMMDD, PS3.5 6.2) as YYYY-MM-DD; anything else unchanged."""
-    return (
-        f"{value[:4]}-{value[4:6]}-{value[6:8]}" if len(value) == 8 and value.isdigit() else value
-    )
-
-
-def format_time(value: str) -> str:
-    """DICOM TM (HHMMSS.FFFFFF, PS3.5 6.2) as HH:MM; anything else unchanged."""
-    digits = value.split(".")[0]
-    return f"{digits[:2]}:{digits[2:4]}" if len(digits) >= 4 and digits.isdigit() else value
-
-
 def patient_label(info: PatientInfo) -> str:
     """``Name  [ID, birth date, sex]`` (PS3.3 C.7.1.1)."""
     details = [part for part in (info.patient_id, format_date(info.birth_date), info.sex) if part]
@@ -86,7 +74,8 @@ def study_label(info: StudyInfo) -> str:
 
 
 def study_date(info: StudyInfo) -> str:
-    return " ".join(part for part in (format_date(info.date), format_time(info.time)) if part)
+    """The study's date and time in the one display format (viewer.qt.dates)."""
+    return format_date_time(info.date, info.time)
 
 
 def series_label(info: SeriesInfo, kind: str = "") -> str:
