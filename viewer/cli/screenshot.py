@@ -1,5 +1,5 @@
-"""``dicom-viewer screenshot OUT.png [--layout single|mpr] [--size WxH] [--series UID]
-[--stack K] [--frame N] [PATH ...]``.
+"""``dicom-viewer screenshot OUT.png [--layout single|mpr|3d] [--size WxH] [--series UID]
+[--stack K] [--frame N] [--view V] [--preset NAME] [--blend MODE] [PATH ...]``.
 
 Without ``--series`` the window shows what it opens on (viewer.model.series_choice); with it,
 that series. ``--stack K`` is a stack of the series shown (0-based, as ``inspect`` lists the
@@ -20,7 +20,7 @@ HELP = "open PATHs (or the demo) in the real main window, save it as OUT.png and
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("output", metavar="OUT.png")
     parser.add_argument("paths", nargs="*", metavar="PATH")
-    parser.add_argument("--layout", choices=("single", "mpr"), default="single")
+    parser.add_argument("--layout", choices=("single", "mpr", "3d"), default="single")
     parser.add_argument("--size", default="1400x900", help="window size WxH (default 1400x900)")
     parser.add_argument("--series", metavar="UID", help="show this Series Instance UID")
     parser.add_argument(
@@ -34,6 +34,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=zero_based("frame"),
         metavar="N",
         help="frame N of that stack (0-based; default the middle one)",
+    )
+    three_d = parser.add_argument_group("3D layout (--layout 3d)")
+    three_d.add_argument(
+        "--view",
+        choices=("A", "P", "L", "R", "S", "I"),
+        default="A",
+        help="look from anterior, posterior, left, right, superior or inferior (default A)",
+    )
+    three_d.add_argument(
+        "--preset",
+        default="",
+        help="volume rendering preset, e.g. 'CT Bone' (default: the modality's first)",
+    )
+    three_d.add_argument(
+        "--blend",
+        choices=("composite", "mip", "minip"),
+        default="",
+        help="composite (shaded volume rendering), MIP or MinIP (default: the preset's)",
     )
 
 
@@ -54,7 +72,13 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         report(problem)
         return EXIT_FAILED
-    from viewer.qt.app import take_screenshot
+    from viewer.model.volume3d.scene import PRESETS_BY_NAME
+
+    if args.preset and args.preset not in PRESETS_BY_NAME:
+        report(f"--preset must be one of {', '.join(PRESETS_BY_NAME)}, not {args.preset!r}")
+        return EXIT_USAGE
+    from viewer.qt.app import ThreeDOptions, take_screenshot
 
     target = (args.series, args.stack, args.frame)
-    return take_screenshot(args.output, list(args.paths), args.layout, size, target)
+    options = ThreeDOptions(args.view, args.preset, args.blend)
+    return take_screenshot(args.output, list(args.paths), args.layout, size, target, options)

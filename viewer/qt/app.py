@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import pyqtgraph as pg
 from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
@@ -92,12 +93,23 @@ def run_gui(paths: Sequence[str]) -> int:
 Target = tuple[str | None, int | None, int | None]
 
 
+@dataclass(frozen=True)
+class ThreeDOptions:
+    """``screenshot --layout 3d``: the standard view (A/P/L/R/S/I), preset name and blend mode
+    ("composite", "mip", "minip"); empty: the defaults."""
+
+    view: str = "A"
+    preset: str = ""
+    blend: str = ""
+
+
 def take_screenshot(
     output: str,
     paths: Sequence[str],
     layout: str,
     size: tuple[int, int],
     target: Target = (None, None, None),
+    options: ThreeDOptions | None = None,
 ) -> int:
     """Open ``paths`` (or the demo) as a user would, wait for the first slice (its image, or the
     placeholder that says it cannot be decoded), save the window. ``target`` names a series,
@@ -129,6 +141,10 @@ def take_screenshot(
     window.indexing_finished.connect(after_index)
     if layout == "mpr":
         window.indexing_finished.connect(lambda: _show_mpr(window, finish))
+    elif layout == "3d":
+        window.indexing_finished.connect(
+            lambda: _show_3d(window, finish, options or ThreeDOptions())
+        )
     else:
         _finish_once_the_first_slice_is_up(window, finish)
     QTimer.singleShot(SCREENSHOT_TIMEOUT_S * 1000, lambda: _timeout(finish))
@@ -206,6 +222,23 @@ def _show_mpr(window: MainWindow, finish: Callable[[bool], None]) -> None:
         report("no series is a volume (positioned slices), so there is no MPR to show")
         finish(False)
         return
+    view.painted.connect(lambda: QTimer.singleShot(SETTLE_MS, lambda: finish(True)))
+    view.failed.connect(lambda reason: _fail(reason, finish))
+
+
+def _show_3d(window: MainWindow, finish: Callable[[bool], None], options: ThreeDOptions) -> None:
+    """Switch to 3D on the first volume; finish once its first full-quality frame is up."""
+    if window.current_series is None or window.vr_view is not None:
+        return
+    view = window.open_3d_on_first_volume()
+    if view is None:
+        report("no series is a volume (positioned slices), so there is nothing to show in 3D")
+        finish(False)
+        return
+    if view.problem:
+        _fail(view.problem, finish)
+        return
+    view.configure(options.view, options.preset, options.blend)
     view.painted.connect(lambda: QTimer.singleShot(SETTLE_MS, lambda: finish(True)))
     view.failed.connect(lambda reason: _fail(reason, finish))
 

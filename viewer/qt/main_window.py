@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from viewer.core.scratch import remove_stale_folders_in_background
 from viewer.dicom.catalog.catalog import Added, Catalog, SeriesNode
 from viewer.dicom.catalog.records import ScannedFile, Skipped
+from viewer.dicom.catalog.stack import Stack
 from viewer.dicom.io.dicomdir import DirectoryPreview
 from viewer.dicom.io.zips import shown_path
 from viewer.model.display import ViewState
@@ -46,6 +47,7 @@ from viewer.qt.tasks import FrameLoader, IndexTask
 from viewer.qt.thumbnails import THUMBNAIL_SIZE, Thumbnails, middle_image
 from viewer.qt.view_controls import ViewControls
 from viewer.qt.viewport_grid import ViewportGrid
+from viewer.qt.volume_view import VolumeView3D
 from viewer.qt.window_host import WindowHost
 from viewer.qt.window_settings import WindowSettings
 
@@ -92,6 +94,7 @@ class MainWindow(WindowHost):
         self.window_settings = WindowSettings(self, self.view_controls)
         remove_stale_folders_in_background()  # zips unpacked by viewers that died
         self._make_mpr_action()
+        self._make_3d_action()
 
     @property
     def viewport(self) -> ImageViewport:
@@ -486,10 +489,9 @@ class MainWindow(WindowHost):
         self._close_mpr()
         if not on:
             return
-        stack = self.state.stack
-        if stack is None or not stack.has_volume_geometry:
-            self.show_message("MPR needs a series of positioned slices (a volume)")
-            self.mpr_action.setChecked(False)
+        self.vr_action.setChecked(False)
+        stack = self._volume_stack("MPR", self.mpr_action)
+        if stack is None:
             return
         view = MprView(stack, self.state.voi, self.state.modality, self)
         view.patient_text = dict(self.viewport.patient_text)
@@ -497,22 +499,13 @@ class MainWindow(WindowHost):
         view.status.connect(self.show_message)
         view.voi_changed.connect(self.state.set_voi)
         self.mpr_view = view
-        splitter = self.centralWidget()
-        assert isinstance(splitter, QSplitter)
-        splitter.addWidget(view)
-        self.viewports.hide()
-        view.start()
-        view.setFocus()
+        self._put_up(view)
 
     def open_mpr_on_first_volume(self) -> MprView | None:
         """Show the first series that is a volume as MPR (``screenshot --layout mpr``)."""
-        for series in self.catalog.all_series():
-            stacks = [stack for stack in series.stacks if stack.frames]
-            if stacks and stacks[0].has_volume_geometry:
-                self.select_series(series.uid)
-                self.mpr_action.setChecked(True)
-                return self.mpr_view
-        return None
+        if self._select_first_volume():
+            self.mpr_action.setChecked(True)
+        return self.mpr_view
 
     def _mpr_follow_series(self, *_args: Any) -> None:
         """MPR shows the stack (the phase) the active viewport shows."""
@@ -521,12 +514,83 @@ class MainWindow(WindowHost):
 
     def _close_mpr(self) -> None:
         view, self.mpr_view = self.mpr_view, None
+        self._take_down(view)
+
+    # --- the layouts that replace the viewports (MPR, 3D) ---------------------------------
+    def _volume_stack(self, what: str, action: QAction) -> Stack | None:
+        """The shown stack if it is a volume; else a message and ``action`` unchecked."""
+        stack = self.state.stack
+        if stack is None or not stack.has_volume_geometry:
+            self.show_message(f"{what} needs a series of positioned slices (a volume)")
+            action.setChecked(False)
+            return None
+        return stack
+
+    def _select_first_volume(self) -> bool:
+        """Select the first series that is a volume (the screenshot layouts); False: none."""
+        for series in self.catalog.all_series():
+            stacks = [stack for stack in series.stacks if stack.frames]
+            if stacks and stacks[0].has_volume_geometry:
+                self.select_series(series.uid)
+                return True
+        return False
+
+    def _put_up(self, view: MprView | VolumeView3D) -> None:
+        splitter = self.centralWidget()
+        assert isinstance(splitter, QSplitter)
+        splitter.addWidget(view)
+        self.viewports.hide()
+        view.start()
+        view.setFocus()
+
+    def _take_down(self, view: MprView | VolumeView3D | None) -> None:
         if view is not None:
             view.shutdown()
             view.hide()
             view.setParent(None)
             view.deleteLater()
         self.viewports.show()
+
+    # --- 3D -------------------------------------------------------------------------------
+    def _make_3d_action(self) -> None:
+        """The 3D toggle (toolbar button and key D): volume rendering of the shown stack."""
+        self.vr_view: VolumeView3D | None = None
+        self.vr_action = QAction("3D", self)
+        self.vr_action.setCheckable(True)
+        self.vr_action.setShortcut(QKeySequence("D"))
+        self.vr_action.setToolTip("3D: volume rendering and MIP of the volume (D)")
+        self.vr_action.toggled.connect(self.set_3d)
+        self.addAction(self.vr_action)
+        self.view_controls.toolbar.addAction(self.vr_action)
+        self.tree.selectionModel().currentChanged.connect(self._3d_follow_series)
+
+    def set_3d(self, on: bool) -> None:
+        """Show the active viewport's stack in 3D (on), or the viewports again (off)."""
+        self._close_3d()
+        if not on:
+            return
+        self.mpr_action.setChecked(False)
+        stack = self._volume_stack("3D", self.vr_action)
+        if stack is None:
+            return
+        view = VolumeView3D(stack, self.state.voi, self.state.modality, self)
+        view.status.connect(self.show_message)
+        self.vr_view = view
+        self._put_up(view)
+
+    def open_3d_on_first_volume(self) -> VolumeView3D | None:
+        """Show the first series that is a volume in 3D (``screenshot --layout 3d``)."""
+        if self._select_first_volume():
+            self.vr_action.setChecked(True)
+        return self.vr_view
+
+    def _3d_follow_series(self, *_args: Any) -> None:
+        if self.vr_view is not None and self.state.stack is not self.vr_view.stack:
+            self.set_3d(True)
+
+    def _close_3d(self) -> None:
+        view, self.vr_view = self.vr_view, None
+        self._take_down(view)
 
     # --- drag and drop, keys, close ----------------------------------------------------------
     def dragEnterEvent(self, event: Any) -> None:
@@ -547,6 +611,8 @@ class MainWindow(WindowHost):
             task.wait(5)
         if self.mpr_view is not None:
             self.mpr_view.shutdown()
+        if self.vr_view is not None:
+            self.vr_view.shutdown()
         self.view_controls.shutdown()
         self.thumbnails.shutdown()
         self.loader.shutdown()

@@ -190,9 +190,10 @@ class VolumeLoader:
     #: Appended to a refusal for the memory budget: where the user can raise it.
     BUDGET_HINT = " (Settings > Preferences > Memory)"
 
-    def __init__(self, stack: Stack) -> None:
+    def __init__(self, stack: Stack, warm_kernels: bool = True) -> None:
         self.bridge = VolumeBridge()
         self._stack = stack
+        self._warm_kernels = warm_kernels  # the 3D view alone needs no MPR kernels
         self._cancel = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mpr-load", daemon=True)
 
@@ -217,7 +218,8 @@ class VolumeLoader:
 
         # Start numba (import, runtime, cached kernels) while the slices decode in processes.
         warm = threading.Thread(target=mpr.warm_up, args=(np.int16,), name="mpr-warm", daemon=True)
-        warm.start()
+        if self._warm_kernels:
+            warm.start()
         try:
             frame = self._middle_frame()
             grey = frame if frame is not None and not frame.is_color else None
@@ -226,8 +228,10 @@ class VolumeLoader:
                 shows_inverted=grey is not None and grey.transform.shows_inverted,  # MONOCHROME1
             )
         finally:
-            warm.join()  # never leave a compile running behind a failed or cancelled load
-        mpr.warm_up(volume.voxels.dtype)  # compile the kernels here, not on the first drag
+            if self._warm_kernels:
+                warm.join()  # never leave a compile running behind a failed or cancelled load
+        if self._warm_kernels:
+            mpr.warm_up(volume.voxels.dtype)  # compile the kernels here, not on the first drag
         low, high = volume.stored_range
         spread = (high - low) * abs(volume.rescale_slope)
         return LoadedVolume(volume, default_voi(grey) if grey is not None else None, spread)

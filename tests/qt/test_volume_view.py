@@ -1,0 +1,247 @@
+"""The 3D view driven as a user would (drags, wheel, keys, the preset box) and headless
+``screenshot --layout 3d`` of real files: a synthetic CT with a bright block at a known patient
+position (left, anterior, superior) and the demo CT. CPU ray caster (no GPU on this machine)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from pydicom import dcmread
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent, QWheelEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from tests import factories
+from tests.gui_driving import module_main_window, wait_for
+from viewer.model.mpr import MprVolume
+from viewer.model.volume3d.scene import BlendMode, StandardView, nearest_standard_view
+from viewer.model.window_level import Voi
+from viewer.qt import volume_view
+from viewer.qt.main_window import MainWindow
+from viewer.qt.volume_view import VolumeView3D
+
+pytest.importorskip("vtkmodules.vtkRenderingVolume", reason="VTK (the [3d] extra) is missing")
+
+LEFT = Qt.MouseButton.LeftButton
+NONE = Qt.KeyboardModifier.NoModifier
+AIR_STORED = 24  # -1000 HU with the factory's intercept -1024
+BLOCK_STORED = 2024  # +1000 HU
+
+
+def phantom_volume() -> MprVolume:
+    voxels = np.full((24, 48, 40), -1000, np.int16)
+    voxels[16:23, 6:15, 28:37] = 1000
+    voxels[:, 20:28, 16:24] = 300
+    affine = np.diag([0.8, 0.6, 2.0, 1.0])
+    affine[:3, 3] = (-16.0, -14.0, -20.0)
+    return MprVolume.from_arrays(voxels, affine)
+
+
+@pytest.fixture
+def view(qtbot: object) -> Iterator[VolumeView3D]:
+    widget = VolumeView3D(modality="CT", voi=Voi(-200, 1200))
+    widget.resize(420, 360)
+    widget.show()
+    widget.set_volume(phantom_volume())
+    wait_for(lambda: widget.was_painted, 60)
+    yield widget
+    widget.shutdown()
+    widget.close()
+
+
+def settle(view: VolumeView3D) -> np.ndarray:
+    """Wait for the full-quality frame of the current request; return the canvas picture."""
+    wait_for(lambda: view.shown_id == view._latest and not view.shown_interactive, 60)
+    assert view.canvas._buffer is not None
+    return np.asarray(view.canvas._buffer).copy()
+
+
+def mouse(widget: VolumeView3D, kind: QMouseEvent.Type, point: QPointF,
+          buttons: Qt.MouseButton, button: Qt.MouseButton = LEFT) -> None:  # fmt: skip
+    target = widget.canvas
+    event = QMouseEvent(kind, point, target.mapToGlobal(point), button, buttons, NONE)
+    QApplication.sendEvent(target, event)
+
+
+def drag(widget: VolumeView3D, start: QPointF, end: QPointF, steps: int = 6,
+         button: Qt.MouseButton = LEFT) -> None:  # fmt: skip
+    mouse(widget, QMouseEvent.Type.MouseButtonPress, start, button, button)
+    for i in range(1, steps + 1):
+        point = start + (end - start) * (i / steps)
+        mouse(widget, QMouseEvent.Type.MouseMove, point, button, button)
+        QApplication.processEvents()
+    mouse(widget, QMouseEvent.Type.MouseButtonRelease, end, Qt.MouseButton.NoButton, button)
+
+
+def test_the_first_frame_is_drawn_and_not_blank(view: VolumeView3D) -> None:
+    picture = settle(view)
+    assert picture.shape[2] == 3
+    assert len(np.unique(picture.sum(axis=2))) > 20
+    assert "ms" in view.readout.text()
+    assert "ray cast" in view.readout.toolTip()
+
+
+def test_dragging_rotates_with_coarse_frames_then_a_full_one(view: VolumeView3D) -> None:
+    settle(view)
+    before = view.camera
+    timed: list[bool] = []
+    view.frame_timed.connect(lambda _ms, interactive: timed.append(interactive))
+    drag(view, QPointF(100, 150), QPointF(100 + 90 / volume_view.DEGREES_PER_PIXEL, 150), steps=8)
+    after = settle(view)
+    assert view.camera is not None and before is not None
+    assert nearest_standard_view(view.camera) is StandardView.RIGHT  # 90° to the right
+    assert timed[-1] is False  # the last frame is full quality
+    assert len(np.unique(after.sum(axis=2))) > 20
+
+
+def test_wheel_zooms_and_keys_pick_standard_views(view: VolumeView3D) -> None:
+    settle(view)
+    assert view.camera is not None
+    height = view.camera.height_mm
+    centre = QPointF(view.canvas.width() / 2, view.canvas.height() / 2)
+    event = QWheelEvent(
+        centre, view.canvas.mapToGlobal(centre), QPoint(0, 0), QPoint(0, 240),
+        Qt.MouseButton.NoButton, NONE, Qt.ScrollPhase.NoScrollPhase, False,
+    )  # fmt: skip
+    QApplication.sendEvent(view.canvas, event)
+    assert view.camera.height_mm == pytest.approx(height / volume_view.WHEEL_ZOOM**2)
+    for key, expected in ((Qt.Key.Key_L, StandardView.LEFT), (Qt.Key.Key_S, StandardView.SUPERIOR)):
+        QTest.keyClick(view, key)
+        assert nearest_standard_view(view.camera) is expected
+    QTest.keyClick(view, Qt.Key.Key_0)
+    assert nearest_standard_view(view.camera) is StandardView.ANTERIOR
+    assert view.camera.height_mm == pytest.approx(height)
+
+
+def test_presets_and_blend_modes_change_the_picture(view: VolumeView3D) -> None:
+    pictures = {"bone": settle(view).astype(int)}
+    view.preset_box.setCurrentIndex(view.preset_box.findText("CT Soft tissue"))
+    pictures["soft"] = settle(view).astype(int)
+    view.blend_box.setCurrentIndex(view.blend_box.findText(BlendMode.MIP.value))
+    pictures["mip"] = settle(view).astype(int)
+    assert view.scene.blend_mode is BlendMode.MIP
+    names = list(pictures)
+    for i, first in enumerate(names):
+        for second in names[i + 1 :]:
+            assert np.abs(pictures[first] - pictures[second]).mean() > 1.0, (first, second)
+
+
+def test_without_vtk_the_view_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, qtbot: object
+) -> None:
+    reason = "3D needs VTK, which is not installed (pip install 'dicom-viewer[3d]'): test"
+    monkeypatch.setattr(volume_view, "vtk_problem", lambda: reason)
+    widget = VolumeView3D(modality="CT")
+    failures: list[str] = []
+    widget.failed.connect(failures.append)
+    widget.stack = object()  # type: ignore[assignment]
+    widget.start()
+    assert failures == [reason]
+    assert widget.canvas.message == reason
+    widget.set_volume(phantom_volume())  # ignored: nothing to draw with
+    assert widget.worker is None
+    widget.close()
+
+
+# --- the main window ------------------------------------------------------------------------------
+def write_block_ct(folder: Path) -> factories.SeriesTruth:
+    """24 axial slices of air (0.6 x 0.8 mm pixels, 2 mm apart) with a 1000 HU block at the
+    patient's left (columns 28-36), anterior (rows 6-14) and superior (slices 16-22) side."""
+    truth = factories.write_series(folder, slices=24, rows=48, columns=40, spacing=2.0)
+    for k, path in enumerate(truth.paths):
+        frame = np.full((1, 48, 40), AIR_STORED, np.uint16)
+        if 16 <= k <= 22:
+            frame[0, 6:15, 28:37] = BLOCK_STORED
+        ds = dcmread(path)
+        factories.set_pixels(ds, frame)
+        ds.save_as(path)
+    return truth
+
+
+@pytest.fixture(scope="module")
+def window(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MainWindow]:
+    folder = tmp_path_factory.mktemp("block-ct")
+    write_block_ct(folder)
+    yield from module_main_window([str(folder)], size=(1100, 750))
+
+
+def test_key_d_shows_the_stack_in_3d_and_again_returns(window: MainWindow) -> None:
+    wait_for(lambda: window.current_series is not None, 60)
+    QTest.keyClick(window, Qt.Key.Key_D)
+    view = window.vr_view
+    assert view is not None
+    wait_for(lambda: view.was_painted, 120)
+    assert not window.viewports.isVisible()
+    picture = np.asarray(view.canvas._buffer)
+    assert len(np.unique(picture.sum(axis=2))) > 10
+    QTest.keyClick(window, Qt.Key.Key_D)
+    assert window.vr_view is None and window.viewports.isVisible()
+
+
+# --- headless screenshots -------------------------------------------------------------------------
+def screenshot(folder: Path, out: Path, *options: str) -> np.ndarray:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("DISPLAY", None)  # as in CI: VTK must render without a display server
+    command = [sys.executable, "-m", "viewer", "screenshot", str(out), "--layout", "3d"]
+    command += ["--size", "900x600", *options, str(folder)]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=240)
+    assert result.returncode == 0, result.stderr
+    return np.asarray(Image.open(out).convert("RGB")).astype(int)
+
+
+def canvas_box(image: np.ndarray) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of the 3D canvas: the only pure black area of the window."""
+    rows, columns = np.nonzero(image.sum(axis=2) == 0)
+    return int(columns.min()), int(rows.min()), int(columns.max()), int(rows.max())
+
+
+#: Where the block (left, anterior, superior of the centre) must appear: (screen x sign,
+#: screen y sign) from the canvas centre, y down.
+BLOCK_SIDE = {
+    "A": (+1, -1),  # the patient's left on the screen's right, superior up
+    "L": (-1, -1),  # from the left: anterior on the screen's left
+    "S": (-1, -1),  # from above, anterior up: the patient's left on the screen's left
+}
+
+
+@pytest.mark.parametrize("letter", list(BLOCK_SIDE))
+def test_screenshot_3d_puts_the_block_where_it_is_in_the_patient(
+    tmp_path: Path, letter: str
+) -> None:
+    folder = tmp_path / "ct"
+    write_block_ct(folder)
+    image = screenshot(folder, tmp_path / f"{letter}.png", "--view", letter, "--blend", "mip")
+    left, top, right, bottom = canvas_box(image)
+    canvas = image[top : bottom + 1, left : right + 1]
+    grey = canvas.sum(axis=2) / 3
+    grey[-int(0.2 * grey.shape[0]) :, : int(0.2 * grey.shape[0])] = 0  # the orientation cube
+    rows, columns = np.nonzero(grey > 150)
+    assert rows.size > 20, "the block is not drawn"
+    x_sign, y_sign = BLOCK_SIDE[letter]
+    centre_x, centre_y = (canvas.shape[1] - 1) / 2, (canvas.shape[0] - 1) / 2
+    assert np.sign(columns.mean() - centre_x) == x_sign
+    assert np.sign(rows.mean() - centre_y) == y_sign
+
+
+def test_screenshot_3d_of_the_demo_ct_from_the_left_shows_the_spine_behind(
+    demo_study: Path, tmp_path: Path
+) -> None:
+    ct = next(p for p in demo_study.rglob("*") if p.is_dir() and len(list(p.iterdir())) > 100)
+    image = screenshot(ct, tmp_path / "demo-L.png", "--view", "L", "--preset", "CT Bone")
+    left, top, right, bottom = canvas_box(image)
+    canvas = image[top : bottom + 1, left : right + 1]
+    red, green, blue = canvas[..., 0], canvas[..., 1], canvas[..., 2]
+    bone = (red > 150) & (green > 120) & (red > blue + 40)
+    assert bone.sum() > 2000, "no bone drawn"
+    # From the patient's left, posterior is on the screen's right: the vertebral column (the
+    # densest bone) lies in the right half, the sternum (thin) in the left.
+    densest = int(np.argmax(bone.sum(axis=0)))
+    assert densest > canvas.shape[1] / 2

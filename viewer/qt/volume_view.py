@@ -1,0 +1,585 @@
+"""The 3D view: volume rendering and MIP/MinIP of a stack, drawn by VTK in a worker thread.
+
+The engine (viewer.model.volume3d.engine) lives on one render thread with its own offscreen
+OpenGL context (EGL on Linux), so a slow CPU frame never blocks the GUI thread and the same
+path works on a desktop, under Xvfb and with Qt's offscreen platform (``screenshot --layout 3d``,
+the tests). Each request carries the whole scene and camera; only the newest waits (older
+unstarted ones are dropped), and the picture comes back as an RGB array through a queued signal.
+
+Mapper: the Rendering setting (Preferences > General) decides as for the 2D views: OpenGL (a
+hardware GPU under Automatic) -> VTK's GPU ray caster; software -> VTK's CPU fixed-point ray
+caster. Interactive level of detail: while a mouse button is down frames are coarse (2 x 2
+pixels a ray, 2-voxel steps); on release a full-quality frame follows.
+
+Mouse: left drag rotates, Shift + left or middle drag pans, right drag or wheel zooms. Keys:
+A/P/L/R/S/I standard views (with Shift: P/L/R/S/I; plain A..I as listed on the buttons), Home
+or 0 resets. The volume is the MPR's when the 3D view is its fourth quadrant (one copy).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from viewer.dicom import limits
+from viewer.dicom.catalog.stack import Stack
+from viewer.model.mpr import MprVolume
+from viewer.model.volume3d.engine import vtk_problem
+from viewer.model.volume3d.scene import (
+    PRESETS_BY_NAME,
+    BlendMode,
+    Camera,
+    Decimation,
+    Scene,
+    StandardView,
+    VrPreset,
+    decimated,
+    decimation,
+    default_preset,
+    patient_bounds,
+    presets_for,
+    standard_camera,
+)
+from viewer.model.window_level import Voi
+from viewer.qt.gpu import current_rendering
+
+log = logging.getLogger(__name__)
+
+#: Degrees of rotation per screen pixel of drag.
+DEGREES_PER_PIXEL = 0.4
+#: Zoom factor per wheel notch (120 units).
+WHEEL_ZOOM = 1.15
+#: The render size never exceeds this many pixels a side (the picture is scaled up instead).
+MAX_RENDER_PIXELS = 1024
+BLEND_CHOICES = (BlendMode.COMPOSITE, BlendMode.MIP, BlendMode.MINIP)
+HINT_3D = (
+    "Left: rotate · Shift+left/middle: pan · right/wheel: zoom · A P L R S I: views · 0: reset"
+)
+
+
+# --- the render thread ------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class RenderRequest:
+    request_id: int
+    scene: Scene
+    camera: Camera
+    size: tuple[int, int]
+    interactive: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    request: RenderRequest
+    image: np.ndarray  # (height, width, 3) uint8
+    milliseconds: float
+
+
+class RenderBridge(QObject):
+    ready = Signal(str)  # the engine is up: mapper and OpenGL renderer, in words
+    done = Signal(object)  # Rendered
+    failed = Signal(str)
+
+
+class RenderWorker:
+    """One thread that owns a VolumeEngine; only the newest request is drawn."""
+
+    def __init__(
+        self,
+        voxels: np.ndarray,
+        affine: np.ndarray,
+        rescale: tuple[float, float],
+        gpu: bool,
+    ) -> None:
+        self.bridge = RenderBridge()
+        self._args = (voxels, affine, rescale, gpu)
+        self._pending: RenderRequest | None = None
+        self._wake = threading.Condition()
+        self._stopped = False
+        self.description = ""
+        self._thread = threading.Thread(target=self._run, name="vr-render", daemon=True)
+        self._thread.start()
+
+    def submit(self, request: RenderRequest) -> None:
+        with self._wake:
+            self._pending = request
+            self._wake.notify()
+
+    def _next(self) -> RenderRequest | None:
+        with self._wake:
+            while self._pending is None and not self._stopped:
+                self._wake.wait()
+            request, self._pending = self._pending, None
+            return None if self._stopped else request
+
+    def _run(self) -> None:
+        from viewer.model.volume3d.engine import VolumeEngine
+
+        voxels, affine, rescale, gpu = self._args
+        try:
+            engine = VolumeEngine(voxels, affine, rescale, gpu=gpu)
+            engine.render()  # makes the context; its renderer can be asked only then
+            self.description = f"{engine.mapper_name} on {engine.renderer_name()}"
+        except Exception as error:  # a readable reason, never a dead thread
+            log.exception("starting the 3D engine failed")
+            self.bridge.failed.emit(f"3D cannot start: {type(error).__name__}: {error}")
+            return
+        self.bridge.ready.emit(self.description)
+        try:
+            while (request := self._next()) is not None:
+                try:
+                    start = time.perf_counter()
+                    if engine.size != request.size:
+                        engine.resize(request.size)
+                    engine.set_scene(request.scene)
+                    engine.set_camera(request.camera)
+                    engine.set_interactive(request.interactive)
+                    image = engine.render()
+                    elapsed = (time.perf_counter() - start) * 1000
+                except Exception as error:
+                    log.exception("3D render failed")
+                    self.bridge.failed.emit(f"3D render failed: {type(error).__name__}: {error}")
+                    continue
+                if not self._stopped:
+                    self.bridge.done.emit(Rendered(request, image, elapsed))
+        finally:
+            engine.close()
+
+    def shutdown(self) -> None:
+        with self._wake:
+            self._stopped = True
+            self._pending = None
+            self._wake.notify_all()
+        self._thread.join(10)
+
+
+# --- the canvas -------------------------------------------------------------------------------
+class Canvas(QWidget):
+    """Shows the newest rendered picture; mouse drags become camera changes."""
+
+    dragged = Signal(str, float, float)  # "rotate" | "pan" | "zoom", dx, dy (pixels)
+    released = Signal()
+    wheeled = Signal(float)  # notches (positive: away from the user)
+    resized = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(QSize(120, 120))
+        self.setMouseTracking(False)
+        self.image: QImage | None = None
+        self._buffer: np.ndarray | None = None
+        self.message = ""
+        self._last: QPointF | None = None
+        self._gesture = ""
+
+    def show_pixels(self, pixels: np.ndarray) -> None:
+        self._buffer = np.ascontiguousarray(pixels)  # QImage reads this memory
+        height, width, _ = self._buffer.shape
+        self.image = QImage(
+            self._buffer.data, width, height, 3 * width, QImage.Format.Format_RGB888
+        )
+        self.update()
+
+    def paintEvent(self, event: Any) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), Qt.GlobalColor.black)
+        if self.image is not None:
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawImage(QRectF(self.rect()), self.image)
+        if self.message:
+            painter.setPen(Qt.GlobalColor.white)
+            painter.drawText(
+                self.rect().adjusted(12, 12, -12, -12),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                self.message,
+            )
+        painter.end()
+
+    def render_size(self) -> tuple[int, int]:
+        ratio = self.devicePixelRatioF()
+        width, height = max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio))
+        scale = min(1.0, MAX_RENDER_PIXELS / max(width, height))
+        return (max(1, round(width * scale)), max(1, round(height * scale)))
+
+    def mousePressEvent(self, event: Any) -> None:
+        button, shift = event.button(), bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if button == Qt.MouseButton.LeftButton:
+            self._gesture = "pan" if shift else "rotate"
+        elif button == Qt.MouseButton.MiddleButton:
+            self._gesture = "pan"
+        elif button == Qt.MouseButton.RightButton:
+            self._gesture = "zoom"
+        else:
+            return
+        self._last = event.position()
+        event.accept()
+
+    def mouseMoveEvent(self, event: Any) -> None:
+        if self._last is None:
+            return
+        here = event.position()
+        dx, dy = here.x() - self._last.x(), here.y() - self._last.y()
+        self._last = here
+        self.dragged.emit(self._gesture, dx, dy)
+
+    def mouseReleaseEvent(self, event: Any) -> None:
+        if self._last is not None:
+            self._last = None
+            self.released.emit()
+
+    def wheelEvent(self, event: Any) -> None:
+        self.wheeled.emit(event.angleDelta().y() / 120.0)
+        event.accept()
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self.resized.emit()
+
+
+# --- the view ---------------------------------------------------------------------------------
+class VolumeView3D(QWidget):
+    """A 3D view of one volume. Give it the MPR's loaded volume (``set_volume``) or a stack
+    to load (``start``); call :meth:`shutdown` before the window goes away."""
+
+    status = Signal(str)
+    painted = Signal()  # the first full-quality frame is on screen
+    failed = Signal(str)
+    frame_timed = Signal(float, bool)  # milliseconds, interactive
+
+    def __init__(
+        self,
+        stack: Stack | None = None,
+        voi: Voi | None = None,
+        modality: str = "",
+        parent: QWidget | None = None,
+        compact: bool = False,
+    ) -> None:
+        super().__init__(parent)
+        self.stack = stack
+        self.modality = modality
+        self.voi = voi
+        self.volume: MprVolume | None = None
+        self.worker: RenderWorker | None = None
+        self.loader: Any = None
+        self.presets = presets_for(modality)
+        self.scene = Scene(default_preset(modality), voi)
+        self.camera: Camera | None = None
+        self.bounds: np.ndarray | None = None
+        self.view_name = StandardView.ANTERIOR
+        self.decimation = Decimation((1, 1, 1))
+        self.dragging = False
+        self.was_painted = False
+        self.last_ms: dict[bool, float] = {}
+        self._latest = 0
+        self.shown_id = 0  # the request whose picture is on screen
+        self.shown_interactive = False
+        self._started = 0.0
+        self.canvas = Canvas(self)
+        self._make_layout(compact)
+        self.canvas.dragged.connect(self._on_drag)
+        self.canvas.released.connect(self._on_release)
+        self.canvas.wheeled.connect(self._on_wheel)
+        self.canvas.resized.connect(self._request)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        problem = vtk_problem()
+        if problem:
+            self.problem = problem
+            self.canvas.message = problem
+            self.readout.setText("3D unavailable")
+        else:
+            self.problem = ""
+            self.canvas.message = "Loading volume…"
+
+    def _make_layout(self, compact: bool) -> None:
+        controls = QHBoxLayout()
+        controls.setContentsMargins(2, 2, 2, 2)
+        self.preset_box = QComboBox()
+        for preset in self.presets:
+            self.preset_box.addItem(preset.name)
+        self.preset_box.setToolTip(
+            "Volume rendering preset (transfer function over modality values)"
+        )
+        self.blend_box = QComboBox()
+        for mode in BLEND_CHOICES:
+            self.blend_box.addItem(mode.value)
+        self.blend_box.setToolTip("Composite (shaded volume rendering), MIP or MinIP")
+        controls.addWidget(self.preset_box)
+        controls.addWidget(self.blend_box)
+        self.view_buttons: dict[StandardView, QPushButton] = {}
+        for view in StandardView:
+            button = QPushButton(view.value)
+            button.setToolTip(f"Look from {view.name.lower()} ({view.value})")
+            button.setMaximumWidth(28)
+            button.clicked.connect(lambda _=False, v=view: self.show_standard(v))
+            controls.addWidget(button)
+            self.view_buttons[view] = button
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.clicked.connect(self.reset)
+        controls.addWidget(self.reset_button)
+        self.readout = QLabel("")
+        controls.addWidget(self.readout, 1)
+        self.preset_box.currentIndexChanged.connect(self._on_preset_box)
+        self.blend_box.currentIndexChanged.connect(self._on_blend_box)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(controls)
+        layout.addWidget(self.canvas, 1)
+        if not compact:
+            hint = QLabel(HINT_3D)
+            hint.setMargin(4)
+            layout.addWidget(hint)
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Load the stack (not needed after :meth:`set_volume`); the view fills when ready."""
+        if self.problem or self.stack is None:
+            if self.problem:
+                self.failed.emit(self.problem)
+            return
+        from viewer.qt.mpr_view import VolumeLoader
+
+        self._started = time.perf_counter()
+        self.loader = VolumeLoader(self.stack, warm_kernels=False)
+        self.loader.bridge.loaded.connect(
+            lambda loaded: self.set_volume(loaded.volume, loaded.default_voi)
+        )
+        self.loader.bridge.failed.connect(self._on_failed)
+        self.loader.bridge.progress.connect(
+            lambda done, total: self.readout.setText(f"Loading volume… {done}/{total}")
+        )
+        self.loader.start()
+
+    def set_volume(self, volume: MprVolume, voi: Voi | None = None) -> None:
+        """Show ``volume`` (the MPR's: shared, not copied unless it must be downsampled)."""
+        if self.problem:
+            return
+        if not self._started:
+            self._started = time.perf_counter()
+        self.volume = volume
+        if self.voi is None:
+            self.voi = voi or _spread_voi(volume)
+        self.scene = replace(self.scene, voi=self.voi)
+        budget = max(0, limits.memory_budget() - volume.voxels.nbytes)
+        self.decimation = decimation(volume.shape, volume.voxels.itemsize, budget)
+        voxels, affine = decimated(volume.voxels, volume.affine, self.decimation)
+        if self.decimation.notice:
+            log.warning("%s", self.decimation.notice)
+            self.status.emit(self.decimation.notice)
+        self.bounds = patient_bounds(affine, voxels.shape)
+        self.camera = self._standard_camera(self.view_name)
+        gpu = current_rendering().opengl
+        self.worker = RenderWorker(
+            voxels, affine, (volume.rescale_slope, volume.rescale_intercept), gpu
+        )
+        self.worker.bridge.ready.connect(self._on_ready)
+        self.worker.bridge.done.connect(self._on_rendered)
+        self.worker.bridge.failed.connect(self._on_failed)
+        self.canvas.message = ""
+        self._request()
+
+    def shutdown(self) -> None:
+        if self.loader is not None:
+            self.loader.cancel()
+            self.loader.wait(30)
+        if self.worker is not None:
+            self.worker.shutdown()
+            self.worker = None
+
+    # --- state -> engine ------------------------------------------------------------------
+    def _standard_camera(self, view: StandardView) -> Camera:
+        assert self.bounds is not None
+        width, height = self.canvas.render_size()
+        return standard_camera(view, self.bounds, width / max(height, 1))
+
+    def _request(self) -> None:
+        if self.worker is None or self.camera is None:
+            return
+        self._latest += 1
+        self.worker.submit(
+            RenderRequest(
+                self._latest, self.scene, self.camera, self.canvas.render_size(), self.dragging
+            )
+        )
+
+    def _on_ready(self, description: str) -> None:
+        self.description = description
+        log.info("3D engine: %s", description)
+        self._show_readout()
+
+    def _show_readout(self) -> None:
+        volume = self.volume
+        if volume is None:
+            return
+        text = f"{volume.shape[2]} × {volume.shape[1]} × {volume.shape[0]}"
+        if not self.decimation.identity:
+            text += " (downsampled)"
+        full = self.last_ms.get(False)
+        if full is not None:
+            text += f" · {full:.0f} ms"
+        self.readout.setText(text)
+        self.readout.setToolTip(getattr(self, "description", ""))
+
+    def _on_rendered(self, result: Rendered) -> None:
+        if result.request.request_id != self._latest:
+            return  # stale
+        self.canvas.show_pixels(result.image)
+        self.shown_id, self.shown_interactive = (
+            result.request.request_id,
+            result.request.interactive,
+        )
+        self.last_ms[result.request.interactive] = result.milliseconds
+        self.frame_timed.emit(result.milliseconds, result.request.interactive)
+        self._show_readout()
+        if not result.request.interactive and not self.was_painted:
+            self.was_painted = True
+            log.info(
+                "3D first frame %.0f ms after start", (time.perf_counter() - self._started) * 1000
+            )
+            self.painted.emit()
+
+    def _on_failed(self, reason: str) -> None:
+        self.canvas.message = reason
+        self.canvas.update()
+        self.readout.setText("3D failed")
+        self.status.emit(reason)
+        self.failed.emit(reason)
+
+    # --- user actions ---------------------------------------------------------------------
+    def configure(self, view: str = "A", preset: str = "", blend: str = "") -> None:
+        """Standard view letter, preset name and blend mode name (empty: keep), e.g. from
+        ``screenshot --layout 3d --view L --preset 'CT Bone' --blend mip``."""
+        names = [p.name for p in self.presets]
+        if preset:
+            chosen = PRESETS_BY_NAME[preset]
+            if preset not in names:
+                self.presets = (*self.presets, chosen)
+                self.preset_box.addItem(preset)
+            self.preset_box.setCurrentIndex([p.name for p in self.presets].index(preset))
+        if blend:
+            mode = {
+                "composite": BlendMode.COMPOSITE,
+                "mip": BlendMode.MIP,
+                "minip": BlendMode.MINIP,
+            }
+            self.blend_box.setCurrentIndex(BLEND_CHOICES.index(mode[blend.lower()]))
+        self.view_name = StandardView(view)
+        if self.bounds is not None:
+            self.show_standard(self.view_name)
+
+    def set_preset(self, preset: VrPreset) -> None:
+        self.scene = replace(self.scene, preset=preset, blend=None)
+        self.blend_box.blockSignals(True)
+        self.blend_box.setCurrentIndex(BLEND_CHOICES.index(preset.blend))
+        self.blend_box.blockSignals(False)
+        self._request()
+
+    def set_blend(self, mode: BlendMode) -> None:
+        self.scene = replace(self.scene, blend=mode)
+        self._request()
+
+    def set_voi(self, voi: Voi | None) -> None:
+        """The window MIP/MinIP (and relative presets) follow, e.g. the MPR's."""
+        if voi is None:
+            return
+        self.voi = voi
+        self.scene = replace(self.scene, voi=voi)
+        self._request()
+
+    def set_crosshair(self, point: Any) -> None:
+        shown = None if point is None else (float(point[0]), float(point[1]), float(point[2]))
+        self.scene = replace(self.scene, crosshair=shown)
+        self._request()
+
+    def set_clip_box(self, box: Any) -> None:
+        self.scene = replace(self.scene, clip_box=box)
+        self._request()
+
+    def show_standard(self, view: StandardView) -> None:
+        if self.bounds is None:
+            return
+        self.view_name = view
+        self.camera = self._standard_camera(view)
+        self._request()
+
+    def reset(self) -> None:
+        self.show_standard(StandardView.ANTERIOR)
+
+    def _on_preset_box(self, index: int) -> None:
+        if 0 <= index < len(self.presets):
+            self.set_preset(self.presets[index])
+
+    def _on_blend_box(self, index: int) -> None:
+        if 0 <= index < len(BLEND_CHOICES):
+            self.set_blend(BLEND_CHOICES[index])
+
+    def _on_drag(self, gesture: str, dx: float, dy: float) -> None:
+        if self.camera is None:
+            return
+        self.dragging = True
+        width, height = self.canvas.width(), max(self.canvas.height(), 1)
+        mm_per_pixel = self.camera.height_mm / height
+        if gesture == "rotate":
+            self.camera = self.camera.rotated(dx * DEGREES_PER_PIXEL, -dy * DEGREES_PER_PIXEL)
+        elif gesture == "pan":
+            self.camera = self.camera.panned(dx * mm_per_pixel, -dy * mm_per_pixel)
+        elif gesture == "zoom":
+            self.camera = self.camera.zoomed(WHEEL_ZOOM ** (-dy / 20.0))
+        del width
+        self._request()
+
+    def _on_release(self) -> None:
+        self.dragging = False
+        self._request()  # the full-quality frame
+
+    def _on_wheel(self, notches: float) -> None:
+        if self.camera is not None:
+            self.camera = self.camera.zoomed(WHEEL_ZOOM**notches)
+            self._request()
+
+    def _owns_key(self, event: Any) -> bool:
+        plain = not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        letters = {view.value for view in StandardView}
+        return plain and (
+            event.text().upper() in letters or event.key() in (Qt.Key.Key_Home, Qt.Key.Key_0)
+        )
+
+    def event(self, event: Any) -> bool:
+        # The window's shortcuts (R reset, I invert, 0 auto window, ...) are the 2D views';
+        # here these keys pick standard views.
+        if event.type() == QEvent.Type.ShortcutOverride and self._owns_key(event):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: Any) -> None:
+        text = event.text().upper()
+        for view in StandardView:
+            if text == view.value:
+                self.show_standard(view)
+                return
+        if event.key() in (Qt.Key.Key_Home, Qt.Key.Key_0):
+            self.reset()
+            return
+        super().keyPressEvent(event)
+
+
+def _spread_voi(volume: MprVolume) -> Voi:
+    low, high = (volume.modality(v) for v in volume.stored_range)
+    return Voi(min(low, high), max(low, high, min(low, high) + 1))
