@@ -333,6 +333,8 @@ class VolumeView3D(QWidget):
         self.reset_button.clicked.connect(self.reset)
         controls.addWidget(self.reset_button)
         self.readout = QLabel("")
+        # Its text changes every frame (the time): it must never resize the canvas.
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         controls.addWidget(self.readout, 1)
         self.preset_box.currentIndexChanged.connect(self._on_preset_box)
         self.blend_box.currentIndexChanged.connect(self._on_blend_box)
