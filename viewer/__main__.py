@@ -71,6 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_list == ["--version"]:  # answered without building the parser's verb modules
         print(f"dicom-viewer {__version__}")
         return 0
+    import viewer.sources  # the frame-source readers of this layer, before any decode worker
+
+    viewer.sources.install()
     parser = build_parser()
     # PATHs may also follow options (``screenshot OUT.png --size 800x600 PATH``).
     args, extra = parser.parse_known_args(args_list)

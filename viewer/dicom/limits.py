@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from viewer.dicom import decoding_stack
+from viewer.dicom.catalog.frame_ref import local_path
 from viewer.dicom.catalog.records import InstanceRecord, ScannedFile, Skipped
 from viewer.dicom.io import header_parser as hp
 
@@ -192,21 +193,48 @@ class BoundedReader(io.BufferedReader):
         return super().read(size)
 
 
-def open_bounded(path: str | os.PathLike[str]) -> BoundedReader:
-    """Open a regular file for pydicom: reads clipped to the file, deflate bombs refused.
+class MemoryReader(io.BytesIO):
+    """An instance already in memory (a frame source's bytes), read like a BoundedReader.
+
+    BytesIO never allocates more than it holds, so ``read(n)`` is bounded already; ``size``
+    and ``peek`` are what the deflate check uses.
+    """
+
+    def __init__(self, data: bytes | bytearray | memoryview) -> None:
+        super().__init__(data)
+        self.size = len(self.getbuffer())
+
+    def peek(self, size: int = 0) -> bytes:
+        at = self.tell()
+        head = self.read(max(size, 1))
+        self.seek(at)
+        return head
+
+
+#: What the bounded readers open: a local file's path, or an instance's bytes.
+Source = str | os.PathLike[str] | bytes | bytearray | memoryview
+
+
+def open_bounded(source: Source) -> BoundedReader | MemoryReader:
+    """Open a regular file (or an instance's bytes) for pydicom: reads clipped to the data,
+    deflate bombs refused.
 
     Raises :class:`Refused` for pipes, devices and folders (opening a pipe would block), and
     for a deflated data set that is corrupt or inflates past :func:`max_inflated_bytes`;
     OSError when the file cannot be opened.
     """
-    info = os.stat(path)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        memory = MemoryReader(source)
+        _check_inflation(memory, None)
+        return memory
+    info = os.stat(source)
     if stat.S_ISDIR(info.st_mode):
-        raise IsADirectoryError(errno.EISDIR, "is a directory", os.fspath(path))
+        raise IsADirectoryError(errno.EISDIR, "is a directory", os.fspath(source))
     if not stat.S_ISREG(info.st_mode):
         raise Refused("not a regular file (a device, pipe or socket)")
-    reader = BoundedReader(path)
+    reader = BoundedReader(source)
     try:
-        key = (os.fspath(path), info.st_mtime_ns, info.st_size, memory_budget())
+        key = (os.fspath(source), info.st_mtime_ns, info.st_size, memory_budget())
         _check_inflation(reader, key)
     except BaseException:
         reader.close()
@@ -214,13 +242,13 @@ def open_bounded(path: str | os.PathLike[str]) -> BoundedReader:
     return reader
 
 
-def bounded(function: Callable[..., T], path: str | os.PathLike[str], *args: Any, **kw: Any) -> T:
-    """``function(reader, *args, **kw)`` on :func:`open_bounded` ``(path)``, closed after."""
-    with open_bounded(path) as reader:
+def bounded(function: Callable[..., T], source: Source, *args: Any, **kw: Any) -> T:
+    """``function(reader, *args, **kw)`` on :func:`open_bounded` ``(source)``, closed after."""
+    with open_bounded(source) as reader:
         return function(reader, *args, **kw)
 
 
-def read_file_meta(path: str | os.PathLike[str]) -> Any:
+def read_file_meta(source: Source) -> Any:
     """pydicom's ``read_file_meta_info`` through :func:`open_bounded` (which takes no handle).
 
     Raises pydicom's InvalidDicomError without the preamble's ``DICM``, as it does.
@@ -228,7 +256,7 @@ def read_file_meta(path: str | os.PathLike[str]) -> Any:
     decoding_stack.load()
     from pydicom.filereader import _read_file_meta_info, read_preamble
 
-    with open_bounded(path) as reader:
+    with open_bounded(source) as reader:
         read_preamble(reader, False)
         return _read_file_meta_info(reader)
 
@@ -246,25 +274,27 @@ _verdicts_lock = threading.Lock()
 _VERDICTS_KEPT = 64
 
 
-def _check_inflation(reader: BoundedReader, key: _InflationKey) -> None:
-    """Refuse a deflated data set that is corrupt or a bomb (remembered per file version)."""
+def _check_inflation(reader: BoundedReader | MemoryReader, key: _InflationKey | None) -> None:
+    """Refuse a deflated data set that is corrupt or a bomb (remembered per file version;
+    ``key`` None: not remembered)."""
     head = reader.peek(META_BYTES)[:META_BYTES]
     if DEFLATED_SYNTAX.encode() not in head:
         return
     with _verdicts_lock:
-        verdict = _inflation_verdicts.get(key)
+        verdict = _inflation_verdicts.get(key) if key is not None else None
     if verdict is None:
         verdict = _inflation_verdict(reader, head)
         reader.seek(0)
-        with _verdicts_lock:
-            _inflation_verdicts[key] = verdict
-            while len(_inflation_verdicts) > _VERDICTS_KEPT:
-                _inflation_verdicts.popitem(last=False)
+        if key is not None:
+            with _verdicts_lock:
+                _inflation_verdicts[key] = verdict
+                while len(_inflation_verdicts) > _VERDICTS_KEPT:
+                    _inflation_verdicts.popitem(last=False)
     if verdict:
         raise Refused(verdict)
 
 
-def _inflation_verdict(reader: BoundedReader, head: bytes) -> str:
+def _inflation_verdict(reader: BoundedReader | MemoryReader, head: bytes) -> str:
     """ "" when the deflated data set is sound and small enough, else the reason."""
     meta = transfer_syntax_of(head)
     if meta is None:
@@ -290,7 +320,7 @@ def _inflation_verdict(reader: BoundedReader, head: bytes) -> str:
     return ""
 
 
-def _inflated_size(reader: BoundedReader, cap: int) -> tuple[int, bool]:
+def _inflated_size(reader: BoundedReader | MemoryReader, cap: int) -> tuple[int, bool]:
     """(bytes inflated, whether the stream ended), stopping once more than ``cap``."""
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     total = 0
@@ -358,7 +388,7 @@ class DeclaredPixels:
         return bool(self.transfer_syntax) and self.transfer_syntax not in NATIVE_SYNTAXES
 
 
-def check_frame_allocation(path: str | os.PathLike[str], frame: int = 0) -> None:
+def check_frame_allocation(source: Source, frame: int = 0) -> None:
     """Refuse to decode ``frame`` when what its header declares cannot be or must not be.
 
     Checked before any pixel is allocated: the file itself (pipes, devices, deflate bombs:
@@ -367,7 +397,7 @@ def check_frame_allocation(path: str | os.PathLike[str], frame: int = 0) -> None
     MAX_FRAME_EXPANSION times the file's size, for frames over SMALL_BYTES. A header that
     cannot be read here is left for the decoder to report.
     """
-    declared = declared_pixels(path)
+    declared = declared_pixels(source)
     if declared is None or min(declared.rows, declared.columns) <= 0:
         return
     size = declared.file_size
@@ -402,13 +432,17 @@ def check_frame_allocation(path: str | os.PathLike[str], frame: int = 0) -> None
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
-def declared_pixels(path: str | os.PathLike[str]) -> DeclaredPixels | None:
+def declared_pixels(source: Source) -> DeclaredPixels | None:
     """Rows, Columns, Samples, Bits Allocated, Frames and syntax, or None if unreadable.
 
     The lean header walker first (tens of microseconds, reads bounded by the file's size);
     pydicom through :func:`open_bounded` for what it is unsure of (deflated data sets too).
-    Raises :class:`Refused` (and OSError) as :func:`open_bounded` does.
+    Raises :class:`Refused` (and OSError) as :func:`open_bounded` does. An instance in memory
+    (bytes) is read by pydicom.
     """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return _declared_by_pydicom(source)
+    path = source
     fd = os.open(path, _OPEN_FLAGS)
     try:
         info = os.fstat(fd)
@@ -457,14 +491,14 @@ def _declared_fast(fd: int, size: int) -> DeclaredPixels:
     )
 
 
-def _declared_by_pydicom(path: str | os.PathLike[str]) -> DeclaredPixels | None:
+def _declared_by_pydicom(source: Source) -> DeclaredPixels | None:
     import warnings
 
     decoding_stack.load()
     from pydicom import dcmread
 
     tags = [*_PIXEL_TAGS, 0x00020010]
-    with open_bounded(path) as reader:  # a deflate bomb or a corrupt stream is refused here
+    with open_bounded(source) as reader:  # a deflate bomb or a corrupt stream is refused here
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -538,7 +572,8 @@ def check_volume_allocation(
     shape: tuple[int, ...], itemsize: int, sources: Iterable[tuple[str, int]]
 ) -> None:
     """Refuse a volume of ``shape`` that exceeds the memory budget, or that its files cannot
-    hold (more than MAX_FRAME_EXPANSION times their size, beyond SMALL_BYTES)."""
+    hold (more than MAX_FRAME_EXPANSION times their size, beyond SMALL_BYTES; checked when
+    every source is a local file)."""
     needed = math.prod(shape) * itemsize
     budget = memory_budget()
     if needed > budget:
@@ -547,7 +582,10 @@ def check_volume_allocation(
     if needed <= SMALL_BYTES:
         return
     stored = 0
-    for path in {path for path, _ in sources}:
+    for uri in {uri for uri, _ in sources}:
+        path = local_path(uri)
+        if path is None:
+            return  # a database's or a PACS's instance: its size is not known before reading
         with contextlib.suppress(OSError):
             stored += os.stat(path).st_size
     if needed > stored * MAX_FRAME_EXPANSION:
@@ -604,10 +642,15 @@ def abort_prone(syntax: str) -> bool:
     return syntax in ABORT_PRONE_SYNTAXES and multiprocessing.parent_process() is None
 
 
-def decode_in_worker(path: str) -> bool:
-    """True when ``path``'s frames must be decoded in a worker process (see abort_prone)."""
+def decode_in_worker(source: str | bytes) -> bool:
+    """True when ``source``'s frames (a path's, or an instance's bytes) must be decoded in a
+    worker process (see abort_prone)."""
     if multiprocessing.parent_process() is not None:
         return False
+    if isinstance(source, bytes):
+        meta = transfer_syntax_of(source[:META_BYTES])
+        return meta is not None and abort_prone(meta[0])
+    path = source
     try:
         fd = os.open(path, _OPEN_FLAGS)
         try:
@@ -620,20 +663,22 @@ def decode_in_worker(path: str) -> bool:
     return meta is not None and abort_prone(meta[0])
 
 
-def isolated_decode(path: str, frame: int) -> Any:
+def isolated_decode(source: str | bytes, frame: int, name: str = "") -> Any:
     """read_frame in the decode pool's worker: an abort costs the worker, not this process.
 
+    ``source``: a path, or an instance's bytes named ``name`` (its URI) in errors.
     Returns the DecodedFrame; raises DecodeError (and nothing else), as read_frame does.
     """
     from concurrent.futures.process import BrokenProcessPool
 
+    path = name or (source if isinstance(source, str) else "")
     decoding_stack.load()
     from viewer.dicom.pixels.decode import DecodeError
     from viewer.dicom.pixels.decode_pool import shared_pool
 
     pool = shared_pool()
     try:
-        outcome = pool.decode(path, frame).result()
+        outcome = pool.decode(source, frame, path).result()
     except BrokenProcessPool:
         pool.restart()
         raise DecodeError(path, "the decoder crashed on this frame (corrupt data?)") from None

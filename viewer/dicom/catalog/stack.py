@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from viewer.dicom.catalog import geometry
+from viewer.dicom.catalog.frame_ref import FrameRef
 from viewer.dicom.catalog.records import FrameInfo, InstanceRecord, Orientation, Vec3
 
 #: (name, value) pairs that may split repeated positions into phases; a value is a number,
@@ -32,7 +33,8 @@ AXIAL: Orientation = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 
 @dataclass(frozen=True, slots=True)
 class Slice:
-    """One displayable frame and what places and groups it."""
+    """One displayable frame and what places and groups it (``path``: its instance's URI, a
+    local path for files; see :mod:`viewer.dicom.catalog.frame_ref`)."""
 
     path: str
     frame: int
@@ -52,11 +54,13 @@ class Slice:
 class Stack:
     """An ordered run of frames that belong in one volume (or one cine loop).
 
-    ``spacing``/``origin``/``direction`` are None when the frames have no usable position and
-    orientation. ``positions`` keeps every slice's true Image Position (Patient), in order.
+    ``sources``: where each frame is, in stack order (a :class:`FrameRef`, which unpacks as
+    ``(uri, frame)``; the URI is a local path for files). ``spacing``/``origin``/``direction``
+    are None when the frames have no usable position and orientation. ``positions`` keeps
+    every slice's true Image Position (Patient), in order.
     """
 
-    sources: tuple[tuple[str, int], ...]
+    sources: tuple[FrameRef, ...]
     rows: int
     columns: int
     pixel_spacing: tuple[float, float] | None = None
@@ -288,7 +292,7 @@ def _stack_id_key(stack_id: str) -> tuple[int, int, str]:
 
 def _cine_stack(record: InstanceRecord, slices: list[Slice]) -> Stack:
     return Stack(
-        sources=tuple((s.path, s.frame) for s in slices),
+        sources=tuple(FrameRef(s.path, s.frame) for s in slices),
         rows=record.rows,
         columns=record.columns,
         pixel_spacing=record.pixel_spacing,
@@ -441,7 +445,7 @@ def _stack_of(ordered: list[Slice], **geometry_fields: Any) -> Stack:
     """A Stack of slices already in order; geometry fields as keywords."""
     first = ordered[0]
     return Stack(
-        sources=tuple((s.path, s.frame) for s in ordered),
+        sources=tuple(FrameRef(s.path, s.frame) for s in ordered),
         rows=first.rows,
         columns=first.columns,
         pixel_spacing=first.pixel_spacing,

@@ -6,15 +6,19 @@ the unpacked copy, which is gone once the process ends, so reports name a member
 person finds it again: the zip's path, ``!/``, then the member's name inside the zip
 (``/data/study.zip!/DICOM/IM1``; a zip inside a zip gives ``a.zip!/b.zip!/IM1``), see
 :func:`shown_path`.
+
+:func:`read_member` is the ``zip:`` frame-source reader (:mod:`viewer.dicom.io.frame_sources`):
+``zip:`` then that same name reads one member in place, without unpacking the zip.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import threading
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from viewer.core.scratch import new_private_folder
 
@@ -22,6 +26,10 @@ from viewer.core.scratch import new_private_folder
 MAX_ZIP_UNCOMPRESSED = 64 * 1024**3
 #: Between a zip's path and a member's name in :func:`shown_path`.
 MEMBER_SEPARATOR = "!/"
+#: Refuse to read one member larger than this into memory (bytes, uncompressed).
+MAX_MEMBER_BYTES = 4 * 1024**3
+#: The frame-source scheme of zip members (``zip:ARCHIVE!/MEMBER``).
+SCHEME = "zip"
 
 _lock = threading.Lock()
 #: Folder a zip was unpacked into -> the zip's path (as it was walked).
@@ -64,3 +72,35 @@ def shown_path(path: str) -> str:
             member = os.path.relpath(path, folder).replace(os.sep, "/")
             return f"{shown_path(archive)}{MEMBER_SEPARATOR}{member}"
     return path
+
+
+def member_uri(archive: str, *members: str) -> str:
+    """The ``zip:`` URI of ``members`` (outermost first; more than one for zips in zips)."""
+    return f"{SCHEME}:" + MEMBER_SEPARATOR.join([archive, *members])
+
+
+def read_member(uri: str) -> bytes:
+    """The bytes of the member a ``zip:ARCHIVE!/MEMBER`` URI names (nested zips in turn).
+
+    Raises ValueError for a URI without a member, a member name with ``..`` or a member larger
+    than MAX_MEMBER_BYTES; KeyError (as zipfile does) for a missing member; OSError and
+    zipfile.BadZipFile for an unreadable archive.
+    """
+    scheme, _, rest = uri.partition(":")
+    parts = rest.split(MEMBER_SEPARATOR)
+    if scheme.lower() != SCHEME or len(parts) < 2 or not all(parts[1:]):
+        raise ValueError(f"not a zip member URI: {uri!r}")
+    data: bytes | None = None
+    source: str | io.BytesIO = parts[0]
+    for name in parts[1:]:
+        if ".." in PurePosixPath(name).parts:
+            raise ValueError("a zip member name with '..' is refused")
+        with zipfile.ZipFile(source) as archive:
+            info = archive.getinfo(name)
+            if info.file_size > MAX_MEMBER_BYTES:
+                raise ValueError("the zip member is too large to read into memory")
+            with archive.open(info) as member:
+                data = member.read(MAX_MEMBER_BYTES + 1)
+        source = io.BytesIO(data)
+    assert data is not None
+    return data

@@ -23,7 +23,7 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,7 +36,9 @@ from pydicom.pixels.decoders.base import DecodeRunner, get_decoder
 from pydicom.uid import UID
 
 from viewer.dicom import limits
+from viewer.dicom.catalog.frame_ref import local_path
 from viewer.dicom.codecs import jpeg_turbo
+from viewer.dicom.io import frame_sources
 from viewer.dicom.pixels import lut
 from viewer.dicom.pixels.frames import (
     DecodedFrame,
@@ -219,23 +221,77 @@ _register_plugin(
 _DECODE_LOCK = threading.Lock()
 
 
-def read_frame(path: str | os.PathLike[str], frame: int = 0) -> DecodedFrame:
-    """Decode frame ``frame`` (0-based) of the DICOM file at ``path``.
+#: What :func:`read_frame` decodes: a local path or a frame source's URI
+#: (:mod:`viewer.dicom.io.frame_sources`), or the instance itself as bytes or a binary file-like.
+FrameSource = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
 
-    Only that frame is read and decoded. Raises :class:`DecodeError` (and nothing else) when
-    the file cannot be read, has no pixel data, the frame does not exist, no decoder can
+#: How an instance given as bytes is named in errors when no ``name`` is given.
+IN_MEMORY = "<in memory>"
+
+
+def read_frame(source: FrameSource, frame: int = 0, *, name: str = "") -> DecodedFrame:
+    """Decode frame ``frame`` (0-based) of the DICOM instance ``source``.
+
+    ``source`` is a local path (decoded from the file, which is opened, never read whole), a
+    URI of a registered frame source (:mod:`viewer.dicom.io.frame_sources`: its reader gives
+    the instance's bytes), or the instance's bytes or a binary file-like (a Part 10 file,
+    PS3.10 7, or a bare data set); ``name`` then stands for it in errors and in the result
+    (default: the URI or path, else ``"<in memory>"``).
+
+    Only that frame is decoded. Raises :class:`DecodeError` (and nothing else) when the
+    instance cannot be read, has no pixel data, the frame does not exist, no decoder can
     decode it, or the data is corrupt or truncated.
     """
-    name = os.fspath(path)
+    if isinstance(source, (str, os.PathLike)):
+        text = os.fspath(source)
+        path = local_path(text)
+        if path is None:
+            return _read_frame_from_source(text, frame, name or text)
+        return _read_frame(path, frame, name or path)
+    return _read_frame(_instance_bytes(source, name or IN_MEMORY), frame, name or IN_MEMORY)
+
+
+def _read_frame_from_source(uri: str, frame: int, name: str) -> DecodedFrame:
+    """A frame of a non-file source: its reader gives the bytes, decoded from memory."""
     if frame < 0:
         raise DecodeError(name, f"frame {frame} does not exist (frames count from 0)")
-    if limits.decode_in_worker(name):  # GDCM's JPEG codec aborts the process on corrupt data
-        return limits.isolated_decode(name, frame)
+    try:
+        data = frame_sources.read(uri)
+    except DecodeError:
+        raise
+    except frame_sources.UnknownScheme as error:
+        raise DecodeError(name, str(error)) from error
+    except Exception as error:  # a reader's failure, one readable line
+        raise DecodeError(name, _reason(error)) from error
+    return _read_frame(_instance_bytes(data, name), frame, name)
+
+
+def _instance_bytes(data: bytes | bytearray | memoryview | BinaryIO, name: str) -> bytes:
+    """A reader's or caller's instance as bytes (a file-like is read from its start)."""
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, (bytearray, memoryview)):
+        return bytes(data)
+    try:
+        if data.seekable():
+            data.seek(0)
+        return data.read()
+    except Exception as error:
+        raise DecodeError(name, _reason(error)) from error
+
+
+def _read_frame(source: str | bytes, frame: int, name: str) -> DecodedFrame:
+    """Decode one frame of a local file (``source`` its path) or of an instance in memory."""
+    if frame < 0:
+        raise DecodeError(name, f"frame {frame} does not exist (frames count from 0)")
+    if limits.decode_in_worker(source):  # GDCM's JPEG codec aborts the process on corrupt data
+        return limits.isolated_decode(source, frame, name)
     with _DECODE_LOCK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            header, pixels, decoder = _decode_pixels(name, frame)
-            transform = _transform(header, frame, _file_key(name))
+            header, pixels, decoder = _decode_pixels(source, name, frame)
+            key = _file_key(source) if isinstance(source, str) else None
+            transform = _transform(header, frame, key)
             stored = _display_samples(pixels, transform)
         except DecodeError:
             raise
@@ -255,30 +311,30 @@ def render_frame(
     return render(path, frame, window)
 
 
-def _decode_pixels(path: str, frame: int) -> tuple[Dataset, NDArray[Any], str]:
+def _decode_pixels(source: str | bytes, name: str, frame: int) -> tuple[Dataset, NDArray[Any], str]:
     """(header, pixels of one frame, decoder label), streaming from the file when possible."""
-    limits.check_frame_allocation(path, frame)  # before pydicom allocates what it declares
+    limits.check_frame_allocation(source, frame)  # before pydicom allocates what it declares
     try:
-        syntax = limits.read_file_meta(path).get("TransferSyntaxUID")
+        syntax = limits.read_file_meta(source).get("TransferSyntaxUID")
         has_meta = True
     except (InvalidDicomError, EOFError, ValueError, KeyError, TypeError):
         syntax, has_meta = None, False  # no File Meta Information: maybe a bare data set
     if not syntax or UID(syntax) == dicom_uid.DeflatedExplicitVRLittleEndian:
-        return _decode_in_memory(path, frame, has_meta)
+        return _decode_in_memory(source, name, frame, has_meta)
     syntax = UID(syntax)
-    _check_supported(path, syntax)
+    _check_supported(name, syntax)
     try:
-        return _decode_streaming(path, frame, syntax)
+        return _decode_streaming(source, frame, syntax)
     except Exception as error:
         if _decoders_failed(error):
             raise  # the data itself: reading the file another way would not help
         if "no 'Pixel Data'" in str(error):
-            raise DecodeError(path, _no_pixel_data_reason(_header_only(path))) from error
-        _check_frame_exists(path, frame)
+            raise DecodeError(name, _no_pixel_data_reason(_header_only(source))) from error
+        _check_frame_exists(source, name, frame)
         if _is_truncated(error):
-            raise DecodeError(path, f"pixel data truncated: frame {frame} is incomplete") from error
+            raise DecodeError(name, f"pixel data truncated: frame {frame} is incomplete") from error
         # Odd encodings (e.g. a wrong VR in the meta) that only a full read gets right.
-        return _decode_in_memory(path, frame, has_meta)
+        return _decode_in_memory(source, name, frame, has_meta)
 
 
 def _is_truncated(error: Exception) -> bool:
@@ -316,15 +372,17 @@ def _label(syntax: UID, plugin: str) -> str:
     return plugin or DEFAULT_ORDER
 
 
-def _decode_streaming(path: str, frame: int, syntax: UID) -> tuple[Dataset, NDArray[Any], str]:
-    """Read the header and one frame in a single pass over the file."""
+def _decode_streaming(
+    source: str | bytes, frame: int, syntax: UID
+) -> tuple[Dataset, NDArray[Any], str]:
+    """Read the header and one frame in a single pass over the file (or the bytes)."""
     last_error: Exception | None = None
     for plugin in _plugin_attempts(syntax):
         header = Dataset()
         try:
             pixels = limits.bounded(
                 pixel_array,
-                path,
+                source,
                 index=frame,
                 ds_out=header,
                 specific_tags=_HEADER_TAGS,
@@ -338,10 +396,13 @@ def _decode_streaming(path: str, frame: int, syntax: UID) -> tuple[Dataset, NDAr
     raise last_error
 
 
-def _decode_in_memory(path: str, frame: int, has_meta: bool) -> tuple[Dataset, NDArray[Any], str]:
+def _decode_in_memory(
+    source: str | bytes, name: str, frame: int, has_meta: bool
+) -> tuple[Dataset, NDArray[Any], str]:
     """Read the whole file (deflated, bare data sets, odd encodings) and decode one frame."""
+    path = name
     try:
-        dataset = limits.bounded(dcmread, path, force=True)
+        dataset = limits.bounded(dcmread, source, force=True)
     except Exception as error:
         if has_meta and not isinstance(error, (InvalidDicomError, EOFError)):
             raise
@@ -405,18 +466,18 @@ def _check_supported(path: str, syntax: UID) -> None:
         raise DecodeError(path, f"no decoder installed for {_syntax_name(syntax)} ({missing})")
 
 
-def _header_only(path: str) -> Dataset:
+def _header_only(source: str | bytes) -> Dataset:
     """The header up to the pixel data (for error messages; empty if unreadable)."""
     try:
-        return limits.bounded(dcmread, path, stop_before_pixels=True, force=True)
+        return limits.bounded(dcmread, source, stop_before_pixels=True, force=True)
     except Exception:
         return Dataset()
 
 
-def _check_frame_exists(path: str, frame: int) -> None:
+def _check_frame_exists(source: str | bytes, name: str, frame: int) -> None:
     """After a failed streaming read: say so plainly if the frame is out of range."""
     if frame > 0:
-        _check_frame_count(path, frame, _header_only(path))
+        _check_frame_count(name, frame, _header_only(source))
 
 
 def _check_frame_count(path: str, frame: int, dataset: Dataset) -> None:

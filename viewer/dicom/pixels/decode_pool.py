@@ -41,7 +41,7 @@ import struct
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -54,6 +54,8 @@ from pydicom.pixels import get_decoder
 from pydicom.uid import UID
 
 from viewer.dicom import limits
+from viewer.dicom.catalog.frame_ref import local_path
+from viewer.dicom.io import frame_sources
 from viewer.dicom.pixels.decode import DecodedFrame, DecodeError, chosen_plugins, read_frame
 from viewer.dicom.supervised_pool import (
     DeadlineExceeded,
@@ -593,10 +595,15 @@ def _decode_encapsulated(path: str, layout: PixelLayout, target: NDArray[Any]) -
 
 
 # --- work done inside the worker processes -----------------------------------------------------
-def _init_worker(setup: WorkerSetup | None = None) -> None:
-    """Worker start: Ctrl+C belongs to the parent; load the decoders once, not per frame;
+def _init_worker(
+    setup: WorkerSetup | None = None, sources: Mapping[str, str] | None = None
+) -> None:
+    """Worker start: Ctrl+C belongs to the parent; the parent's frame-source readers
+    (:func:`viewer.dicom.io.frame_sources.registered`); load the decoders once, not per frame;
     then ``setup`` (see :class:`DecodePool`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sources:
+        frame_sources.install(sources)
     for module in ("gdcm", "openjpeg", "rle", "jpeg_ls", "PIL.Image", "imagecodecs._jpeg8"):
         with contextlib.suppress(ImportError):
             __import__(module)
@@ -672,11 +679,13 @@ def store_frame(target: NDArray[Any], values: NDArray[Any]) -> None:
     np.copyto(target, values, casting="unsafe")
 
 
-def _declared_frame_bytes(path: str) -> int:
-    """What the header says one decoded frame takes (0 if it cannot be read: the decoder says
-    why)."""
+def _declared_frame_bytes(source: str | bytes) -> int:
+    """What the header says one decoded frame takes (0 if it cannot be read, or is not in a
+    local file or in memory: the decoder says why)."""
+    if isinstance(source, str) and local_path(source) is None:
+        return 0
     try:
-        declared = limits.declared_pixels(path)
+        declared = limits.declared_pixels(source)
     except (OSError, ValueError):
         return 0
     return declared.frame_bytes if declared is not None else 0
@@ -686,11 +695,12 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return " x ".join(str(n) for n in shape)
 
 
-def decode_frame(path: str, frame: int) -> DecodedFrame | str:
-    """read_frame in a worker: the frame, or the one-line reason it failed."""
-    beat(frame, limits.deadline_scale(_declared_frame_bytes(path)))
+def decode_frame(source: str | bytes, frame: int, name: str = "") -> DecodedFrame | str:
+    """read_frame in a worker (of a path or URI, or of an instance's bytes named ``name``):
+    the frame, or the one-line reason it failed."""
+    beat(frame, limits.deadline_scale(_declared_frame_bytes(source)))
     try:
-        return read_frame(path, frame)
+        return read_frame(source, frame, name=name)
     except DecodeError as error:
         return error.reason
     except Exception as error:  # fault boundary
@@ -747,7 +757,8 @@ class DecodePool:
     ``frame_deadline``: seconds a worker may spend on one frame (scaled up for large frames
     by :func:`viewer.dicom.limits.deadline_scale`). ``worker_setup``: a module-level function
     each new worker runs once after loading the decoders (tests register a decoding plugin
-    with it; a picklable function, not a path or an environment variable).
+    with it; a picklable function, not a path or an environment variable). Workers read the
+    frame sources registered when the pool was made (register schemes at start-up).
     """
 
     def __init__(
@@ -759,7 +770,10 @@ class DecodePool:
         self.workers = workers or default_workers()
         self.frame_deadline = frame_deadline
         self._pool = SupervisedPool(
-            self.workers, _context(), initializer=_init_worker, initargs=(worker_setup,)
+            self.workers,
+            _context(),
+            initializer=_init_worker,
+            initargs=(worker_setup, frame_sources.registered()),
         )
 
     def submit(
@@ -772,10 +786,10 @@ class DecodePool:
         """
         return self._pool.submit(function, *args, deadline=deadline)
 
-    def decode(self, path: str, frame: int) -> Future[DecodedFrame | str]:
+    def decode(self, source: str | bytes, frame: int, name: str = "") -> Future[DecodedFrame | str]:
         """:func:`decode_frame` in a worker, under the frame deadline: the Future holds the
         frame or the reason it failed, or raises DeadlineExceeded or BrokenProcessPool."""
-        return self.submit(decode_frame, path, frame, deadline=self.frame_deadline)
+        return self.submit(decode_frame, source, frame, name, deadline=self.frame_deadline)
 
     def warm(self) -> None:
         """Start every worker now (so the first load does not pay for it)."""
