@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from viewer.cli.arguments import zero_based
 from viewer.cli.native_stderr import quiet_native_stderr
 from viewer.core.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, report
 
-HELP = "export series as DICOM (as is, re-encoded or anonymised per PS3.15 E), with a DICOMDIR"
+HELP = (
+    "export series as DICOM (as is, re-encoded or anonymised per PS3.15 E, with a DICOMDIR) "
+    "or NIfTI (+ JSON sidecar)"
+)
 
-FORMATS = ("dicom",)
+FORMATS = ("dicom", "nifti")
 KEEP = ("dates", "patient-characteristics", "device", "descriptions")
 
 
@@ -64,6 +68,10 @@ def run(args: argparse.Namespace) -> int:
     if (args.keep or args.salt is not None) and not args.anonymize:
         report("--keep and --salt go with --anonymize")
         return EXIT_USAGE
+    dicom_only = [name for name in ("dicomdir", "reencode", "keep", "salt") if getattr(args, name)]
+    if args.format != "dicom" and dicom_only:
+        report(f"--{dicom_only[0]} goes with --format dicom")
+        return EXIT_USAGE
     try:
         with quiet_native_stderr():
             return _run(args)
@@ -75,14 +83,7 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from viewer.dicom.io.indexer import index_paths
     from viewer.dicom.io.zips import shown_path
-    from viewer.dicom.write.anonymize import DeidPolicy
-    from viewer.dicom.write.export import (
-        DicomExportOptions,
-        ExportError,
-        SeriesFiles,
-        check_destination,
-        export_dicom,
-    )
+    from viewer.dicom.write.export import ExportError, check_destination
 
     *sources, out = args.paths
     try:
@@ -93,61 +94,106 @@ def _run(args: argparse.Namespace) -> int:
     catalog = index_paths(sources)
     for skipped in catalog.skipped:
         report(f"skipped {shown_path(skipped.path)}: {skipped.reason}")
-    chosen = _chosen_series(catalog, args)
+    chosen = _chosen(catalog, args, sources)
     if isinstance(chosen, str):
         report(chosen)
         return EXIT_FAILED
-    policy = None
-    if args.anonymize:
-        policy = DeidPolicy(frozenset(args.keep))
-        if args.salt is not None:
-            policy = DeidPolicy(frozenset(args.keep), args.salt)
-    options = DicomExportOptions(anonymize=policy, reencode=args.reencode, dicomdir=args.dicomdir)
     try:
-        selection = [SeriesFiles(uid, paths) for uid, paths in chosen]
-        result = export_dicom(selection, out, sources, options)
+        if args.format == "nifti":
+            result = _export_nifti(chosen, args, sources, out)
+        else:
+            result = _export_dicom(chosen, args, sources, out)
     except ExportError as error:
         report(str(error))
         return EXIT_FAILED
-    for path, reason in result.failures:
-        report(f"not exported {shown_path(path)}: {reason}")
+    for name, reason in result.failures:
+        report(f"not exported {shown_path(name)}: {reason}")
     for warning in result.warnings:
         report(f"warning: {warning}")
     print(f"{result.written} file(s) written to {result.out}", file=sys.stdout)
     return EXIT_FAILED if result.failures else EXIT_OK
 
 
-Selection = list[tuple[str, tuple[str, ...]]]
+def _export_dicom(
+    chosen: Chosen, args: argparse.Namespace, sources: list[str], out: str
+) -> ExportResult:
+    from viewer.dicom.write.anonymize import DeidPolicy
+    from viewer.dicom.write.export import DicomExportOptions, SeriesFiles, export_dicom
+
+    policy = None
+    if args.anonymize:
+        policy = DeidPolicy(frozenset(args.keep))
+        if args.salt is not None:
+            policy = DeidPolicy(frozenset(args.keep), args.salt)
+    options = DicomExportOptions(anonymize=policy, reencode=args.reencode, dicomdir=args.dicomdir)
+    selection = []
+    for series, stack in chosen:
+        if stack is not None:
+            files = tuple(dict.fromkeys(path for path, _ in stack.sources))
+        else:
+            files = tuple(_ordered_paths(series))
+        selection.append(SeriesFiles(series.uid, files))
+    return export_dicom(selection, out, sources, options)
 
 
-def _chosen_series(catalog: object, args: argparse.Namespace) -> Selection | str:
-    """(series UID, files) to export, or a one-line reason why there are none."""
+def _export_nifti(
+    chosen: Chosen, args: argparse.Namespace, sources: list[str], out: str
+) -> ExportResult:
+    from viewer.dicom.write.export import ExportError, export_nifti
+    from viewer.dicom.write.nifti import NiftiPart, plan_parts, safe_stem
+
+    parts: list[NiftiPart] = []
+    stems: set[str] = set()
+    for series, stack in chosen:
+        stem = safe_stem(series.info.number, series.info.description, args.anonymize)
+        if stack is not None:
+            stem += f"_stack{args.stack}"
+        while stem in stems:
+            stem += "_"
+        stems.add(stem)
+        found = plan_parts(stem, series.stacks if stack is None else [stack])
+        if not found and (args.series or stack is not None):
+            what = f"stack {args.stack}" if stack is not None else f"series {series.uid}"
+            report(f"{what} is not a volume (no position/orientation, or a localizer)")
+        parts.extend(found)
+    if not parts:
+        raise ExportError("nothing to write as NIfTI: no positioned stack was chosen")
+    return export_nifti(parts, out, sources, anonymize=args.anonymize)
+
+
+if TYPE_CHECKING:
+    from viewer.dicom.catalog.catalog import SeriesNode
+    from viewer.dicom.catalog.stack import Stack
+    from viewer.dicom.write.export import ExportResult
+
+Chosen = list[tuple["SeriesNode", "Stack | None"]]
+"""The series to export, each whole (None) or only one of its stacks (``--stack K``)."""
+
+
+def _chosen(catalog: object, args: argparse.Namespace, sources: list[str]) -> Chosen | str:
+    """What ``--series`` / ``--stack`` chose, or a one-line reason why there is nothing."""
     from viewer.dicom.catalog.catalog import Catalog
 
     assert isinstance(catalog, Catalog)
     every = catalog.all_series()
     if not every:
-        return f"no DICOM series found in {' '.join(args.paths[:-1])}"
+        return f"no DICOM series found in {' '.join(sources)}"
     if args.stack is not None:
         stacks = [(s, stack) for s in every for stack in s.stacks]
         if args.stack >= len(stacks):
             count = len(stacks)
             return f"there are {count} stack(s) (0 to {count - 1}); no stack {args.stack}"
         series, stack = stacks[args.stack]
-        files = tuple(dict.fromkeys(path for path, _ in stack.sources))
-        return [(series.uid, files)]
+        return [(series, stack)]
     wanted = set(args.series)
     missing = wanted - {s.uid for s in every}
     if missing:
-        return f"no series {', '.join(sorted(missing))} in {' '.join(args.paths[:-1])}"
-    return [(s.uid, tuple(_ordered_paths(s))) for s in every if not wanted or s.uid in wanted]
+        return f"no series {', '.join(sorted(missing))} in {' '.join(sources)}"
+    return [(s, None) for s in every if not wanted or s.uid in wanted]
 
 
-def _ordered_paths(series: object) -> list[str]:
+def _ordered_paths(series: SeriesNode) -> list[str]:
     """A series' files: stack order first (as shown), then the files without pixels."""
-    from viewer.dicom.catalog.catalog import SeriesNode
-
-    assert isinstance(series, SeriesNode)
     paths = [path for stack in series.stacks for path, _ in stack.sources]
     paths += [record.path for record in series.instances]
     return list(dict.fromkeys(paths))

@@ -86,6 +86,10 @@ class Stack:
     title: str = ""
     #: The phase as people say it ("phase 2 of 4, 12.5 s"); "" for a run of one phase.
     phase_text: str = ""
+    #: The key that split the run into phases ("trigger time", "echo time", ...; see
+    #: :func:`_split_phases`) and this phase's value of it; "" / None for a run of one phase.
+    phase_key: str = ""
+    phase_value: float | int | tuple[int, ...] | None = None
 
     @property
     def frames(self) -> int:
@@ -349,6 +353,8 @@ def _stacks_from_group(group: list[Slice]) -> list[Stack]:
             _positioned_stack(members, _joined(prefix, _phase_label(name, value)), (note,)),
             phase=number,
             phases=count,
+            phase_key=name,
+            phase_value=value,  # type: ignore[arg-type]
             phase_text=phase_text(name, value, number + 1, count, _shared_time(members)),
         )
         for number, (name, value, members) in enumerate(phases)

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from viewer.dicom.io.scan import Cancel, never_cancelled
 from viewer.dicom.write.anonymize import Deidentifier, DeidError, DeidPolicy, FileFacts
+from viewer.dicom.write.nifti import NiftiPart
 
 #: Modalities whose images often carry burned-in identifiers (PS3.15 E.1.1, 1.c): US, secondary
 #: capture, external-camera photography, digital radiography, and scanned documents (DOC, OT).
@@ -98,7 +100,8 @@ def check_destination(out: str | Path, sources: Sequence[str | Path]) -> Path:
 def staged_output(target: Path) -> Iterator[Path]:
     """A temporary sibling folder of ``target``, renamed to ``target`` on success and removed
     on any error or cancellation (PS: the rename is the commit)."""
-    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    stage = target.parent / f".{target.name}.partial-{secrets.token_hex(6)}"
+    stage.mkdir()  # not mkdtemp (mode 0700): OUT gets the mode the umask gives new folders
     try:
         yield stage
         if target.is_dir():
@@ -156,6 +159,51 @@ def export_dicom(
             media.rmdir()
         result.written = len(written)
     result.warnings.extend(burned_in_warnings(facts))
+    return result
+
+
+# ============================================================================================
+# NIfTI
+# ============================================================================================
+def export_nifti(
+    parts: Sequence[NiftiPart],
+    out: str | Path,
+    sources: Sequence[str | Path],
+    anonymize: bool = False,
+    progress: Progress | None = None,
+    cancel: Cancel = never_cancelled,
+) -> ExportResult:
+    """Write each part as ``OUT/STEM.nii.gz`` with ``OUT/STEM.json`` (see
+    :mod:`viewer.dicom.write.nifti`); a part that cannot be written is a failure, named by
+    its stem. ``progress(done, total)`` counts frames."""
+    from viewer.dicom.write.nifti import NiftiError, write_part
+
+    target = check_destination(out, sources)
+    result = ExportResult(target)
+    total = sum(stack.frames for part in parts for stack in part.stacks)
+    done = 0
+    with staged_output(target) as stage:
+        for part in parts:
+            offset = done
+
+            def step(count: int, _of: int, offset: int = offset) -> None:
+                if progress is not None:
+                    progress(offset + count, total)
+
+            try:
+                warnings = write_part(part, stage, anonymize, step, cancel)
+            except NiftiError as error:
+                if cancel():
+                    raise ExportCancelled("export cancelled") from None
+                result.failures.append((part.stem, _reason(error)))
+            else:
+                result.written += 1
+                result.warnings.extend(f"{part.stem}: {w}" for w in warnings)
+            done += sum(stack.frames for stack in part.stacks)
+            if cancel():
+                raise ExportCancelled("export cancelled")
+        if not result.written:
+            raise ExportError("no stack could be exported as NIfTI")
     return result
 
 
