@@ -1,9 +1,11 @@
-"""``dicom-viewer export PATH ... OUT --format dicom [...]``: share what was opened.
+"""``dicom-viewer export PATH ... OUT --format dicom|nifti|png|video [...]``: share what was
+opened.
 
 Indexes the PATHs exactly as ``inspect`` does, picks the series (``--series UID ...``, default
 all; ``--stack K`` one stack, 0-based as ``inspect`` lists them) and writes the new folder
-OUT (see :mod:`viewer.dicom.write.export`): never inside a folder it reads, and only at the end
-(a temporary sibling is renamed), so a failed export leaves nothing. Problems go to stderr,
+OUT (video: the new file OUT.mp4|.webm|.gif|.apng) (see :mod:`viewer.dicom.write.export` and
+:mod:`viewer.dicom.write.images`): never inside a folder it reads, and only at the end (a
+temporary sibling is renamed), so a failed export leaves nothing. Problems go to stderr,
 one line each; exit 0 when everything was written, 1 when something could not be, 2 for bad
 arguments. No Qt.
 """
@@ -19,11 +21,22 @@ from viewer.cli.native_stderr import quiet_native_stderr
 from viewer.core.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, report
 
 HELP = (
-    "export series as DICOM (as is, re-encoded or anonymised per PS3.15 E, with a DICOMDIR) "
-    "or NIfTI (+ JSON sidecar)"
+    "export series as DICOM (as is, re-encoded or anonymised per PS3.15 E, with a DICOMDIR), "
+    "NIfTI (+ JSON sidecar), PNG per frame or a video of one stack"
 )
 
-FORMATS = ("dicom", "nifti")
+FORMATS = ("dicom", "nifti", "png", "video")
+#: Options that only some formats take, and which.
+ONLY_FOR = {
+    "dicomdir": ("dicom",),
+    "reencode": ("dicom",),
+    "keep": ("dicom",),
+    "salt": ("dicom",),
+    "window": ("png", "video"),
+    "overlays": ("png", "video"),
+    "corner_text": ("png", "video"),
+    "fps": ("video",),
+}
 KEEP = ("dates", "patient-characteristics", "device", "descriptions")
 
 
@@ -59,6 +72,34 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write Explicit VR Little Endian with decompressed pixel data",
     )
+    parser.add_argument(
+        "--window",
+        nargs=2,
+        type=float,
+        metavar=("CENTER", "WIDTH"),
+        help="png/video: VOI window in modality values (default: each file's, as render)",
+    )
+    parser.add_argument(
+        "--overlays", action="store_true", help="png/video: burn in the overlay planes"
+    )
+    parser.add_argument(
+        "--corner-text",
+        action="store_true",
+        help="png/video: series, frame number and time in the top-left corner (no patient data)",
+    )
+    parser.add_argument(
+        "--fps", type=_positive, metavar="N", help="video: frames per second (default: the cine's)"
+    )
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value > 1000:
+        raise argparse.ArgumentTypeError(f"not a frame rate (0 < N <= 1000): {text}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,10 +109,11 @@ def run(args: argparse.Namespace) -> int:
     if (args.keep or args.salt is not None) and not args.anonymize:
         report("--keep and --salt go with --anonymize")
         return EXIT_USAGE
-    dicom_only = [name for name in ("dicomdir", "reencode", "keep", "salt") if getattr(args, name)]
-    if args.format != "dicom" and dicom_only:
-        report(f"--{dicom_only[0]} goes with --format dicom")
-        return EXIT_USAGE
+    for name, formats in ONLY_FOR.items():
+        if getattr(args, name) not in (None, False, []) and args.format not in formats:
+            option = "--" + name.replace("_", "-")
+            report(f"{option} goes with --format {' or '.join(formats)}")
+            return EXIT_USAGE
     try:
         with quiet_native_stderr():
             return _run(args)
@@ -87,7 +129,12 @@ def _run(args: argparse.Namespace) -> int:
 
     *sources, out = args.paths
     try:
-        check_destination(out, sources)
+        if args.format == "video":
+            from viewer.dicom.write.images import check_video_file
+
+            check_video_file(out, sources)
+        else:
+            check_destination(out, sources)
     except ExportError as error:
         report(str(error))
         return EXIT_FAILED
@@ -101,6 +148,10 @@ def _run(args: argparse.Namespace) -> int:
     try:
         if args.format == "nifti":
             result = _export_nifti(chosen, args, sources, out)
+        elif args.format == "png":
+            result = _export_png(chosen, args, sources, out)
+        elif args.format == "video":
+            result = _export_video(chosen, args, sources, out)
         else:
             result = _export_dicom(chosen, args, sources, out)
     except ExportError as error:
@@ -110,7 +161,7 @@ def _run(args: argparse.Namespace) -> int:
         report(f"not exported {shown_path(name)}: {reason}")
     for warning in result.warnings:
         report(f"warning: {warning}")
-    print(f"{result.written} file(s) written to {result.out}", file=sys.stdout)
+    print(result.summary or f"{result.written} file(s) written to {result.out}", file=sys.stdout)
     return EXIT_FAILED if result.failures else EXIT_OK
 
 
@@ -161,10 +212,77 @@ def _export_nifti(
     return export_nifti(parts, out, sources, anonymize=args.anonymize)
 
 
+def _look(args: argparse.Namespace) -> FrameLook:
+    from viewer.dicom.write.images import FrameLook
+
+    window = (args.window[0], args.window[1]) if args.window else None
+    return FrameLook(window, args.overlays, args.corner_text)
+
+
+def _label(series: SeriesNode, anonymize: bool) -> str:
+    info = series.info
+    number = f"#{info.number}" if info.number is not None else ""
+    text = " ".join(part for part in (info.modality, number) if part)
+    if info.description and not anonymize:
+        text += f" {info.description}"
+    return text or "series"
+
+
+def _image_stacks(chosen: Chosen) -> list[tuple[SeriesNode, Stack]]:
+    """The stacks chosen: ``--stack K``'s, else every stack of the chosen series."""
+    return [
+        (series, stack)
+        for series, only in chosen
+        for stack in (series.stacks if only is None else [only])
+    ]
+
+
+def _export_png(
+    chosen: Chosen, args: argparse.Namespace, sources: list[str], out: str
+) -> ExportResult:
+    from viewer.dicom.write.images import export_png
+    from viewer.dicom.write.nifti import safe_stem
+
+    stacks = _image_stacks(chosen)
+    if not stacks:
+        from viewer.dicom.write.export import ExportError
+
+        raise ExportError("the chosen series have no image frames")
+    parts = []
+    stems: set[str] = set()
+    for series, stack in stacks:
+        stem = safe_stem(series.info.number, series.info.description, args.anonymize)
+        if len(series.stacks) > 1:
+            stem += f"_stack{series.stacks.index(stack)}"
+        while stem in stems:
+            stem += "_"
+        stems.add(stem)
+        parts.append((stem, stack, _label(series, args.anonymize)))
+    return export_png(parts, out, sources, _look(args))
+
+
+def _export_video(
+    chosen: Chosen, args: argparse.Namespace, sources: list[str], out: str
+) -> ExportResult:
+    from viewer.dicom.write.export import ExportError
+    from viewer.dicom.write.images import export_video
+
+    stacks = _image_stacks(chosen)
+    if len(stacks) != 1:
+        raise ExportError(
+            f"a video holds one stack, {len(stacks)} were chosen: give --stack K "
+            "(inspect lists them)"
+        )
+    series, stack = stacks[0]
+    label = _label(series, args.anonymize)
+    return export_video(stack, out, sources, _look(args), label, args.fps)
+
+
 if TYPE_CHECKING:
     from viewer.dicom.catalog.catalog import SeriesNode
     from viewer.dicom.catalog.stack import Stack
     from viewer.dicom.write.export import ExportResult
+    from viewer.dicom.write.images import FrameLook
 
 Chosen = list[tuple["SeriesNode", "Stack | None"]]
 """The series to export, each whole (None) or only one of its stacks (``--stack K``)."""

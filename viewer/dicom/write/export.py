@@ -67,6 +67,8 @@ class ExportResult:
     written: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: What was written, for stdout ("" : "N file(s) written to OUT").
+    summary: str = ""
 
 
 # ============================================================================================
