@@ -41,6 +41,10 @@ KEYS = [
     "voxel_mb_ct300",
     "startup_ms",
     "gui_max_stall_ms",
+    "export_anonymized_files_per_s",
+    "export_pydicom_loop_files_per_s",
+    "export_nifti_s",
+    "volume_s",
 ]
 if importlib.util.find_spec("SimpleITK") is not None:
     KEYS += [f"load_simpleitk_slices_per_s.{e}" for e in ENCODINGS]

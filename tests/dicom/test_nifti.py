@@ -83,10 +83,10 @@ def test_demo_ct_and_mr_agree_with_dcm2niix(
     demo_nifti: Path, demo_study: Path, tmp_path: Path
 ) -> None:
     theirs = {p.name.split("_")[0]: p for p in dcm2niix(demo_study, tmp_path / "d")}
-    ours = sorted(demo_nifti.glob("*.nii.gz"))
+    ours = sorted(demo_nifti.glob("*.nii"))
     assert [p.name for p in ours] == [
-        "002_Thorax-Abdomen_1_25mm.nii.gz",
-        "004_T2_TSE_SAG.nii.gz",
+        "002_Thorax-Abdomen_1_25mm.nii",
+        "004_T2_TSE_SAG.nii",
     ]  # the radiograph and the echo cine are not volumes
     for path in ours:
         assert_same_image(path, theirs[str(int(path.name[:3]))])
@@ -96,7 +96,7 @@ def test_voxels_are_modality_values_in_index_order(demo_nifti: Path, demo_study:
     from viewer.dicom.pixels.volume import load_volume, modality_voxels
 
     ct = next(s for s in index_paths([demo_study]).all_stacks() if s.frames == 192)
-    image = nib.load(demo_nifti / "002_Thorax-Abdomen_1_25mm.nii.gz")
+    image = nib.load(demo_nifti / "002_Thorax-Abdomen_1_25mm.nii")
     expected = modality_voxels(load_volume(ct)).transpose(2, 1, 0)
     data = np.asarray(image.dataobj)
     assert data.dtype == expected.dtype == np.int16  # HU, exact
@@ -124,7 +124,7 @@ def test_enhanced_ct_files_agree_with_dcm2niix(name: str, tmp_path: Path) -> Non
     source.mkdir()
     shutil.copy(_pydicom_data(name), source / name)
     assert export([source], tmp_path / "ours") == 0
-    (ours,) = sorted((tmp_path / "ours").glob("*.nii.gz"))
+    (ours,) = sorted((tmp_path / "ours").glob("*.nii"))
     (theirs,) = dcm2niix(source, tmp_path / "d")
     assert_same_image(ours, theirs)
 
@@ -138,14 +138,14 @@ def test_4d_trigger_phases_agree_with_dcm2niix(orientation: str, tmp_path: Path)
         source, "TriggerTime", delays, orientation=orientation, slices=5, modality="MR"
     )
     assert export([source], tmp_path / "ours") == 0
-    (ours,) = sorted((tmp_path / "ours").glob("*.nii.gz"))
+    (ours,) = sorted((tmp_path / "ours").glob("*.nii"))
     (theirs,) = dcm2niix(source, tmp_path / "d")
     assert_same_image(ours, theirs)
     image = nib.load(ours)
     assert image.shape == (16, 16, 5, 4)
     assert image.header.get_zooms()[3] == pytest.approx(0.045)  # trigger step, seconds
     assert image.header.get_xyzt_units() == ("mm", "sec")
-    phase = json.loads(ours.with_name(ours.name[: -len(".nii.gz")] + ".json").read_text())
+    phase = json.loads(ours.with_name(ours.name[: -len(".nii")] + ".json").read_text())
     assert phase["PhaseDimension"] == {
         "Name": "trigger time",
         "Values": [0.0, 45.0, 90.0, 135.0],
@@ -156,7 +156,7 @@ def test_4d_trigger_phases_agree_with_dcm2niix(orientation: str, tmp_path: Path)
 def test_echo_phases_have_no_time_unit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     factories.write_phases(tmp_path / "src", "EchoNumbers", ["1", "2", "3"], modality="MR")
     assert export([tmp_path / "src"], tmp_path / "ours") == 0
-    (ours,) = sorted((tmp_path / "ours").glob("*.nii.gz"))
+    (ours,) = sorted((tmp_path / "ours").glob("*.nii"))
     image = nib.load(ours)
     assert image.shape[3] == 3
     assert image.header.get_xyzt_units() == ("mm", "unknown")
@@ -171,7 +171,7 @@ def test_tilted_stack_keeps_true_positions_and_says_so(
     assert export([tmp_path / "src"], tmp_path / "ours") == 0
     err = capsys.readouterr().err
     assert "sheared stack" in err and "not resampled" in err
-    (ours,) = sorted((tmp_path / "ours").glob("*.nii.gz"))
+    (ours,) = sorted((tmp_path / "ours").glob("*.nii"))
     image = nib.load(ours)
     assert int(image.header["qform_code"]) == 0
     assert int(image.header["sform_code"]) == 1
@@ -179,7 +179,7 @@ def test_tilted_stack_keeps_true_positions_and_says_so(
     for k, position in enumerate(truth.positions):
         ras = LPS_TO_RAS @ np.array([*position, 1.0])
         assert np.allclose(sform @ [0, 0, k, 1], ras, atol=AFFINE_TOLERANCE_MM)
-    sidecar = json.loads(ours.with_name(ours.name.replace(".nii.gz", ".json")).read_text())
+    sidecar = json.loads(ours.with_name(ours.name.replace(".nii", ".json")).read_text())
     assert sidecar["SliceGeometry"]["Resampled"] is False
     assert "unset" in sidecar["SliceGeometry"]["Qform"]
 
@@ -213,7 +213,7 @@ def test_every_voxel_lands_where_dicom_puts_it(seed: int, tmp_path: Path) -> Non
         slices=4,
     )
     assert export([tmp_path / "src"], tmp_path / "ours") == 0
-    (ours,) = (tmp_path / "ours").glob("*.nii.gz")
+    (ours,) = (tmp_path / "ours").glob("*.nii")
     image = nib.load(ours)
     assert is_rigid(image.affine)
     iop = truth.orientation
@@ -232,14 +232,14 @@ def test_every_voxel_lands_where_dicom_puts_it(seed: int, tmp_path: Path) -> Non
 def test_anonymised_names_and_sidecar_carry_no_identifier(demo_study: Path, tmp_path: Path) -> None:
     assert export([demo_study], tmp_path / "anon", "--anonymize") == 0
     names = sorted(p.name for p in (tmp_path / "anon").iterdir())
-    assert names == ["002.json", "002.nii.gz", "004.json", "004.nii.gz"]
+    assert names == ["002.json", "002.nii", "004.json", "004.nii"]
     for sidecar_path in (tmp_path / "anon").glob("*.json"):
         text = sidecar_path.read_text()
         for identifier in IDENTIFIERS:
             assert identifier not in text
         sidecar = json.loads(text)
         assert not {"AcquisitionDateTime", "InstitutionName", "SeriesDescription"} & set(sidecar)
-    image = nib.load(tmp_path / "anon" / "004.nii.gz")
+    image = nib.load(tmp_path / "anon" / "004.nii")
     header = image.header.binaryblock
     assert not any(i.encode("latin-1") in header for i in IDENTIFIERS)
 
@@ -248,9 +248,7 @@ def test_stack_selection_and_bad_arguments(demo_study: Path, tmp_path: Path) -> 
     stacks = index_paths([demo_study]).all_stacks()
     mr = next(k for k, s in enumerate(stacks) if s.frames == 27)
     assert export([demo_study], tmp_path / "one", "--stack", str(mr)) == 0
-    assert [p.name for p in (tmp_path / "one").glob("*.nii.gz")] == [
-        f"004_T2_TSE_SAG_stack{mr}.nii.gz"
-    ]
+    assert [p.name for p in (tmp_path / "one").glob("*.nii")] == [f"004_T2_TSE_SAG_stack{mr}.nii"]
     assert export([demo_study], tmp_path / "x", "--dicomdir") == 2
     assert export([demo_study], demo_study / "inside") == 1
     assert not (tmp_path / "x").exists()
@@ -273,3 +271,16 @@ def test_cancel_leaves_nothing(demo_study: Path, tmp_path: Path) -> None:
             cancel=cancel,
         )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_gzip_writes_the_same_image_compressed(demo_study: Path, tmp_path: Path) -> None:
+    stacks = index_paths([demo_study]).all_stacks()
+    mr = next(k for k, s in enumerate(stacks) if s.frames == 27)
+    assert export([demo_study], tmp_path / "plain", "--stack", str(mr)) == 0
+    assert export([demo_study], tmp_path / "gz", "--stack", str(mr), "--gzip") == 0
+    (plain,) = (tmp_path / "plain").glob("*.nii")
+    (packed,) = (tmp_path / "gz").glob("*.nii.gz")
+    assert packed.read_bytes()[:2] == b"\x1f\x8b"  # gzip
+    a, b = nib.load(plain), nib.load(packed)
+    assert np.array_equal(a.affine, b.affine)
+    assert np.array_equal(np.asarray(a.dataobj), np.asarray(b.dataobj))

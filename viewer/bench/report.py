@@ -30,6 +30,8 @@ RATIO_TARGETS: dict[str, tuple[str, float]] = {
     "load_vs_simpleitk.jpeg_ls": (">=", 2.0),
     "load_vs_simpleitk.jpeg2000": (">=", 1.5),
     "rss_over_voxels_ct300": ("<=", 1.3),
+    "export_anonymized_vs_pydicom": (">=", 2.0),  # issue 18
+    "export_nifti_over_volume": ("<=", 1.5),  # issue 18: time, so lower is better
 }
 #: Absolute targets from the issues: key -> (comparison, bound).
 TARGETS: dict[str, tuple[str, float]] = {
@@ -55,6 +57,11 @@ def ratios(figures: Figures) -> dict[str, float]:
         (f"load_vs_simpleitk.{e}", f"load_slices_per_s.{e}", f"load_simpleitk_slices_per_s.{e}")
         for e in ENCODINGS
     ]
+    pairs.append(
+        ("export_anonymized_vs_pydicom", "export_anonymized_files_per_s",
+         "export_pydicom_loop_files_per_s")
+    )  # fmt: skip
+    pairs.append(("export_nifti_over_volume", "export_nifti_s", "volume_s"))
     for name, ours, reference in pairs:
         if ours in figures and reference in figures and figures[reference].median > 0:
             found[name] = figures[ours].median / figures[reference].median

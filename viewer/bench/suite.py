@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from viewer.bench.data import BenchData, ensure_data
+from viewer.bench.export import measure_export
 from viewer.bench.gui import measure_gui
 from viewer.bench.indexing import measure_indexing
 from viewer.bench.loading import measure_loading
@@ -27,6 +28,9 @@ MEASUREMENTS: dict[str, Measure] = {
     "gui": measure_gui,
     "startup": lambda data, sizes, log: measure_startup(data.ct["uncompressed"], sizes),
     "mpr": lambda data, sizes, log: measure_mpr(data.volume, sizes),
+    "export": lambda data, sizes, log: measure_export(
+        data.ct["uncompressed"], sizes.ct_slices, sizes, log
+    ),
 }
 
 

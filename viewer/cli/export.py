@@ -14,18 +14,24 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from viewer.cli.arguments import zero_based
 from viewer.cli.native_stderr import quiet_native_stderr
 from viewer.core.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, report
 
+if TYPE_CHECKING:
+    from viewer.dicom.catalog.catalog import Catalog
+    from viewer.dicom.write.jobs import Chosen
+
 HELP = (
     "export series as DICOM (as is, re-encoded or anonymised per PS3.15 E, with a DICOMDIR), "
     "NIfTI (+ JSON sidecar), PNG per frame or a video of one stack"
 )
 
-FORMATS = ("dicom", "nifti", "png", "video")
+FORMATS = ("dicom", "nifti", "png", "video")  # viewer.dicom.write.jobs.FORMATS
 #: Options that only some formats take, and which.
 ONLY_FOR = {
     "dicomdir": ("dicom",),
@@ -36,6 +42,7 @@ ONLY_FOR = {
     "overlays": ("png", "video"),
     "corner_text": ("png", "video"),
     "fps": ("video",),
+    "gzip": ("nifti",),
 }
 KEEP = ("dates", "patient-characteristics", "device", "descriptions")
 
@@ -88,6 +95,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="png/video: series, frame number and time in the top-left corner (no patient data)",
     )
     parser.add_argument(
+        "--gzip", action="store_true", help="nifti: write .nii.gz (default .nii, as dcm2niix)"
+    )
+    parser.add_argument(
         "--fps", type=_positive, metavar="N", help="video: frames per second (default: the cine's)"
     )
 
@@ -125,16 +135,29 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from viewer.dicom.io.indexer import index_paths
     from viewer.dicom.io.zips import shown_path
-    from viewer.dicom.write.export import ExportError, check_destination
+    from viewer.dicom.write.export import ExportError
+    from viewer.dicom.write.jobs import ExportRequest, check_output, run_export
 
     *sources, out = args.paths
+    request = ExportRequest(
+        format=args.format,
+        out=Path(out),
+        sources=tuple(sources),
+        chosen=(),
+        anonymize=args.anonymize,
+        keep=frozenset(args.keep),
+        salt=args.salt,
+        dicomdir=args.dicomdir,
+        reencode=args.reencode,
+        window=(args.window[0], args.window[1]) if args.window else None,
+        overlays=args.overlays,
+        corner_text=args.corner_text,
+        fps=args.fps,
+        gzip=args.gzip,
+        stack_number=args.stack,
+    )
     try:
-        if args.format == "video":
-            from viewer.dicom.write.images import check_video_file
-
-            check_video_file(out, sources)
-        else:
-            check_destination(out, sources)
+        check_output(request)
     except ExportError as error:
         report(str(error))
         return EXIT_FAILED
@@ -146,14 +169,7 @@ def _run(args: argparse.Namespace) -> int:
         report(chosen)
         return EXIT_FAILED
     try:
-        if args.format == "nifti":
-            result = _export_nifti(chosen, args, sources, out)
-        elif args.format == "png":
-            result = _export_png(chosen, args, sources, out)
-        elif args.format == "video":
-            result = _export_video(chosen, args, sources, out)
-        else:
-            result = _export_dicom(chosen, args, sources, out)
+        result = run_export(replace(request, chosen=chosen))
     except ExportError as error:
         report(str(error))
         return EXIT_FAILED
@@ -165,134 +181,8 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_FAILED if result.failures else EXIT_OK
 
 
-def _export_dicom(
-    chosen: Chosen, args: argparse.Namespace, sources: list[str], out: str
-) -> ExportResult:
-    from viewer.dicom.write.anonymize import DeidPolicy
-    from viewer.dicom.write.export import DicomExportOptions, SeriesFiles, export_dicom
-
-    policy = None
-    if args.anonymize:
-        policy = DeidPolicy(frozenset(args.keep))
-        if args.salt is not None:
-            policy = DeidPolicy(frozenset(args.keep), args.salt)
-    options = DicomExportOptions(anonymize=policy, reencode=args.reencode, dicomdir=args.dicomdir)
-    selection = []
-    for series, stack in chosen:
-        if stack is not None:
-            files = tuple(dict.fromkeys(path for path, _ in stack.sources))
-        else:
-            files = tuple(_ordered_paths(series))
-        selection.append(SeriesFiles(series.uid, files))
-    return export_dicom(selection, out, sources, options)
-
-
-def _export_nifti(
-    chosen: Chosen, args: argparse.Namespace, sources: list[str], out: str
-) -> ExportResult:
-    from viewer.dicom.write.export import ExportError, export_nifti
-    from viewer.dicom.write.nifti import NiftiPart, plan_parts, safe_stem
-
-    parts: list[NiftiPart] = []
-    stems: set[str] = set()
-    for series, stack in chosen:
-        stem = safe_stem(series.info.number, series.info.description, args.anonymize)
-        if stack is not None:
-            stem += f"_stack{args.stack}"
-        while stem in stems:
-            stem += "_"
-        stems.add(stem)
-        found = plan_parts(stem, series.stacks if stack is None else [stack])
-        if not found and (args.series or stack is not None):
-            what = f"stack {args.stack}" if stack is not None else f"series {series.uid}"
-            report(f"{what} is not a volume (no position/orientation, or a localizer)")
-        parts.extend(found)
-    if not parts:
-        raise ExportError("nothing to write as NIfTI: no positioned stack was chosen")
-    return export_nifti(parts, out, sources, anonymize=args.anonymize)
-
-
-def _look(args: argparse.Namespace) -> FrameLook:
-    from viewer.dicom.write.images import FrameLook
-
-    window = (args.window[0], args.window[1]) if args.window else None
-    return FrameLook(window, args.overlays, args.corner_text)
-
-
-def _label(series: SeriesNode, anonymize: bool) -> str:
-    info = series.info
-    number = f"#{info.number}" if info.number is not None else ""
-    text = " ".join(part for part in (info.modality, number) if part)
-    if info.description and not anonymize:
-        text += f" {info.description}"
-    return text or "series"
-
-
-def _image_stacks(chosen: Chosen) -> list[tuple[SeriesNode, Stack]]:
-    """The stacks chosen: ``--stack K``'s, else every stack of the chosen series."""
-    return [
-        (series, stack)
-        for series, only in chosen
-        for stack in (series.stacks if only is None else [only])
-    ]
-
-
-def _export_png(
-    chosen: Chosen, args: argparse.Namespace, sources: list[str], out: str
-) -> ExportResult:
-    from viewer.dicom.write.images import export_png
-    from viewer.dicom.write.nifti import safe_stem
-
-    stacks = _image_stacks(chosen)
-    if not stacks:
-        from viewer.dicom.write.export import ExportError
-
-        raise ExportError("the chosen series have no image frames")
-    parts = []
-    stems: set[str] = set()
-    for series, stack in stacks:
-        stem = safe_stem(series.info.number, series.info.description, args.anonymize)
-        if len(series.stacks) > 1:
-            stem += f"_stack{series.stacks.index(stack)}"
-        while stem in stems:
-            stem += "_"
-        stems.add(stem)
-        parts.append((stem, stack, _label(series, args.anonymize)))
-    return export_png(parts, out, sources, _look(args))
-
-
-def _export_video(
-    chosen: Chosen, args: argparse.Namespace, sources: list[str], out: str
-) -> ExportResult:
-    from viewer.dicom.write.export import ExportError
-    from viewer.dicom.write.images import export_video
-
-    stacks = _image_stacks(chosen)
-    if len(stacks) != 1:
-        raise ExportError(
-            f"a video holds one stack, {len(stacks)} were chosen: give --stack K "
-            "(inspect lists them)"
-        )
-    series, stack = stacks[0]
-    label = _label(series, args.anonymize)
-    return export_video(stack, out, sources, _look(args), label, args.fps)
-
-
-if TYPE_CHECKING:
-    from viewer.dicom.catalog.catalog import SeriesNode
-    from viewer.dicom.catalog.stack import Stack
-    from viewer.dicom.write.export import ExportResult
-    from viewer.dicom.write.images import FrameLook
-
-Chosen = list[tuple["SeriesNode", "Stack | None"]]
-"""The series to export, each whole (None) or only one of its stacks (``--stack K``)."""
-
-
-def _chosen(catalog: object, args: argparse.Namespace, sources: list[str]) -> Chosen | str:
+def _chosen(catalog: Catalog, args: argparse.Namespace, sources: list[str]) -> Chosen | str:
     """What ``--series`` / ``--stack`` chose, or a one-line reason why there is nothing."""
-    from viewer.dicom.catalog.catalog import Catalog
-
-    assert isinstance(catalog, Catalog)
     every = catalog.all_series()
     if not every:
         return f"no DICOM series found in {' '.join(sources)}"
@@ -308,10 +198,3 @@ def _chosen(catalog: object, args: argparse.Namespace, sources: list[str]) -> Ch
     if missing:
         return f"no series {', '.join(sorted(missing))} in {' '.join(sources)}"
     return [(s, None) for s in every if not wanted or s.uid in wanted]
-
-
-def _ordered_paths(series: SeriesNode) -> list[str]:
-    """A series' files: stack order first (as shown), then the files without pixels."""
-    paths = [path for stack in series.stacks for path, _ in stack.sources]
-    paths += [record.path for record in series.instances]
-    return list(dict.fromkeys(paths))

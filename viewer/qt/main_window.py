@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -51,6 +51,9 @@ from viewer.qt.volume_view import VolumeView3D
 from viewer.qt.window_host import WindowHost
 from viewer.qt.window_settings import WindowSettings
 
+if TYPE_CHECKING:  # the dialog (and the writers) load on first use
+    from viewer.qt.export_dialog import ExportDialog
+
 log = logging.getLogger(__name__)
 
 #: A valid DICOMDIR read as a plain file (not named DICOMDIR, so not used as the index) is
@@ -75,6 +78,8 @@ class MainWindow(WindowHost):
         self.loader = FrameLoader()
         self.current_series: SeriesNode | None = None
         self._tasks: list[IndexTask] = []
+        #: Every path opened (folders, files, zips, DICOMDIRs): an export never writes there.
+        self.opened_paths: list[str] = []
         #: Show the most useful series once indexing has finished (off: the caller chooses).
         self.auto_select = True
         self.viewports = ViewportGrid(self.loader, self)
@@ -217,6 +222,8 @@ class MainWindow(WindowHost):
         self._action(file_menu, "Open F&iles…", self.choose_files, None)
         self._action(file_menu, "Open &DICOMDIR…", self.choose_dicomdir, None)
         file_menu.addSeparator()
+        self._action(file_menu, "&Export…", self.show_export_dialog, None)
+        file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
     def _action(
@@ -232,6 +239,22 @@ class MainWindow(WindowHost):
         action.triggered.connect(slot)
         menu.addAction(action)
         return action
+
+    def show_export_dialog(self) -> ExportDialog:
+        """File > Export...: what the active viewport shows (or everything opened)."""
+        from viewer.qt.export_dialog import ExportDialog, Shown
+
+        state = self.state
+        series = self.catalog.series(state.series_uid) if state.series_uid else None
+        stack = state.stack
+        number = next((k for k, s in enumerate(self.catalog.all_stacks()) if s is stack), None)
+        window = (state.voi.center, state.voi.width) if state.voi is not None else None
+        dialog = ExportDialog(
+            self.catalog, Shown(series, stack, number, window), self.opened_paths, self
+        )
+        dialog.setModal(True)
+        dialog.show()
+        return dialog
 
     # --- opening ---------------------------------------------------------------------------
     def choose_folder(self) -> None:
@@ -256,6 +279,7 @@ class MainWindow(WindowHost):
     ) -> None:
         """Index ``paths`` in the background; the tree fills as results arrive."""
         self.window_settings.remember(paths)
+        self.opened_paths.extend(paths)
         task = IndexTask(paths, prepare)
         task.bridge.batch.connect(self._on_batch)
         task.bridge.preview.connect(self._on_preview)

@@ -174,8 +174,9 @@ def export_nifti(
     anonymize: bool = False,
     progress: Progress | None = None,
     cancel: Cancel = never_cancelled,
+    gzip: bool = False,
 ) -> ExportResult:
-    """Write each part as ``OUT/STEM.nii.gz`` with ``OUT/STEM.json`` (see
+    """Write each part as ``OUT/STEM.nii`` (``gzip``: ``.nii.gz``) with ``OUT/STEM.json`` (see
     :mod:`viewer.dicom.write.nifti`); a part that cannot be written is a failure, named by
     its stem. ``progress(done, total)`` counts frames."""
     from viewer.dicom.write.nifti import NiftiError, write_part
@@ -193,7 +194,7 @@ def export_nifti(
                     progress(offset + count, total)
 
             try:
-                warnings = write_part(part, stage, anonymize, step, cancel)
+                warnings = write_part(part, stage, anonymize, step, cancel, gzip)
             except NiftiError as error:
                 if cancel():
                     raise ExportCancelled("export cancelled") from None

@@ -51,7 +51,10 @@ GRID_TOLERANCE_MM = 1e-3
 ORTHOGONAL_TOLERANCE = 1e-6
 #: Phase keys whose values are times (ms in DICOM) or time points.
 TIME_KEYS = frozenset({"trigger time", "trigger delay", "temporal position", "acquisition"})
-NIFTI_SUFFIX = ".nii.gz"
+#: Uncompressed by default, as dcm2niix writes: gzip costs several times the load of a large
+#: CT (single-threaded zlib); ``gzip=True`` writes ``.nii.gz``.
+NIFTI_SUFFIX = ".nii"
+NIFTI_GZ_SUFFIX = ".nii.gz"
 
 #: (BIDS name, DICOM keyword, scale): scale 1e-3 turns DICOM milliseconds into BIDS seconds.
 SIDECAR_FIELDS: tuple[tuple[str, str, float | None], ...] = (
@@ -421,8 +424,10 @@ def write_part(
     anonymize: bool,
     progress: Progress | None = None,
     cancel: Cancel = never_cancelled,
+    gzip: bool = False,
 ) -> list[str]:
-    """Load the part's stacks and write ``folder/stem.nii.gz`` and ``stem.json``; warnings."""
+    """Load the part's stacks and write ``folder/stem.nii`` (``gzip``: ``.nii.gz``) and
+    ``stem.json``; returns the warnings."""
     import nibabel as nib
 
     from viewer.dicom.pixels.volume import VolumeError, load_volume, modality_voxels
@@ -460,7 +465,8 @@ def write_part(
     result = nifti_image(
         arrays, part.stacks, header, anonymize, [h for h in phase_headers if h is not None]
     )
-    nib.save(result.image, os.fspath(folder / f"{part.stem}{NIFTI_SUFFIX}"))
+    suffix = NIFTI_GZ_SUFFIX if gzip else NIFTI_SUFFIX
+    nib.save(result.image, os.fspath(folder / f"{part.stem}{suffix}"))
     with open(folder / f"{part.stem}.json", "w", encoding="utf-8") as handle:
         json.dump(result.sidecar, handle, indent=2, sort_keys=True)
         handle.write("\n")
