@@ -115,3 +115,24 @@ def test_video_of_the_cine(window: MainWindow, qtbot: QtBot, tmp_path: Path, suf
     _finish(dialog)
     with Image.open(tmp_path / f"echo{suffix}") as image:
         assert image.n_frames == demo.US_FRAMES
+
+
+def test_blackout_is_previewed_then_written(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    show_modality(window, "US")
+    dialog = _dialog(window, qtbot, "dicom", tmp_path / "us")
+    dialog.scope.setCurrentIndex(dialog.scope.findData("stack"))
+    dialog.blackout.setText("0,0,80,40")
+    assert dialog.show_preview()
+    wait_for(lambda: dialog.preview.isVisible() and not dialog.preview.pixmap().isNull())
+    shown = dialog.preview.pixmap().toImage()
+    assert shown.pixelColor(5, 5).value() == 0  # the corner is black in the preview
+    dialog.blackout.setText("0,0,80")
+    assert not dialog.start()
+    assert "x,y,width,height" in dialog.status.text()
+    dialog.blackout.setText("0,0,80,40")
+    assert dialog.start()
+    _finish(dialog)
+    (written,) = [p for p in (tmp_path / "us").rglob("*") if p.is_file()]
+    assert not dcmread(written).pixel_array[:, :40, :80].any()

@@ -43,6 +43,7 @@ ONLY_FOR = {
     "corner_text": ("png", "video"),
     "fps": ("video",),
     "gzip": ("nifti",),
+    "blackout": ("dicom", "png", "video"),
 }
 KEEP = ("dates", "patient-characteristics", "device", "descriptions")
 
@@ -95,6 +96,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="png/video: series, frame number and time in the top-left corner (no patient data)",
     )
     parser.add_argument(
+        "--blackout",
+        nargs=4,
+        type=int,
+        action="append",
+        default=[],
+        metavar=("X", "Y", "W", "H"),
+        help="dicom/png/video: set this pixel rectangle to 0 in every frame (repeatable; "
+        "png shows what dicom writes)",
+    )
+    parser.add_argument(
         "--gzip", action="store_true", help="nifti: write .nii.gz (default .nii, as dcm2niix)"
     )
     parser.add_argument(
@@ -118,6 +129,9 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if (args.keep or args.salt is not None) and not args.anonymize:
         report("--keep and --salt go with --anonymize")
+        return EXIT_USAGE
+    if any(width <= 0 or height <= 0 for _, _, width, height in args.blackout):
+        report("--blackout needs a positive width and height: X Y W H")
         return EXIT_USAGE
     for name, formats in ONLY_FOR.items():
         if getattr(args, name) not in (None, False, []) and args.format not in formats:
@@ -154,6 +168,7 @@ def _run(args: argparse.Namespace) -> int:
         corner_text=args.corner_text,
         fps=args.fps,
         gzip=args.gzip,
+        blackout=tuple(tuple(r) for r in args.blackout),
         stack_number=args.stack,
     )
     try:

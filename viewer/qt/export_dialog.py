@@ -21,7 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+import numpy as np
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -44,6 +46,7 @@ from PySide6.QtWidgets import (
 from viewer.dicom.catalog.catalog import Catalog, SeriesNode
 from viewer.dicom.catalog.stack import Stack
 from viewer.dicom.write.export import ExportCancelled, ExportError, ExportResult, source_folders
+from viewer.dicom.write.images import FrameLook, frame_images
 from viewer.dicom.write.jobs import Chosen, ExportRequest, check_output, run_export
 
 log = logging.getLogger(__name__)
@@ -63,6 +66,8 @@ KEEP = (
     ("descriptions", "Keep descriptions, cleaned"),
 )
 VIDEO_SUFFIXES = (".mp4", ".webm", ".gif", ".apng")
+#: The preview's longest side, in pixels.
+PREVIEW_SIZE = 240
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +84,22 @@ class Shown:
 class _ExportBridge(QObject):
     progress = Signal(int, int)
     finished = Signal(object)  # ExportResult, or str: the one-line reason it failed
+    preview = Signal(object)  # uint8 image (rows, columns[, 3]) or str: why there is none
+
+
+def parse_rectangles(text: str) -> tuple[tuple[int, int, int, int], ...]:
+    """``"x,y,w,h; x,y,w,h"`` -> rectangles; ValueError (one line) when it is not that."""
+    rectangles = []
+    for part in text.replace(";", " ").split():
+        values = part.split(",")
+        try:
+            x, y, width, height = (int(v) for v in values)
+        except ValueError:
+            raise ValueError(f"black out: {part!r} is not x,y,width,height") from None
+        if width <= 0 or height <= 0:
+            raise ValueError(f"black out: {part!r} needs a positive width and height")
+        rectangles.append((x, y, width, height))
+    return tuple(rectangles)
 
 
 class ExportDialog(QDialog):
@@ -102,6 +123,7 @@ class ExportDialog(QDialog):
         self._bridge = _ExportBridge(self)
         self._bridge.progress.connect(self._on_progress)
         self._bridge.finished.connect(self._on_finished)
+        self._bridge.preview.connect(self._on_preview)
         layout = QVBoxLayout(self)
         layout.addLayout(self._make_choice())
         layout.addWidget(self._make_dicom_options())
@@ -161,6 +183,18 @@ class ExportDialog(QDialog):
         form.addRow(self.anonymize)
         self.gzip = QCheckBox("Compress (.nii.gz; slower)")
         form.addRow(self.gzip)
+        row = QHBoxLayout()
+        self.blackout = QLineEdit()
+        self.blackout.setPlaceholderText("x,y,width,height; … in pixels (burned-in text)")
+        self.preview_button = QPushButton("Preview")
+        self.preview_button.clicked.connect(self.show_preview)
+        row.addWidget(self.blackout, 1)
+        row.addWidget(self.preview_button)
+        self.blackout_label = QLabel("Black out")
+        form.addRow(self.blackout_label, row)
+        self.preview = QLabel()
+        self.preview.setVisible(False)
+        form.addRow(self.preview)
         return form
 
     def _make_dicom_options(self) -> QGroupBox:
@@ -228,6 +262,11 @@ class ExportDialog(QDialog):
         self.dicom_box.setVisible(kind == "dicom")
         self.image_box.setVisible(kind in ("png", "video"))
         self.gzip.setVisible(kind == "nifti")
+        pixels = kind in ("dicom", "png", "video")
+        for widget in (self.blackout, self.preview_button, self.blackout_label):
+            widget.setVisible(pixels)
+        self.preview.setVisible(pixels and self.preview.pixmap() is not None
+                                and not self.preview.pixmap().isNull())  # fmt: skip
         for box in self.keep.values():
             box.setEnabled(self.anonymize.isChecked())
         self.salt.setEnabled(self.anonymize.isChecked())
@@ -293,8 +332,52 @@ class ExportDialog(QDialog):
             corner_text=self.corner_text.isChecked(),
             fps=self.fps.value() or None,
             gzip=self.gzip.isChecked() and kind == "nifti",
+            blackout=parse_rectangles(self.blackout.text()) if kind != "nifti" else (),
             stack_number=self.shown.stack_number if one_stack else None,
         )
+
+    # --- preview ---------------------------------------------------------------------------
+    def show_preview(self) -> bool:
+        """Render the first frame of the stack shown with the rectangles blacked out, in a
+        worker thread (decoding never runs on the GUI thread); False when there is nothing."""
+        stack = self.shown.stack
+        if stack is None or not stack.sources:
+            self._say("Nothing shown to preview.")
+            return False
+        try:
+            rectangles = parse_rectangles(self.blackout.text())
+        except ValueError as error:
+            self._say(str(error))
+            return False
+        look = FrameLook(self.shown.window, blackout=rectangles)
+        threading.Thread(
+            target=self._render_preview, args=(stack, look), name="export-preview", daemon=True
+        ).start()
+        return True
+
+    def _render_preview(self, stack: Stack, look: FrameLook) -> None:
+        outcome: object
+        try:
+            outcome = next(frame_images(stack, look))
+        except Exception as error:  # shown in the dialog, not lost in the thread
+            outcome = f"cannot preview: {error}"
+        with contextlib.suppress(RuntimeError):
+            self._bridge.preview.emit(outcome)
+
+    def _on_preview(self, outcome: object) -> None:
+        if isinstance(outcome, str):
+            self._say(outcome)
+            return
+        image = np.ascontiguousarray(outcome)
+        rows, columns = image.shape[:2]
+        layout = QImage.Format.Format_Grayscale8 if image.ndim == 2 else QImage.Format.Format_RGB888
+        picture = QImage(image.data, columns, rows, image.strides[0], layout).copy()
+        pixmap = QPixmap.fromImage(picture).scaled(
+            PREVIEW_SIZE, PREVIEW_SIZE, Qt.AspectRatioMode.KeepAspectRatio
+        )
+        self.preview.setPixmap(pixmap)
+        self.preview.setVisible(True)
+        self._say("Preview: the first frame as exported (black: what is removed).")
 
     # --- running ---------------------------------------------------------------------------
     @property

@@ -22,6 +22,7 @@ import shutil
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from viewer.dicom.io.scan import Cancel, never_cancelled
 from viewer.dicom.write.anonymize import Deidentifier, DeidError, DeidPolicy, FileFacts
@@ -32,6 +33,8 @@ from viewer.dicom.write.nifti import NiftiPart
 BURNED_IN_MODALITIES = frozenset({"US", "SC", "XC", "DX", "DOC", "OT"})
 
 Progress = Callable[[int, int], None]
+Rectangle = tuple[int, int, int, int]
+"""(x, y, width, height): pixel columns and rows, 0-based, of a region to black out."""
 """``progress(done, total)``: called after each file; may raise :class:`ExportCancelled`."""
 
 
@@ -54,11 +57,15 @@ class SeriesFiles:
 @dataclass(frozen=True, slots=True)
 class DicomExportOptions:
     """``anonymize``: a policy (PS3.15 E.1) or None (copy as is); ``reencode``: write Explicit
-    VR Little Endian with decompressed pixel data; ``dicomdir``: a File-set with a DICOMDIR."""
+    VR Little Endian with decompressed pixel data; ``dicomdir``: a File-set with a DICOMDIR;
+    ``blackout``: rectangles (x, y, width, height in pixel columns and rows, 0-based) set to 0
+    in every frame, for identifiers burned into the pixels (PS3.15 E.1.1, 1.c); the file is
+    then written re-encoded (the pixel data changes)."""
 
     anonymize: DeidPolicy | None = None
     reencode: bool = False
     dicomdir: bool = False
+    blackout: tuple[Rectangle, ...] = ()
 
 
 @dataclass(slots=True)
@@ -140,7 +147,7 @@ def export_dicom(
             for index, path in enumerate(entry.paths, start=1):
                 destination = folder / f"IM{index:06d}.dcm"
                 try:
-                    fact = _export_file(path, destination, deid, options.reencode)
+                    fact = _export_file(path, destination, deid, options)
                 except (OSError, DeidError, ValueError) as error:
                     result.failures.append((path, _reason(error)))
                 else:
@@ -211,10 +218,10 @@ def export_nifti(
 
 
 def _export_file(
-    path: str, destination: Path, deid: Deidentifier | None, reencode: bool
+    path: str, destination: Path, deid: Deidentifier | None, options: DicomExportOptions
 ) -> FileFacts | None:
-    if reencode:
-        data = _reencoded(path)
+    if options.reencode or options.blackout:
+        data = _reencoded(path, options.blackout)
     elif deid is None:
         shutil.copyfile(path, destination)
         return None
@@ -229,8 +236,9 @@ def _export_file(
     return fact
 
 
-def _reencoded(path: str) -> bytes:
-    """The file as Explicit VR Little Endian, pixel data decompressed (PS3.5 A.2)."""
+def _reencoded(path: str, blackout: Sequence[Rectangle] = ()) -> bytes:
+    """The file as Explicit VR Little Endian, pixel data decompressed (PS3.5 A.2), with the
+    ``blackout`` rectangles set to 0 in every frame."""
     import io
 
     from pydicom import dcmread
@@ -240,10 +248,28 @@ def _reencoded(path: str) -> bytes:
     syntax = ds.file_meta.get("TransferSyntaxUID")
     if syntax is not None and syntax.is_compressed and "PixelData" in ds:
         ds.decompress()
+    if blackout and "PixelData" in ds:
+        ds.PixelData = black_out(ds.pixel_array, int(ds.get("NumberOfFrames", 1) or 1), blackout)
     buffer = io.BytesIO()
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.save_as(buffer, implicit_vr=False, little_endian=True, enforce_file_format=True)
     return buffer.getvalue()
+
+
+def black_out(pixels: Any, frames: int, rectangles: Sequence[Rectangle]) -> bytes:
+    """``pixels`` (pydicom's pixel_array: rows x columns [x samples], frames first when more
+    than one) with each rectangle set to 0, as Pixel Data bytes (native, PS3.5 8.1.1)."""
+    import numpy as np
+
+    array = np.array(pixels, copy=True)
+    stacked = array if frames > 1 else array[np.newaxis]
+    rows, columns = stacked.shape[1:3]
+    for x, y, width, height in rectangles:
+        x0, y0 = max(0, x), max(0, y)
+        x1, y1 = min(columns, x + width), min(rows, y + height)
+        if x1 > x0 and y1 > y0:
+            stacked[:, y0:y1, x0:x1] = 0
+    return bytes(array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes())
 
 
 def _write_dicomdir(files: Sequence[Path], media: Path) -> None:

@@ -67,6 +67,8 @@ class FrameLook:
     window: tuple[float, float] | None = None
     overlays: bool = False
     corner_text: bool = False
+    #: (x, y, width, height) pixel rectangles drawn black, as ``--blackout`` writes them.
+    blackout: tuple[tuple[int, int, int, int], ...] = ()
 
 
 def frame_images(
@@ -86,12 +88,25 @@ def frame_images(
         image = render_frame(path, frame, look.window)
         if look.overlays:
             image = burn_overlays(image, path, frame)
+        if look.blackout:
+            image = blacked_out(image, look.blackout)
         if look.corner_text:
             time = ""
             if stack.frame_time_ms:
                 time = f"  {index * stack.frame_time_ms / 1000:.2f} s"
             image = corner_label(image, f"{label}  {index + 1}/{stack.frames}{time}".strip())
         yield image
+
+
+def blacked_out(
+    image: NDArray[np.uint8], rectangles: Sequence[tuple[int, int, int, int]]
+) -> NDArray[np.uint8]:
+    """``image`` with each (x, y, width, height) rectangle black (clipped to the image)."""
+    out = np.array(image, copy=True)
+    rows, columns = out.shape[:2]
+    for x, y, width, height in rectangles:
+        out[max(0, y) : min(rows, y + height), max(0, x) : min(columns, x + width)] = 0
+    return out
 
 
 def burn_overlays(image: NDArray[np.uint8], path: str, frame: int) -> NDArray[np.uint8]:

@@ -34,7 +34,8 @@ class ExportRequest:
     (series, stack) for one stack; ``stack_number``: that stack's number in ``inspect``'s
     order (names the files). ``keep``/``salt``: PS3.15 E options of ``anonymize`` (DICOM);
     ``window``/``overlays``/``corner_text``: how PNG and video frames are drawn; ``gzip``:
-    NIfTI as ``.nii.gz``."""
+    NIfTI as ``.nii.gz``; ``blackout``: pixel rectangles set to 0 (DICOM) or black (PNG,
+    video: the preview of the DICOM result)."""
 
     format: str
     out: Path
@@ -50,6 +51,7 @@ class ExportRequest:
     corner_text: bool = False
     fps: float | None = None
     gzip: bool = False
+    blackout: tuple[tuple[int, int, int, int], ...] = ()
     stack_number: int | None = None
 
     def __post_init__(self) -> None:
@@ -91,7 +93,7 @@ def _dicom(request: ExportRequest, progress: Progress | None, cancel: Cancel) ->
         policy = DeidPolicy(request.keep)
         if request.salt is not None:
             policy = DeidPolicy(request.keep, request.salt)
-    options = DicomExportOptions(policy, request.reencode, request.dicomdir)
+    options = DicomExportOptions(policy, request.reencode, request.dicomdir, request.blackout)
     selection = []
     for series, stack in request.chosen:
         if stack is not None:
@@ -168,7 +170,7 @@ def _video(request: ExportRequest, progress: Progress | None, cancel: Cancel) ->
 def _look(request: ExportRequest) -> FrameLook:
     from viewer.dicom.write.images import FrameLook
 
-    return FrameLook(request.window, request.overlays, request.corner_text)
+    return FrameLook(request.window, request.overlays, request.corner_text, request.blackout)
 
 
 class _Stems:
