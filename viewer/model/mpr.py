@@ -42,7 +42,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from viewer.dicom.catalog import geometry
-from viewer.dicom.pixels import lut
+from viewer.dicom.pixels import display
+from viewer.dicom.pixels.frames import PixelTransform
 from viewer.model.signal import Signal
 from viewer.model.window_level import Voi
 
@@ -799,17 +800,15 @@ def _reduce_rows_py(
 def to_display(
     image: NDArray[Any], voi: Voi, slope: float, intercept: float, invert: bool
 ) -> NDArray[np.uint8]:
-    """Stored-value image -> 8-bit: the VOI folded into stored values (PS3.3 C.11.1, C.11.2.1.2).
+    """Stored-value image -> 8-bit by the one display pipeline
+    (:func:`viewer.dicom.pixels.display.display_image`): rescale (PS3.3 C.11.1), then the VOI
+    (C.11.2.1.2).
 
     ``invert``: the output is shown inverted (MONOCHROME1 or the user's invert, not both; see
     :attr:`MprState.displays_inverted`).
     """
-    if slope == 0:
-        slope = 1.0
-    lower = (voi.lower - intercept) / slope
-    upper = (voi.upper - intercept) / slope
-    display = lut.voi_linear(image, min(lower, upper), max(lower, upper))
-    return lut.invert_for_monochrome1(display) if invert != (slope < 0) else display
+    transform = PixelTransform(rescale_slope=slope or 1.0, rescale_intercept=intercept)
+    return display.display_image(image, transform, (voi.lower, voi.upper), invert)
 
 
 # --- the shared MPR state -----------------------------------------------------------------------

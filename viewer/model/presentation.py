@@ -1,10 +1,8 @@
 """Stored frame + VOI + invert -> the 8-bit image the viewport hands Qt (no Qt here).
 
-The modality rescale is folded into the VOI instead of making a float copy of the frame: a
-window (lower, upper) in modality values becomes ((lower - b) / m, (upper - b) / m) in stored
-values (PS3.3 C.11.1.1.2), and one linear pass maps it to 0..255 (C.11.2.1.2). Modality LUT
-tables go through viewer.dicom.pixels.lut's full pipeline instead, and a SIGMOID VOI LUT Function
-(C.11.2.1.3.1) is applied as such.
+:func:`present` is the viewport's call into the one display pipeline,
+:func:`viewer.dicom.pixels.display.display_image` (``render``, thumbnails and the MPR views use
+the same), with the viewport's VOI and invert; the VOI it starts with is :func:`initial_voi`.
 
 Big frames are reduced before that pass (:func:`reduce_for_display`): only the part the screen
 shows, averaged down to about the screen's resolution, so a W/L step on a 3000x3000 radiograph
@@ -23,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from viewer.dicom import decoding_stack, limits
-from viewer.dicom.pixels import lut
+from viewer.dicom.pixels import display, lut
 from viewer.dicom.pixels.display import modality_values
 from viewer.dicom.pixels.frames import DecodedFrame, LookupTable
 from viewer.model.window_level import Voi
@@ -50,58 +48,29 @@ def value_range(frame: DecodedFrame) -> float:
 
 
 def default_voi(frame: DecodedFrame) -> Voi:
-    """The file's first window (PS3.3 C.11.2.1.2), else the frame's min-max modality range."""
-    windows = frame.transform.windows
-    if windows:
-        center, width = windows[0][0], windows[0][1]
-        return Voi(*lut.window_to_range(center, width, frame.transform.voi_function))
-    low, high = float(frame.stored.min()), float(frame.stored.max())
-    a, b = modality_value(frame, low), modality_value(frame, high)
-    return Voi(min(a, b), max(a, b) if max(a, b) > min(a, b) else min(a, b) + 1.0)
+    """The file's first window (PS3.3 C.11.2.1.2), else the frame's min-max modality range
+    without pixel padding (:func:`viewer.dicom.pixels.display.initial_range`, as ``render``)."""
+    transform = frame.transform
+    if transform.windows:
+        return Voi(*display.window_range(transform, transform.windows[0][:2]))
+    lower, upper = lut.auto_range(
+        display.modality_values(frame.stored, transform),
+        lut.apply_pixel_padding(
+            frame.stored, transform.padding_value, transform.padding_range_limit
+        ),
+    )
+    return Voi(lower, upper if upper > lower else lower + 1.0)
 
 
 def present(frame: DecodedFrame, voi: Voi | None, invert: bool) -> np.ndarray:
-    """uint8 (rows, cols) for monochrome or (rows, cols, 3) for colour, ready for Qt.
+    """The frame as the 2D viewport hands it to Qt, by the one display pipeline
+    (:func:`viewer.dicom.pixels.display.display_image`, also ``render``'s).
 
     ``voi`` None means the file's own: its VOI LUT table when it has one and no window
-    (PS3.3 C.11.2.1.1), else :func:`default_voi`. Pixel padding (C.7.5.1.1.2) shows black
-    whatever the window.
+    (PS3.3 C.11.2.1.1), else :func:`default_voi`.
     """
-    if frame.is_color:
-        return frame.stored
-    transform = frame.transform
-    if transform.palette is not None:
-        return lut.apply_palette(frame.stored, *transform.palette.args())
-    image, flip = _voi_image(frame, voi)
-    if transform.shows_inverted != (invert != flip):
-        image = lut.invert_for_monochrome1(image)
-    if transform.padding_value is not None:
-        padding = lut.apply_pixel_padding(
-            frame.stored, transform.padding_value, transform.padding_range_limit
-        )
-        image = lut.black_out(image, padding)
-    return image
-
-
-def _voi_image(frame: DecodedFrame, voi: Voi | None) -> tuple[np.ndarray, bool]:
-    """VOI output (C.11.2) and whether a negative rescale slope flipped it already."""
-    transform = frame.transform
-    table = file_voi_lut(frame) if voi is None else None
-    if table is not None:
-        values = modality_values(frame.stored, transform)
-        return lut.voi_lut_table(values, *table.args()), False
-    voi = voi or default_voi(frame)
-    if transform.voi_function.upper() == "SIGMOID":
-        values = modality_values(frame.stored, transform)
-        centre, width = (voi.lower + voi.upper) / 2, voi.upper - voi.lower
-        return lut.voi_sigmoid(values, centre, width), False
-    if has_linear_modality(frame) and transform.rescale_slope != 0:
-        slope, intercept = transform.rescale_slope, transform.rescale_intercept
-        lower = (voi.lower - intercept) / slope
-        upper = (voi.upper - intercept) / slope
-        return lut.voi_linear(frame.stored, min(lower, upper), max(lower, upper)), slope < 0
-    values = modality_values(frame.stored, transform)
-    return lut.voi_linear(values, voi.lower, voi.upper), False
+    shown = None if voi is None else (voi.lower, voi.upper)
+    return display.display_image(frame.stored, frame.transform, shown, invert)
 
 
 def initial_voi(frame: DecodedFrame) -> Voi | None:

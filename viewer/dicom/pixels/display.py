@@ -12,8 +12,11 @@ The grayscale pipeline of PS3.3 C.11 (Figure C.11-1), in order:
 4. Pixel padding (C.7.5.1.1.2) is shown black.
 
 Colour frames are already 8-bit RGB; palette colour is mapped through its palette
-(C.7.6.3.1.5). This is what ``dicom-viewer render`` writes and what the references made with
-DCMTK's dcmj2pnm are compared against (tests/data/dcmtk).
+(C.7.6.3.1.5). :func:`display_image` is the one pipeline: the 2D viewport
+(:func:`viewer.model.presentation.present`), the MPR views (:func:`viewer.model.mpr.to_display`),
+thumbnails and ``dicom-viewer render`` all call it, so what the GUI shows is what ``render``
+writes and what the references made with DCMTK's dcmj2pnm are compared against
+(tests/data/dcmtk; tests/qt/test_display_pipeline.py compares the viewport with ``render``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ from viewer.dicom import decoding_stack
 from viewer.dicom.pixels import lut
 from viewer.dicom.pixels.frames import DecodedFrame, PixelTransform
 
+#: A VOI as the modality values shown black and white, (lower, upper) (PS3.3 C.11.2.1.2).
+VoiRange = tuple[float, float]
+
 
 def modality_values(stored: NDArray[Any], transform: PixelTransform) -> NDArray[Any]:
     """Stored values -> modality values (PS3.3 C.11.1): LUT table, else rescale."""
@@ -36,38 +42,59 @@ def modality_values(stored: NDArray[Any], transform: PixelTransform) -> NDArray[
     return lut.apply_rescale(stored, transform.rescale_slope, transform.rescale_intercept)
 
 
-def apply_voi(
-    values: NDArray[Any],
-    transform: PixelTransform,
-    window: tuple[float, float] | None = None,
-    padding: NDArray[np.bool_] | None = None,
-) -> NDArray[np.uint8]:
-    """Modality values -> 0..255 by the VOI the viewer starts with (PS3.3 C.11.2).
+def window_range(transform: PixelTransform, window: tuple[float, float]) -> VoiRange:
+    """A window (center, width) as the VOI range it shows, by the frame's VOI LUT Function."""
+    return lut.window_to_range(window[0], window[1], transform.voi_function)
 
-    ``window`` (center, width) wins; then the file's first window, its first VOI LUT table,
-    and last the frame's min-max range (ignoring ``padding``).
-    """
-    if window is None and transform.windows:
-        window = (transform.windows[0].center, transform.windows[0].width)
-    if window is not None:
-        center, width = window
-        if transform.voi_function == "SIGMOID":
-            return lut.voi_sigmoid(values, center, width)
-        return lut.voi_linear(values, *lut.window_to_range(center, width, transform.voi_function))
+
+def initial_range(stored: NDArray[Any], transform: PixelTransform) -> VoiRange | None:
+    """The VOI a monochrome frame opens with (PS3.3 C.11.2): the file's first window; None
+    where its first VOI LUT table applies (no window given); else the frame's min-max
+    modality range, pixel padding (C.7.5.1.1.2) left out."""
+    if transform.windows:
+        first = transform.windows[0]
+        return window_range(transform, (first.center, first.width))
     if transform.voi_luts:
-        return lut.voi_lut_table(values, *transform.voi_luts[0].args())
-    return lut.voi_linear(values, *lut.auto_range(values, padding))
-
-
-def grayscale_to_display(
-    stored: NDArray[Any], transform: PixelTransform, window: tuple[float, float] | None = None
-) -> NDArray[np.uint8]:
-    """A monochrome frame through Modality LUT, VOI, presentation and padding (C.11)."""
+        return None
     padding = lut.apply_pixel_padding(
         stored, transform.padding_value, transform.padding_range_limit
     )
-    image = apply_voi(modality_values(stored, transform), transform, window, padding)
-    if transform.shows_inverted:
+    return lut.auto_range(modality_values(stored, transform), padding)
+
+
+def display_image(
+    stored: NDArray[Any],
+    transform: PixelTransform,
+    voi: VoiRange | None = None,
+    invert: bool = False,
+) -> NDArray[np.uint8]:
+    """THE stored -> display pipeline: what the 2D views, the MPR views, thumbnails and
+    ``render`` show (uint8 (rows, cols), or (rows, cols, 3) for colour and palette colour).
+
+    PS3.3 C.11 in order: modality values (C.11.1), then ``voi`` (lower, upper) in modality
+    values by the frame's VOI LUT Function (C.11.2; None: :func:`initial_range`, or the
+    file's VOI LUT table), then presentation: inverted for MONOCHROME1 or an INVERSE
+    Presentation LUT Shape (C.11.6), and again for the user's ``invert``; pixel padding
+    (C.7.5.1.1.2) shows black whatever the window.
+    """
+    if stored.ndim == 3:
+        return stored  # colour: already 8-bit RGB
+    if transform.palette is not None:
+        return lut.apply_palette(stored, *transform.palette.args())
+    padding = lut.apply_pixel_padding(
+        stored, transform.padding_value, transform.padding_range_limit
+    )
+    values = modality_values(stored, transform)
+    if voi is None:
+        voi = initial_range(stored, transform)
+    if voi is None:
+        image = lut.voi_lut_table(values, *transform.voi_luts[0].args())
+    elif transform.voi_function.upper() == "SIGMOID":
+        lower, upper = voi
+        image = lut.voi_sigmoid(values, (lower + upper) / 2, upper - lower)
+    else:
+        image = lut.voi_linear(values, *voi)
+    if transform.shows_inverted != invert:
         image = lut.invert_for_monochrome1(image)
     return lut.black_out(image, padding)
 
@@ -75,13 +102,11 @@ def grayscale_to_display(
 def to_display(
     decoded: DecodedFrame, window: tuple[float, float] | None = None
 ) -> NDArray[np.uint8]:
-    """uint8 (rows, cols) for monochrome, (rows, cols, 3) for colour and palette colour."""
-    if decoded.is_color:
-        return decoded.stored
-    palette = decoded.transform.palette
-    if palette is not None:
-        return lut.apply_palette(decoded.stored, *palette.args())
-    return grayscale_to_display(decoded.stored, decoded.transform, window)
+    """``decoded`` through :func:`display_image`; ``window`` (center, width) in modality
+    values, else the frame's initial VOI."""
+    transform = decoded.transform
+    voi = window_range(transform, window) if window is not None else None
+    return display_image(decoded.stored, transform, voi)
 
 
 def render_frame(
@@ -89,8 +114,9 @@ def render_frame(
 ) -> NDArray[np.uint8]:
     """Exactly what the viewer shows of ``frame`` at 1:1, without overlays.
 
-    ``window`` is (center, width) in modality values. Raises
-    :class:`~viewer.dicom.pixels.decode.DecodeError` when the frame cannot be decoded.
+    ``path``: a local path or a frame source's URI. ``window`` is (center, width) in modality
+    values. Raises :class:`~viewer.dicom.pixels.decode.DecodeError` when the frame cannot be
+    decoded.
     """
     decoding_stack.load()
     from viewer.dicom.pixels.decode import read_frame  # pydicom: loaded on first use
