@@ -13,6 +13,20 @@ from __future__ import annotations
 
 import threading
 
+from viewer.core import lazy
+
+#: What :func:`load` imports, in this order: pydicom's modules that the readers use first, then
+#: viewer.dicom's readers that import pydicom at their top.
+_MODULES = (
+    "pydicom.charset",
+    "pydicom.datadict",
+    "pydicom.filereader",
+    "pydicom.values",
+    "viewer.dicom.io.header_fields",
+    "viewer.dicom.pixels.decode_pool",
+    "viewer.dicom.pixels.overlays",
+)
+
 _lock = threading.RLock()  # re-entrant: a module imported here may ask again
 _loaded = threading.Event()
 
@@ -24,13 +38,6 @@ def load() -> None:
     with _lock:
         if _loaded.is_set():
             return
-        import pydicom.charset
-        import pydicom.datadict
-        import pydicom.filereader
-        import pydicom.values  # noqa: F401
-
-        import viewer.dicom.io.header_fields
-        import viewer.dicom.pixels.decode_pool
-        import viewer.dicom.pixels.overlays  # noqa: F401
-
+        for module in _MODULES:
+            lazy.load(module)
         _loaded.set()

@@ -39,7 +39,7 @@ from viewer.dicom import limits
 from viewer.dicom.catalog.frame_ref import local_path
 from viewer.dicom.codecs import jpeg_turbo
 from viewer.dicom.io import frame_sources
-from viewer.dicom.pixels import lut
+from viewer.dicom.pixels import display, lut
 from viewer.dicom.pixels.frames import (
     DecodedFrame,
     DecodeError,
@@ -306,9 +306,7 @@ def render_frame(
 ) -> NDArray[np.uint8]:
     """The 8-bit image the viewer shows at 1:1 (see
     :func:`viewer.dicom.pixels.display.render_frame`)."""
-    from viewer.dicom.pixels.display import render_frame as render
-
-    return render(path, frame, window)
+    return display.render_frame(path, frame, window)
 
 
 def _decode_pixels(source: str | bytes, name: str, frame: int) -> tuple[Dataset, NDArray[Any], str]:

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from viewer.core import lazy
 from viewer.dicom import decoding_stack
 from viewer.dicom.pixels import lut
 from viewer.dicom.pixels.frames import DecodedFrame, PixelTransform
@@ -119,6 +120,5 @@ def render_frame(
     decoded.
     """
     decoding_stack.load()
-    from viewer.dicom.pixels.decode import read_frame  # pydicom: loaded on first use
-
+    read_frame = lazy.load("viewer.dicom.pixels.decode:read_frame")  # pydicom: on first use
     return to_display(read_frame(path, frame), window)
