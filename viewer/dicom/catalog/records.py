@@ -144,3 +144,29 @@ class Skipped:
 
     path: str
     reason: str
+
+
+#: Media Storage Directory Storage (PS3.4 Annex B): a DICOMDIR, an index, not an instance.
+DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
+
+
+def unusable(
+    path: str, sop_class: str, sop_instance: str, series_uid: str, study_uid: str
+) -> Skipped | None:
+    """Why a header cannot become an :class:`InstanceRecord` (a DICOMDIR, or an identifying
+    UID missing: PS3.3 C.12.1, C.7.3.1, C.7.2.1), or None. Both header readers (the lean one
+    and pydicom's) ask this, so they skip the same files for the same reasons."""
+    if sop_class == DICOMDIR_SOP_CLASS:
+        return Skipped(path, "DICOMDIR (media index)")
+    missing = [
+        name
+        for name, value in (
+            ("SOP Instance UID", sop_instance),
+            ("Series Instance UID", series_uid),
+            ("Study Instance UID", study_uid),
+        )
+        if not value
+    ]
+    if missing:
+        return Skipped(path, f"not a usable DICOM instance (no {', '.join(missing)})")
+    return None

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from viewer.dicom import decoding_stack, limits
+from viewer.dicom.catalog import records
 from viewer.dicom.catalog.person_name import format_person_name
 from viewer.dicom.catalog.records import PatientInfo, SeriesInfo, Skipped, StudyInfo
 from viewer.dicom.io import header_parser as hp
@@ -33,7 +34,7 @@ from viewer.dicom.io.fast_header import Header
 
 DICOMDIR_NAME = "DICOMDIR"
 #: Media Storage Directory Storage SOP Class (PS3.4 Annex F).
-DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
+DICOMDIR_SOP_CLASS = records.DICOMDIR_SOP_CLASS
 #: A directory with more records than this is refused (a bound, not a limit of real media).
 MAX_RECORDS = 2_000_000
 #: Nested DICOMDIRs deeper than this are not followed.

@@ -23,6 +23,7 @@ import warnings
 from typing import Any
 
 from viewer.dicom import decoding_stack
+from viewer.dicom.catalog import records
 from viewer.dicom.catalog import ultrasound_regions as us
 from viewer.dicom.catalog.person_name import format_person_name
 from viewer.dicom.catalog.records import (
@@ -32,13 +33,14 @@ from viewer.dicom.catalog.records import (
     SeriesInfo,
     Skipped,
     StudyInfo,
+    unusable,
 )
 from viewer.dicom.io import header_parser as hp
 
 MEDIA_STORAGE_SOP_CLASS = 0x00020002
 MEDIA_STORAGE_SOP_INSTANCE = 0x00020003
 TRANSFER_SYNTAX = 0x00020010
-DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
+DICOMDIR_SOP_CLASS = records.DICOMDIR_SOP_CLASS
 
 #: Each tag the index reads, with its VR from the data dictionary (PS3.6).
 VR_OF: dict[int, bytes] = {
@@ -311,22 +313,12 @@ def _ascii(elements: hp.Elements, tag: int) -> str:
 def build_scanned_file(path: str, header: Header) -> ScannedFile | Skipped:
     """The same records :func:`viewer.dicom.io.header_fields.scanned_file_from_dataset` makes."""
     sop_class = header.text(0x00080016) or header.meta_text(MEDIA_STORAGE_SOP_CLASS)
-    if sop_class == DICOMDIR_SOP_CLASS:
-        return Skipped(path, "DICOMDIR (media index)")
     sop_instance = header.text(0x00080018) or header.meta_text(MEDIA_STORAGE_SOP_INSTANCE)
     series_uid = header.text(0x0020000E)
     study_uid = header.text(0x0020000D)
-    missing = [
-        name
-        for name, value in (
-            ("SOP Instance UID", sop_instance),
-            ("Series Instance UID", series_uid),
-            ("Study Instance UID", study_uid),
-        )
-        if not value
-    ]
-    if missing:
-        return Skipped(path, f"not a usable DICOM instance (no {', '.join(missing)})")
+    skipped = unusable(path, sop_class, sop_instance, series_uid, study_uid)
+    if skipped is not None:
+        return skipped
     series, study, patient, image = _shared(
         header,
         (series_uid, study_uid),

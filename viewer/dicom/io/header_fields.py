@@ -25,6 +25,7 @@ from viewer.dicom.catalog.records import (
     Skipped,
     StudyInfo,
     Vec3,
+    unusable,
 )
 from viewer.dicom.catalog.ultrasound_regions import (
     PHYSICAL_DELTA_X,
@@ -44,24 +45,14 @@ def scanned_file_from_dataset(path: str, ds: Dataset) -> ScannedFile | Skipped:
     """Records for one file's header, or Skipped when it is not a usable composite instance."""
     meta = getattr(ds, "file_meta", None)
     sop_class = text(ds, "SOPClassUID") or (text(meta, "MediaStorageSOPClassUID") if meta else "")
-    if sop_class == "1.2.840.10008.1.3.10":
-        return Skipped(path, "DICOMDIR (media index)")
     sop_instance = text(ds, "SOPInstanceUID") or (
         text(meta, "MediaStorageSOPInstanceUID") if meta else ""
     )
     series_uid = text(ds, "SeriesInstanceUID")
     study_uid = text(ds, "StudyInstanceUID")
-    missing = [
-        name
-        for name, value in (
-            ("SOP Instance UID", sop_instance),
-            ("Series Instance UID", series_uid),
-            ("Study Instance UID", study_uid),
-        )
-        if not value
-    ]
-    if missing:
-        return Skipped(path, f"not a usable DICOM instance (no {', '.join(missing)})")
+    skipped = unusable(path, sop_class, sop_instance, series_uid, study_uid)
+    if skipped is not None:
+        return skipped
     instance = instance_record(path, ds, sop_instance, sop_class, series_uid, study_uid)
     return ScannedFile(
         instance, series_info(ds, series_uid), study_info(ds, study_uid), patient(ds)
