@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -199,3 +199,12 @@ def _write_cine(out: Path, sizes: BenchSizes) -> None:
 
 def _write_volume(out: Path, sizes: BenchSizes) -> None:
     np.save(out / "volume.npy", phantom.ct_volume(sizes.volume_slices, sizes.volume_matrix))
+
+
+@contextlib.contextmanager
+def private_user_data(**extra: str) -> Iterator[dict[str, str]]:
+    """An environment for a child viewer whose user data folder (its study database) is a
+    fresh temporary one, removed afterwards: the bench never records into the user's
+    database, and every run starts from an empty one. ``extra``: more variables."""
+    with tempfile.TemporaryDirectory(prefix="dicom-viewer-bench-data-") as folder:
+        yield {**os.environ, "XDG_DATA_HOME": folder, **extra}

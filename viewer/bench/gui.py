@@ -9,13 +9,12 @@ path, and the OpenGL viewport is not measured where no OpenGL context can be mad
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable
 from typing import Any
 
-from viewer.bench.data import BenchData
+from viewer.bench.data import BenchData, private_user_data
 from viewer.bench.sizes import BenchSizes
 from viewer.bench.stats import Figure
 
@@ -35,14 +34,15 @@ def measure_gui(data: BenchData, sizes: BenchSizes, log: Log) -> dict[str, Figur
         "steps": sizes.gui_steps,
         "cine_seconds": sizes.cine_seconds,
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "viewer.bench.gui_probe", json.dumps(config)],
-        capture_output=True,
-        text=True,
-        timeout=PROBE_TIMEOUT_S,
-        check=False,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-    )
+    with private_user_data(QT_QPA_PLATFORM="offscreen") as environ:
+        result = subprocess.run(
+            [sys.executable, "-m", "viewer.bench.gui_probe", json.dumps(config)],
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT_S,
+            check=False,
+            env=environ,
+        )
     probe = _probe_output(result)
     for name, reason in probe["missing"].items():
         log(f"{name}: not measured ({reason})")

@@ -6,9 +6,9 @@ Uses viewer.core.startup_timing (the app's own first-paint report); absent until
 from __future__ import annotations
 
 import importlib
-import os
 from pathlib import Path
 
+from viewer.bench.data import private_user_data
 from viewer.bench.sizes import BenchSizes
 from viewer.bench.stats import Figure, milliseconds
 
@@ -21,8 +21,9 @@ def measure_startup(folder: Path, sizes: BenchSizes) -> dict[str, Figure]:
     launch = getattr(timing, "seconds_to_first_paint", None)
     if launch is None:
         return {}
-    environ = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    samples = [
-        launch([str(folder)], environ=environ) for _ in range(sizes.warmups + sizes.startup_runs)
-    ]
+    with private_user_data(QT_QPA_PLATFORM="offscreen") as environ:
+        samples = [
+            launch([str(folder)], environ=environ)
+            for _ in range(sizes.warmups + sizes.startup_runs)
+        ]
     return {"startup_ms": milliseconds(samples[sizes.warmups :])}

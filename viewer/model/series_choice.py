@@ -47,13 +47,14 @@ def best_stack(series: SeriesNode) -> int | None:
     return sizes.index(max(sizes))
 
 
-def first_to_show(catalog: Catalog) -> tuple[SeriesNode, int] | None:
-    """(series, stack number) to open on, from the first study in tree order; None when
-    nothing has frames."""
+def first_to_show(catalog: Catalog, study_uid: str = "") -> tuple[SeriesNode, int] | None:
+    """(series, stack number) to open on, from the first study in tree order (or from the
+    study ``study_uid``, e.g. one reopened from the study database); None when nothing has
+    frames."""
     series = catalog.all_series()
     if not series:
         return None
-    first_study = _first_study(catalog)
+    first_study = _study_series(catalog, study_uid) if study_uid else _first_study(catalog)
     candidates = [s for s in series if s.uid in first_study] or series
     choice = _largest_volume(s for s in candidates if not is_page(s))
     if choice is not None:
@@ -69,6 +70,14 @@ def displayable_in_order(catalog: Catalog) -> list[SeriesNode]:
     """Series with frames, in tree order, pages and localizer-only series last."""
     shown = [s for s in catalog.all_series() if s.stacks]
     return sorted(shown, key=lambda s: is_page(s) or all(k.localizer for k in s.stacks))
+
+
+def _study_series(catalog: Catalog, study_uid: str) -> set[str]:
+    for patient in catalog.patients.values():
+        study = patient.studies.get(study_uid)
+        if study is not None:
+            return set(study.series)
+    return set()
 
 
 def _first_study(catalog: Catalog) -> set[str]:

@@ -37,6 +37,7 @@ from viewer.dicom.io.zips import shown_path
 from viewer.model.display import ViewState
 from viewer.model.problems import UNSORTED, Problem, SeriesOfPath, group_label
 from viewer.model.series_choice import best_stack, displayable_in_order, first_to_show
+from viewer.qt.database_browser import DatabaseDock
 from viewer.qt.dates import format_date
 from viewer.qt.image_view import ImageViewport
 from viewer.qt.mpr_view import MprView
@@ -82,6 +83,7 @@ class MainWindow(WindowHost):
         self.opened_paths: list[str] = []
         #: Show the most useful series once indexing has finished (off: the caller chooses).
         self.auto_select = True
+        self._show_study: dict[IndexTask, str] = {}  # reopened from the database: show it
         self.viewports = ViewportGrid(self.loader, self)
         self.tree_model = StudyTreeModel(self)
         self.tree_proxy = StudyFilterProxy(self.tree_model, self)
@@ -96,6 +98,7 @@ class MainWindow(WindowHost):
         self.viewports.active_changed.connect(self._mark_shown)
         self.viewports.active_shows.connect(self._mark_shown)
         self._make_problems_dock()
+        self._make_database_dock()
         self.window_settings = WindowSettings(self, self.view_controls)
         remove_stale_folders_in_background()  # zips unpacked by viewers that died
         self._make_mpr_action()
@@ -179,6 +182,25 @@ class MainWindow(WindowHost):
             menu = action.menu()
             if action.text() == "&View" and isinstance(menu, QMenu):
                 menu.addAction(self.problems.toggleViewAction())
+
+    def _make_database_dock(self) -> None:
+        """The study database (issue 15): what is opened is recorded in the background; its
+        browser is a tab beside the study tree; a study opens from its rows."""
+        self.database_dock = DatabaseDock(self)
+        self.library = self.database_dock.library
+        self.database_dock.signals.problem.connect(
+            lambda text: self.show_message(f"Study database unavailable ({text}); not recording")
+        )
+        self.database_dock.browser.open_requested.connect(self.open_study)
+        studies = self.findChild(QDockWidget, "studies")
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.database_dock)
+        if studies is not None:
+            self.tabifyDockWidget(studies, self.database_dock)
+            studies.raise_()
+        for action in self.menuBar().actions():
+            menu = action.menu()
+            if action.text() == "&View" and isinstance(menu, QMenu):
+                menu.addAction(self.database_dock.toggleViewAction())
 
     def _on_frame_failed(self, request: Any, reason: str) -> None:
         reason = reason.removeprefix(f"{request.path}: ")  # the dock shows the file already
@@ -280,7 +302,17 @@ class MainWindow(WindowHost):
         """Index ``paths`` in the background; the tree fills as results arrive."""
         self.window_settings.remember(paths)
         self.opened_paths.extend(paths)
-        task = IndexTask(paths, prepare)
+        self._start_task(IndexTask(paths, prepare, library=self.library))
+
+    def open_study(self, study_uid: str) -> None:
+        """Open a study from the database: its tree is built from the rows (no header is
+        read) and its first displayable series shown."""
+        task = IndexTask([], library=self.library, reopen=study_uid)
+        self._show_study[task] = study_uid
+        self._start_task(task)
+
+    def _start_task(self, task: IndexTask) -> None:
+        self.library.hold()  # recording waits: the first image first
         task.bridge.batch.connect(self._on_batch)
         task.bridge.preview.connect(self._on_preview)
         task.bridge.progress.connect(self._show_progress)
@@ -338,6 +370,8 @@ class MainWindow(WindowHost):
     def _on_index_finished(self, task: IndexTask, cancelled: bool) -> None:
         if task in self._tasks:
             self._tasks.remove(task)
+            self.library.release()
+        study_uid = self._show_study.pop(task, "")
         if not self._tasks:
             self.progress.setVisible(False)
             self.cancel_button.setVisible(False)
@@ -353,9 +387,13 @@ class MainWindow(WindowHost):
         )
         self.progress_label.setText(("Cancelled: " if cancelled else "") + summary)
         self.statusBar().clearMessage()
+        if task.failure:
+            self.show_message(task.failure)
         if self.problems.total:
             self.problems.show()
-        if self.auto_select and self.current_series is None:
+        if study_uid:
+            self._select_first_displayable(study_uid)
+        elif self.auto_select and self.current_series is None:
             self._select_first_displayable()
         self._show_stack_rows()
         self.indexing_finished.emit()
@@ -392,10 +430,10 @@ class MainWindow(WindowHost):
             self.tree.expandAll()
             self._request_thumbnails()
 
-    def _select_first_displayable(self) -> None:
-        """Open on the most useful series (viewer.model.series_choice); in a layout of
-        several viewports, fill them in series order."""
-        choice = first_to_show(self.catalog)
+    def _select_first_displayable(self, study_uid: str = "") -> None:
+        """Open on the most useful series (viewer.model.series_choice; of ``study_uid``
+        when given); in a layout of several viewports, fill them in series order."""
+        choice = first_to_show(self.catalog, study_uid)
         if choice is None:
             return
         series, number = choice
@@ -640,6 +678,7 @@ class MainWindow(WindowHost):
         self.view_controls.shutdown()
         self.thumbnails.shutdown()
         self.loader.shutdown()
+        self.database_dock.shutdown()
 
     def closeEvent(self, event: Any) -> None:
         self.window_settings.save_layout()

@@ -28,6 +28,8 @@ from viewer.dicom.io.indexer import IndexProgress, index_stream
 from viewer.dicom.pixels.frame_cache import FrameCache
 from viewer.dicom.pixels.frames import DecodedFrame
 from viewer.dicom.supervised_pool import DeadlineExceeded
+from viewer.store.database import KnownFiles
+from viewer.store.library import StudyLibrary
 
 if TYPE_CHECKING:  # decode_pool loads pydicom and the decoders: imported in workers, on first use
     from viewer.dicom.pixels.decode_pool import DecodePool
@@ -56,6 +58,11 @@ class IndexTask:
     ``prepare`` (optional) runs first in the worker and returns more paths (used to write the
     demo study without blocking the window). ``progress`` counts files found and indexed; the
     GUI may read it at any time (plain integers, written by the worker).
+
+    ``library`` (optional, the study database): files it knows unchanged (size and mtime) are
+    answered from its rows instead of being read again, and every file read is queued to be
+    recorded (the library writes once the open is over). ``reopen`` (instead of paths): a
+    study from the database; its records come from the rows, no header is read (issue 15).
     """
 
     def __init__(
@@ -63,12 +70,19 @@ class IndexTask:
         paths: Sequence[str],
         prepare: Callable[[], list[str]] | None = None,
         workers: int | None = None,
+        library: StudyLibrary | None = None,
+        reopen: str = "",
     ) -> None:
         self.bridge = IndexBridge()
         self.progress = IndexProgress()
         self._paths = list(paths)
         self._prepare = prepare
         self._workers = workers
+        self._library = library
+        self._reopen = reopen
+        self._known: KnownFiles | None = None
+        #: Why the task could not do its work (one line for the status bar), or "".
+        self.failure = ""
         self._cancel = threading.Event()
         self._thread = threading.Thread(target=self._run, name="index", daemon=True)
 
@@ -88,6 +102,9 @@ class IndexTask:
 
     def _run(self) -> None:
         try:
+            if self._reopen and self._library is not None:
+                self._from_rows(self._library, self._reopen)
+                return
             paths = list(self._paths)
             if self._prepare is not None:
                 self.bridge.message.emit("Preparing the demo study…")
@@ -99,12 +116,28 @@ class IndexTask:
         finally:
             self.bridge.finished.emit(self._cancel.is_set())
 
+    def _from_rows(self, library: StudyLibrary, study_uid: str) -> None:
+        """A study from the database: one batch of records built from its rows; a study in a
+        zip is indexed again (its members are unpacked afresh)."""
+        plan = library.reopen(study_uid)
+        if plan.problem:
+            self.failure = f"Cannot open the study: {plan.problem}"
+        elif plan.paths:
+            self._index(plan.paths)
+        else:
+            self.progress.found = self.progress.indexed = len(plan.items)
+            self._emit(list(plan.items), record=False)
+
     def _index(self, paths: list[str]) -> None:
         pending: list[ScannedFile | Skipped] = []
         last = time.monotonic()
         progress = self.progress
         progress.started = last
-        for item in index_stream(paths, self._cancel.is_set, progress, self._workers):
+        known = self._library.known_files(paths) if self._library is not None else None
+        self._known = known
+        lookup = known.lookup if known is not None else None
+        stream = index_stream(paths, self._cancel.is_set, progress, self._workers, known=lookup)
+        for item in stream:
             if isinstance(item, DirectoryPreview):
                 self._emit(pending)
                 pending = []
@@ -117,11 +150,22 @@ class IndexTask:
                 pending, last = [], now
         self._emit(pending)
 
-    def _emit(self, items: list[ScannedFile | Skipped]) -> None:
+    def _emit(self, items: list[ScannedFile | Skipped], record: bool = True) -> None:
         if items and not self._cancel.is_set():
             self.bridge.batch.emit(items)
+            if record and self._library is not None:
+                self._library.record(self._fresh(items))
         progress = self.progress
         self.bridge.progress.emit(progress.found, progress.indexed, progress.rate)
+
+    def _fresh(self, items: list[ScannedFile | Skipped]) -> list[ScannedFile]:
+        """The files of ``items`` whose headers were read (not answered from the rows)."""
+        given = self._known.given if self._known is not None else set()
+        return [
+            item
+            for item in items
+            if isinstance(item, ScannedFile) and item.instance.path not in given
+        ]
 
 
 @dataclass(frozen=True, slots=True)
