@@ -72,6 +72,10 @@ MIN_MEMORY_MB = 16
 MAX_MEMORY_MB_UNKNOWN_RAM = 1024**2
 
 
+#: The decoded-frame cache's default bound on disk, MiB (about 13 JPEG 2000 CTs of 300 slices).
+DEFAULT_FRAME_CACHE_MB = 2048
+
+
 def physical_memory_mb() -> int | None:
     """The machine's RAM in MiB (None if unknown)."""
     physical = limits.physical_memory()
@@ -279,6 +283,18 @@ class ViewerSettings(QObject):
             self._store.remove("memory/budget_mb")
         else:
             self._store.setValue("memory/budget_mb", int(megabytes))
+        self.changed.emit("memory")
+
+    def frame_cache_mb(self) -> int:
+        """The decoded-frame cache's bound on disk in MiB (0: off; default
+        :data:`DEFAULT_FRAME_CACHE_MB`; see viewer.dicom.pixels.frame_store)."""
+        value = _to_int(self._store.value("memory/frame_cache_mb"))
+        return value if value is not None and value >= 0 else DEFAULT_FRAME_CACHE_MB
+
+    def set_frame_cache_mb(self, megabytes: int) -> None:
+        if megabytes < 0:
+            raise ValueError("the decoded-frame cache size cannot be negative")
+        self._store.setValue("memory/frame_cache_mb", int(megabytes))
         self.changed.emit("memory")
 
     # --- rendering ----------------------------------------------------------------------------

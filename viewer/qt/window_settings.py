@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
 
 from viewer.core.app_logging import register_patient_name_source
 from viewer.dicom import limits
+from viewer.dicom.pixels import frame_store
 from viewer.dicom.pixels.frame_cache import budget_share
 from viewer.qt.gpu import Detector, apply_rendering, probe_opengl
 from viewer.qt.help_keys import MPR_TOGGLE, key_text
@@ -93,6 +94,7 @@ class WindowSettings(QObject):
         budget = self.settings.memory_budget_mb() * MIB
         limits.set_memory_budget(budget)
         self.window.loader.cache.budget_bytes = budget_share(budget)
+        frame_store.set_max_bytes(self.settings.frame_cache_mb() * MIB)
 
     def _apply_rendering(self) -> None:
         """OpenGL or raster for every view, now and made later (when the mode changed)."""

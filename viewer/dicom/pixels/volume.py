@@ -35,6 +35,7 @@ from viewer.dicom.pixels.decode_pool import (
     fill_frame,
     shared_pool,
 )
+from viewer.dicom.pixels.frame_store import FrameStore, default_store
 
 Progress = Callable[[int, int], None]
 
@@ -99,15 +100,61 @@ def load_volume(
         first.transform.rescale_intercept,
         warnings=first.warnings,
     )
+    cache = _FrameCache.of(first, shape[1:])
     if stack.frames <= SEQUENTIAL_MAX_FRAMES:
         voxels = np.empty(shape, dtype=first.stored.dtype)
         voxels[0] = first.stored
-        outcomes = _fill_here(voxels, jobs, progress, cancel)
+        outcomes = _fill_here(voxels, jobs, progress, cancel, cache)
     else:
         voxels, outcomes = _fill_in_workers(
-            shape, first, jobs, progress, cancel, pool or shared_pool()
+            shape, first, jobs, progress, cancel, pool or shared_pool(), cache
         )
+    if cache is not None:
+        cache.keep(voxels, outcomes)
     return _assemble(stack, voxels, affine, [first_outcome, *outcomes])
+
+
+class _FrameCache:
+    """The decoded-frame cache (:mod:`viewer.dicom.pixels.frame_store`) for one load of
+    compressed frames: hits are copied in before any decoding, misses written after."""
+
+    def __init__(self, store: FrameStore, shape: tuple[int, ...], dtype: np.dtype[Any]) -> None:
+        self.store, self.shape, self.dtype = store, shape, dtype
+        self.keys: dict[int, str] = {}
+
+    @classmethod
+    def of(cls, first: DecodedFrame, shape: tuple[int, ...]) -> _FrameCache | None:
+        store = default_store()
+        if store is None or first.decoder == "numpy":  # native frames: the file is the copy
+            return None
+        return cls(store, shape, first.stored.dtype)
+
+    def fill(
+        self, voxels: NDArray[Any], jobs: Sequence[FrameJob]
+    ) -> tuple[list[FrameJob], list[FrameOutcome]]:
+        """Copy the cached frames of ``jobs`` into ``voxels``: (jobs left, their outcomes)."""
+        left, outcomes = [], []
+        for job in jobs:
+            index, path, frame = job
+            key = self.store.key(path, frame, self.shape, self.dtype)
+            hit = self.store.read_into(key, voxels[index]) if key else None
+            if hit is None:
+                self.keys[index] = key
+                left.append(job)
+            else:
+                outcomes.append(FrameOutcome(index, hit.rescale_slope, hit.rescale_intercept))
+        return left, outcomes
+
+    def keep(self, voxels: NDArray[Any], outcomes: Sequence[FrameOutcome]) -> None:
+        """Write the frames just decoded (not the failed ones), then trim to the bound."""
+        written = False
+        for outcome in outcomes:
+            key = self.keys.get(outcome.index)
+            if key and not outcome.error and not outcome.has_modality_lut and not outcome.warnings:
+                slope, intercept = outcome.rescale_slope, outcome.rescale_intercept
+                written = self.store.put(key, voxels[outcome.index], slope, intercept) or written
+        if written:
+            self.store.trim()
 
 
 def _first_frame(stack: Stack) -> DecodedFrame:
@@ -131,11 +178,17 @@ def _first_frame(stack: Stack) -> DecodedFrame:
 
 
 def _fill_here(
-    voxels: NDArray[Any], jobs: Sequence[FrameJob], progress: Progress | None, cancel: Cancel
+    voxels: NDArray[Any],
+    jobs: Sequence[FrameJob],
+    progress: Progress | None,
+    cancel: Cancel,
+    cache: _FrameCache | None = None,
 ) -> list[FrameOutcome]:
     """Decode ``jobs`` in this process (small stacks, or when worker processes fail)."""
-    outcomes = []
-    for done, (index, path, frame) in enumerate(jobs, start=2):
+    outcomes: list[FrameOutcome] = []
+    if cache is not None:
+        jobs, outcomes = cache.fill(voxels, jobs)
+    for done, (index, path, frame) in enumerate(jobs, start=2 + len(outcomes)):
         if cancel():
             raise VolumeError("cancelled")
         outcomes.append(fill_frame(voxels[index], index, path, frame))
@@ -151,27 +204,35 @@ def _fill_in_workers(
     progress: Progress | None,
     cancel: Cancel,
     pool: DecodePool,
+    cache: _FrameCache | None = None,
 ) -> tuple[NDArray[Any], list[FrameOutcome]]:
-    """Decode ``jobs`` in the pool into one shared-memory array (no copy in this process)."""
+    """Decode ``jobs`` in the pool into one shared-memory array (no copy in this process);
+    frames in the decoded-frame cache are copied in first."""
     first, decoder = first_frame.stored, first_frame.decoder
     try:
         block = SharedBlock(shape, first.dtype)
     except OSError:  # no shared memory here (e.g. /dev/shm too small): decode in-process
         voxels = np.empty(shape, dtype=first.dtype)
         voxels[0] = first
-        return voxels, _fill_here(voxels, jobs, progress, cancel)
+        return voxels, _fill_here(voxels, jobs, progress, cancel, cache)
+    cached: list[FrameOutcome] = []
     try:
         block.array[0] = first
-        report = None if progress is None else lambda done, total: progress(done + 1, total + 1)
+        if cache is not None:
+            jobs, cached = cache.fill(block.array, jobs)
+        skip = 1 + len(cached)  # the first frame and the cached ones are done
+        report = (
+            None if progress is None else lambda done, total: progress(done + skip, total + skip)
+        )
         cheap = decoder == "numpy"  # native frames: a read each, not a decode
-        outcomes = pool.fill(block, jobs, report, cancel, cheap)
+        outcomes = pool.fill(block, jobs, report, cancel, cheap) if jobs else []
     except LoadCancelled:
         raise VolumeError("cancelled") from None
     except (RuntimeError, OSError):  # no worker processes (shut down, or cannot start)
         outcomes = _fill_here(block.array, jobs, progress, cancel)
     finally:
         block.release()
-    return block.array, outcomes
+    return block.array, cached + outcomes
 
 
 def _assemble(
