@@ -43,7 +43,13 @@ from viewer.qt.image_view import ImageViewport
 from viewer.qt.mpr_view import MprView
 from viewer.qt.problems import ProblemsDock
 from viewer.qt.series_tree import SERIES_ROW, SeriesTreeView
-from viewer.qt.study_tree import StudyFilterProxy, StudyTreeModel, stack_key, study_date
+from viewer.qt.study_tree import (
+    COLUMNS,
+    StudyFilterProxy,
+    StudyTreeModel,
+    stack_key,
+    study_date,
+)
 from viewer.qt.tasks import FrameLoader, IndexTask
 from viewer.qt.thumbnails import THUMBNAIL_SIZE, Thumbnails, middle_image
 from viewer.qt.view_controls import ViewControls
@@ -127,11 +133,13 @@ class MainWindow(WindowHost):
         tree.setSortingEnabled(False)  # the proxy sorts: studies newest first, series by number
         header = tree.header()
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        # Sized when rows arrive, not on every count change (ResizeToContents would measure
-        # every row each time a count changes while indexing).
-        for column in (1, 2, 3):
+        # Sized when rows arrive (:meth:`_fit_columns`), not on every count change
+        # (ResizeToContents would measure every row each time a count changes while indexing).
+        # The first column gets its whole text, the others what they need; when that is more
+        # than the panel, the tree scrolls sideways rather than cut descriptions.
+        for column in range(len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        tree.resized.connect(self._fit_columns)
         tree.chosen.connect(self._on_tree_chosen)
         return tree
 
@@ -344,8 +352,16 @@ class MainWindow(WindowHost):
 
     def _show_new_rows(self) -> None:
         self.tree.expandAll()
-        for column in (1, 2, 3):
-            self.tree.resizeColumnToContents(column)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Every column as wide as its contents; the first also takes what room is left."""
+        tree, header = self.tree, self.tree.header()
+        for column in range(1, len(COLUMNS)):
+            tree.resizeColumnToContents(column)
+        others = sum(header.sectionSize(c) for c in range(1, len(COLUMNS)))
+        wanted = max(tree.sizeHintForColumn(0), header.sectionSizeHint(0))
+        header.resizeSection(0, max(wanted, tree.viewport().width() - others))
 
     def _on_preview(self, preview: DirectoryPreview) -> None:
         """A DICOMDIR's tree, shown before its files are read (then checked against them)."""

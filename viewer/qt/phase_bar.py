@@ -16,7 +16,10 @@ from viewer.model.display import ViewState
 
 #: The bar's share of the viewport's width, its narrowest, its height, and how far its top
 #: is from the viewport's bottom (px: above the bottom orientation letter and the scale bar).
-WIDTH_SHARE, MIN_WIDTH, HEIGHT, BOTTOM = 0.5, 320, 28, 84
+WIDTH_SHARE, MIN_WIDTH, HEIGHT, BOTTOM = 0.5, 220, 28, 84
+#: Room kept free for the bottom corners' text on each side (px); where that leaves the bar
+#: too little, it sits above the corner text instead (ABOVE_TEXT from the bottom).
+CORNER_ROOM, ABOVE_TEXT = 140, 150
 
 
 class PhaseBar(QWidget):
@@ -67,9 +70,14 @@ class PhaseBar(QWidget):
         parent = self.parentWidget()
         if parent is None:
             return
-        width = max(MIN_WIDTH, int(parent.width() * WIDTH_SHARE))
-        width = min(width, parent.width())
-        self.setGeometry((parent.width() - width) // 2, parent.height() - BOTTOM, width, HEIGHT)
+        room = parent.width() - 2 * CORNER_ROOM
+        if room >= MIN_WIDTH:
+            width = min(max(MIN_WIDTH, int(parent.width() * WIDTH_SHARE)), room)
+            top = parent.height() - BOTTOM
+        else:  # a narrow viewport: above the corner text, as wide as it allows
+            width = max(min(parent.width() - 16, 2 * MIN_WIDTH), 0)
+            top = parent.height() - ABOVE_TEXT
+        self.setGeometry((parent.width() - width) // 2, top, width, HEIGHT)
 
     def _on_slider(self, value: int) -> None:
         self.state.set_phase(value)

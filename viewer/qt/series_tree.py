@@ -26,6 +26,8 @@ class SeriesTreeView(QTreeView):
 
     #: Series Instance UID, stack number (:data:`SERIES_ROW` for the series row), by mouse.
     chosen = Signal(str, int, bool)
+    #: The view changed size (the window or the dock was resized): columns refit.
+    resized = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,6 +56,10 @@ class SeriesTreeView(QTreeView):
         """Make ``index`` the current row without choosing it (the window showed it already)."""
         self.setCurrentIndex(index)
         self.scrollTo(index)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self.resized.emit()
 
     def sizeHint(self) -> QSize:
         return QSize(470, 600)

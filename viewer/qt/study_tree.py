@@ -374,11 +374,15 @@ class StudyTreeModel(QStandardItemModel):
         if item is not None:
             rows.append([item])
         for row in rows:
-            for cell in row[:1]:
+            cell = row[0]
+            if on:
                 font = QFont(cell.font())
-                font.setBold(on)
+                font.setBold(True)
                 cell.setFont(font)
-                cell.setForeground(QBrush(QColor(SHOWN_COLOUR)) if on else QBrush())
+                cell.setForeground(QBrush(QColor(SHOWN_COLOUR)))
+            else:  # back to the view's own font and the theme's text colour
+                cell.setData(None, Qt.ItemDataRole.FontRole)
+                cell.setData(None, Qt.ItemDataRole.ForegroundRole)
 
     # --- queries ------------------------------------------------------------------------
     def set_thumbnail(self, key: str, image: QImage) -> None:
