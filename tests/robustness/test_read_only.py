@@ -66,8 +66,8 @@ def cut_slice_of(folder: Path) -> Path:
 
 
 def gui_session(qtbot, folder: Path, victim: Path) -> list[str]:  # type: ignore[no-untyped-def]
-    """Open ``folder``, show every series, scroll the CT to its end, show the cut slice
-    ``victim`` and its neighbour; the status messages."""
+    """Open ``folder``, show every series, scroll the CT to its end; the cut slice ``victim``
+    is left out at indexing with its reason (issue 13 item 3); the status messages."""
     make_application()
     window = MainWindow()
     qtbot.addWidget(window)
@@ -80,7 +80,9 @@ def gui_session(qtbot, folder: Path, victim: Path) -> list[str]:  # type: ignore
             window.open_paths([str(folder)])
         cts = [s for s in window.catalog.all_series() if s.info.modality == "CT"]
         good = max(cts, key=lambda s: s.frame_count)
-        assert good.frame_count == 192 and len(good.stacks) == 1  # the cut slice included
+        assert good.frame_count == 191 and len(good.stacks) == 1  # the cut slice left out
+        reasons = {item.path: item.reason for item in window.catalog.skipped}
+        assert reasons[str(victim)].startswith("pixel data truncated")
         for series in window.catalog.all_series():
             if series.stacks:  # each shows a frame, or says in the status bar why it cannot
                 said = len(messages)
@@ -95,13 +97,6 @@ def gui_session(qtbot, folder: Path, victim: Path) -> list[str]:  # type: ignore
             wheel_down(window, 50)
             qtbot.wait(50)
         qtbot.waitUntil(lambda: window.state.index == window.state.frame_count - 1, timeout=30_000)
-        cut = next(i for i, (path, _) in enumerate(good.stacks[0].sources) if path == str(victim))
-        said = len(messages)
-        window.state.set_index(cut)  # the cut slice: a reason in the status bar, no crash
-        qtbot.waitUntil(lambda: len(messages) > said, timeout=30_000)
-        assert "truncated" in messages[-1] and os.path.basename(victim) in messages[-1]
-        window.state.set_index(cut - 1)  # and its neighbour still shows
-        qtbot.waitUntil(lambda: window.viewport.frame is not None, timeout=30_000)
     finally:
         window.shutdown()
         window.close()
@@ -118,7 +113,7 @@ def test_a_full_session_changes_nothing_in_the_folder(  # type: ignore[no-untype
 ) -> None:
     before = fingerprint(session_folder)
     catalog = index_paths([session_folder])
-    assert catalog.instance_count > 300 and len(catalog.skipped) > 30
+    assert catalog.instance_count > 290 and len(catalog.skipped) > 30
 
     victim = cut_slice_of(session_folder / demo_ct_folder.relative_to(demo_study))
     gui_session(qtbot, session_folder, victim)

@@ -36,6 +36,7 @@ from viewer.dicom.catalog.records import (
     unusable,
 )
 from viewer.dicom.io import header_parser as hp
+from viewer.dicom.io import pixel_module
 
 MEDIA_STORAGE_SOP_CLASS = 0x00020002
 MEDIA_STORAGE_SOP_INSTANCE = 0x00020003
@@ -87,12 +88,16 @@ VR_OF: dict[int, bytes] = {
     0x00280011: b"US",  # Columns
     0x00280030: b"DS",  # Pixel Spacing
     0x00280100: b"US",  # Bits Allocated
+    0x00280101: b"US",  # Bits Stored
+    0x00280102: b"US",  # High Bit
     0x3004000C: b"DS",  # Grid Frame Offset Vector
     0x52009229: b"SQ",  # Shared Functional Groups Sequence: pydicom reads these
     0x52009230: b"SQ",  # Per-frame Functional Groups Sequence
 }
 WANTED = frozenset(VR_OF)
-LAST_WANTED = max(VR_OF)
+#: The walk goes on to Pixel Data's header (never its value): the pixel module check needs
+#: where it starts and how long it is.
+LAST_WANTED = hp.PIXEL_DATA - 1
 FUNCTIONAL_GROUPS = (0x52009229, 0x52009230)
 #: Text VRs decoded with the Specific Character Set (PS3.5 6.1.2.3); others are ASCII.
 CHARSET_VRS = frozenset({b"SH", b"LO", b"PN"})
@@ -113,21 +118,47 @@ _BINARY = {
 def read_instance_fast(path: str) -> ScannedFile | Skipped | None:
     """Records for one file from its header bytes, or None when pydicom must read it."""
     try:
-        elements, meta, syntax, little = _read_elements(path)
+        elements, meta, syntax, little, size = _read_elements(path)
         for tag in FUNCTIONAL_GROUPS:
             if tag in elements:
                 raise hp.Unusual("enhanced multi-frame functional groups")
-        return build_scanned_file(path, Header(meta, elements, syntax, little))
+        header = Header(meta, elements, syntax, little)
+        built = build_scanned_file(path, header)
+        if isinstance(built, ScannedFile):
+            reason = pixel_module.problem(_pixel_module(header, size))
+            if reason:
+                return Skipped(path, reason)
+        return built
     except (hp.Unusual, OSError, struct.error, ValueError, UnicodeDecodeError):
         return None
+
+
+def _pixel_module(h: Header, size: int) -> pixel_module.PixelModule:
+    located = hp.pixel_data_location(h.elements)
+    return pixel_module.PixelModule(
+        rows=h.integer(0x00280010),
+        columns=h.integer(0x00280011),
+        samples=h.integer(0x00280002),
+        photometric=h.text(0x00280004),
+        bits_allocated=h.integer(0x00280100),
+        bits_stored=h.integer(0x00280101),
+        high_bit=h.integer(0x00280102),
+        frames=max(1, h.integer(0x00280008) or 1),
+        transfer_syntax=h.syntax,
+        pixel_offset=located[0] if located else None,
+        pixel_length=located[1] if located else None,
+        file_size=size,
+        has_pixel_data=located is not None,
+    )
 
 
 #: Opening never waits on a pipe or device; only regular files are read here.
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
-def _read_elements(path: str) -> tuple[hp.Elements, hp.Elements, str, bool]:
-    """The wanted data set elements, the meta elements, the syntax and its byte order.
+def _read_elements(path: str) -> tuple[hp.Elements, hp.Elements, str, bool, int]:
+    """The wanted data set elements, the meta elements, the syntax, its byte order and the
+    file's size.
 
     Reads go straight to the descriptor, never past the file's size (a forged length cannot
     make it allocate more than the file holds); anything not a regular file is left to the
@@ -141,10 +172,12 @@ def _read_elements(path: str) -> tuple[hp.Elements, hp.Elements, str, bool]:
         source, meta, pos = hp.open_part10_fd(fd, info.st_size)
         syntax = _ascii(meta, TRANSFER_SYNTAX)
         explicit, little = hp.encoding_of(syntax)
-        elements = hp.read_dataset(source, pos, explicit, little, WANTED, LAST_WANTED)
+        elements = hp.read_dataset(
+            source, pos, explicit, little, WANTED, LAST_WANTED, pixel_data=True
+        )
     finally:
         os.close(fd)
-    return elements, meta, syntax, little
+    return elements, meta, syntax, little, info.st_size
 
 
 class Header:

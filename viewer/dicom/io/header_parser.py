@@ -39,6 +39,10 @@ UNDEFINED_LENGTH = 0xFFFFFFFF
 ITEM = 0xFFFEE000
 ITEM_DELIMITER = 0xFFFEE00D
 SEQUENCE_DELIMITER = 0xFFFEE0DD
+#: Pixel Data (7FE0,0010): with ``pixel_data=True`` a walk that stops there records where its
+#: value starts and its length (PS3.5 7.1), packed as PIXEL_LOCATION, never the value.
+PIXEL_DATA = 0x7FE00010
+PIXEL_LOCATION = struct.Struct("<QQ")
 
 IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2"
 EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1"
@@ -166,16 +170,57 @@ def read_dataset(
     little: bool,
     wanted: Collection[int],
     last_wanted: int,
+    pixel_data: bool = False,
 ) -> Elements:
-    """The ``wanted`` top-level elements, walking in order until a tag past ``last_wanted``."""
+    """The ``wanted`` top-level elements, walking in order until a tag past ``last_wanted``.
+
+    ``pixel_data``: when that tag is Pixel Data, its location is recorded too (see
+    :func:`pixel_data_location`).
+    """
     if explicit:
-        return _explicit_dataset(source, pos, little, wanted, last_wanted)
-    return _implicit_dataset(source, pos, wanted, last_wanted)
+        found, pos = _explicit_dataset(source, pos, little, wanted, last_wanted)
+    else:
+        found, pos = _implicit_dataset(source, pos, wanted, last_wanted)
+    if pixel_data:
+        _locate_pixel_data(source, pos, explicit, little, found)
+    return found
+
+
+def pixel_data_location(elements: Elements) -> tuple[int, int] | None:
+    """(offset of the value, length) of Pixel Data as a ``pixel_data`` walk recorded it;
+    the length is UNDEFINED_LENGTH for encapsulated data (PS3.5 A.4)."""
+    raw = elements.get(PIXEL_DATA)
+    if raw is None:
+        return None
+    offset, length = PIXEL_LOCATION.unpack(raw[1])
+    return offset, length
+
+
+def _locate_pixel_data(
+    source: Source, pos: int, explicit: bool, little: bool, found: Elements
+) -> None:
+    data = source.need(pos + 12)
+    if pos + 8 > len(data):
+        return
+    group, element = struct.unpack_from("<HH" if little else ">HH", data, pos)
+    if (group << 16 | element) != PIXEL_DATA:
+        return
+    if not explicit:
+        length = _IMPLICIT[little].unpack_from(data, pos)[2]
+        found[PIXEL_DATA] = (b"", PIXEL_LOCATION.pack(pos + 8, length))
+        return
+    vr = data[pos + 4 : pos + 6]
+    if vr in LONG_LENGTH_VRS and pos + 12 <= len(data):
+        length = _LONG[little].unpack_from(data, pos + 8)[0]
+        found[PIXEL_DATA] = (vr, PIXEL_LOCATION.pack(pos + 12, length))
+    elif vr in SHORT_LENGTH_VRS:
+        length = _EXPLICIT[little].unpack_from(data, pos)[3]
+        found[PIXEL_DATA] = (vr, PIXEL_LOCATION.pack(pos + 8, length))
 
 
 def _explicit_dataset(
     source: Source, pos: int, little: bool, wanted: Collection[int], last_wanted: int
-) -> Elements:
+) -> tuple[Elements, int]:
     # The hot loop of indexing: locals only, one unpack per element.
     unpack = _EXPLICIT[little].unpack_from
     unpack_long = _LONG[little].unpack_from
@@ -221,12 +266,12 @@ def _explicit_dataset(
                     raise Unusual("value runs past the end of the file")
             found[tag] = (vr, data[pos:end])
         pos += length
-    return found
+    return found, pos
 
 
 def _implicit_dataset(
     source: Source, pos: int, wanted: Collection[int], last_wanted: int
-) -> Elements:
+) -> tuple[Elements, int]:
     header = _IMPLICIT[True]
     data = source.need(pos + 8)
     if _looks_explicit(data, pos):
@@ -261,7 +306,7 @@ def _implicit_dataset(
             data = source.data
             size = len(data)
         pos += length
-    return found
+    return found, pos
 
 
 def _looks_explicit(data: bytes, pos: int) -> bool:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from viewer.core.scratch import scratch_root
 from viewer.dicom import decoding_stack, limits
 from viewer.dicom.catalog.records import ScannedFile, Skipped
+from viewer.dicom.io import pixel_module
 from viewer.dicom.io.dicomdir import (
     DicomdirReading,
     DirectoryPreview,
@@ -283,7 +284,11 @@ def read_instance_pydicom(path: str) -> ScannedFile | Skipped:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return scanned_file_from_dataset(path, _dcmread_header(path, force))
+            header = _dcmread_header(path, force)
+            built = scanned_file_from_dataset(path, header)
+            usable = isinstance(built, ScannedFile)
+            reason = pixel_module.problem(_pixel_module(path, header)) if usable else None
+            return Skipped(path, reason) if reason else built
     except InvalidDicomError as error:
         return Skipped(path, f"not a DICOM file ({error})")
     except (OSError, EOFError) as error:
@@ -292,6 +297,29 @@ def read_instance_pydicom(path: str) -> ScannedFile | Skipped:
         return Skipped(path, str(error))
     except Exception as error:  # fault boundary: a broken header must not stop the scan
         return Skipped(path, f"unreadable header: {type(error).__name__}: {error}")
+
+
+def _pixel_module(path: str, ds: Dataset) -> pixel_module.PixelModule:
+    """The pixel module of a header pydicom read, with Pixel Data located by a lean walk."""
+    from viewer.dicom.io.header_fields import integer, text
+
+    located = pixel_module.locate_pixel_data(path)
+    meta = getattr(ds, "file_meta", None)
+    return pixel_module.PixelModule(
+        rows=integer(ds, "Rows"),
+        columns=integer(ds, "Columns"),
+        samples=integer(ds, "SamplesPerPixel"),
+        photometric=text(ds, "PhotometricInterpretation"),
+        bits_allocated=integer(ds, "BitsAllocated"),
+        bits_stored=integer(ds, "BitsStored"),
+        high_bit=integer(ds, "HighBit"),
+        frames=max(1, integer(ds, "NumberOfFrames") or 1),
+        transfer_syntax=text(meta, "TransferSyntaxUID") if meta else "",
+        pixel_offset=located[0] if located else None,
+        pixel_length=located[1] if located else None,
+        file_size=located[2] if located else 0,
+        has_pixel_data=(located[1] is not None) if located else None,
+    )
 
 
 def _dcmread_header(path: str, force: bool) -> Dataset:
