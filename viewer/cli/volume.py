@@ -45,12 +45,11 @@ def _run(args: argparse.Namespace) -> int:
 
     catalog = index_paths([args.path])
     stacks = catalog.all_stacks()
-    if not stacks:
-        why = f" ({catalog.skipped[0].reason})" if len(catalog.skipped) == 1 else ""
-        report(f"no image stacks found in {args.path}{why}")
-        return EXIT_FAILED
     for skipped in catalog.skipped:
         report(f"skipped {shown_path(skipped.path)}: {skipped.reason}")
+    if not stacks:
+        report(f"no image stacks found in {args.path}")
+        return EXIT_FAILED
     if args.stack >= len(stacks):
         count = len(stacks)
         report(f"{args.path} has {count} stack(s) (0 to {count - 1}); no stack {args.stack}")

@@ -64,6 +64,11 @@ MAX_FRAME_EXPANSION = 1000
 MAX_INFLATION_RATIO = 100
 #: Reads larger than this are clipped to the bytes left in the file.
 LARGE_READ = 64 * 1024
+#: Reads this small are pydicom's element headers (PS3.5 7.1); this many in a row that hold
+#: only zero bytes (8 KiB of zeros where elements should be) end the read.
+SMALL_READ = 16
+MAX_ZERO_READS = 1024
+ZEROS_REASON = "unreadable: zero bytes where data elements should be (a zero-filled file?)"
 #: Inflation is checked in pieces of this many output bytes.
 INFLATE_STEP = 4 * 1024**2
 #: The File Meta Information is looked for in this many first bytes.
@@ -186,11 +191,22 @@ class BoundedReader(io.BufferedReader):
     def __init__(self, path: str | os.PathLike[str]) -> None:
         super().__init__(io.FileIO(path, "rb"))
         self.size = os.fstat(self.fileno()).st_size
+        self._zero_reads = 0
 
     def read(self, size: int | None = -1) -> bytes:
         if size is not None and size > LARGE_READ:
             size = max(0, min(size, self.size - self.tell()))
-        return super().read(size)
+        data = super().read(size)
+        # pydicom reads each element's tag, VR and length in reads of 4 to 12 bytes; zero
+        # bytes parse as endless empty (0000,0000) elements, so a file of zeros (or DICM then
+        # zeros) would be read to its end, 8 bytes at a time. A run of them is refused.
+        if 0 < len(data) <= SMALL_READ and not data.strip(b"\x00"):
+            self._zero_reads += 1
+            if self._zero_reads > MAX_ZERO_READS:
+                raise Refused(ZEROS_REASON)
+        else:
+            self._zero_reads = 0
+        return data
 
 
 class MemoryReader(io.BytesIO):
