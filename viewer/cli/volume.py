@@ -45,6 +45,9 @@ def _run(args: argparse.Namespace) -> int:
 
     catalog = index_paths([args.path])
     stacks = catalog.all_stacks()
+    if not stacks and len(catalog.skipped) == 1:
+        report(f"no image stacks found in {args.path} ({catalog.skipped[0].reason})")
+        return EXIT_FAILED
     for skipped in catalog.skipped:
         report(f"skipped {shown_path(skipped.path)}: {skipped.reason}")
     if not stacks:
