@@ -1,6 +1,7 @@
 """``dicom-viewer inspect PATH ... [--json]``: index exactly as the GUI does and report.
 
-Files left out go to stderr, one line each (a file from a zip named ``ZIP!/MEMBER``); an
+Files left out go to stderr, one line each for the first ten, then one line counting the rest
+by reason (:mod:`viewer.cli.skipped`; a file from a zip named ``ZIP!/MEMBER``); an
 unexpected error is one line on stderr and exit status 1, never a traceback. No Qt.
 """
 
@@ -13,9 +14,9 @@ import sys
 
 from viewer.cli.inspect_report import catalog_report, text_report
 from viewer.cli.native_stderr import quiet_native_stderr
+from viewer.cli.skipped import skipped_lines
 from viewer.core.errors import EXIT_FAILED, EXIT_OK, report
 from viewer.dicom.io.indexer import index_paths
-from viewer.dicom.io.zips import shown_path
 
 HELP = "index PATHs (folders, files, zips, DICOMDIR) and report patients, studies, series, stacks"
 
@@ -39,8 +40,8 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     with quiet_native_stderr():
         catalog = index_paths(args.paths)
-    for skipped in catalog.skipped:
-        report(f"skipped {shown_path(skipped.path)}: {skipped.reason}")
+    for line in skipped_lines(catalog.skipped):
+        report(line)
     if args.json:
         print(json.dumps(catalog_report(catalog), indent=1))
     else:

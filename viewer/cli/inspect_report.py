@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from viewer.cli.skipped import skipped_lines
+from viewer.core.printable import printable
 from viewer.dicom.catalog.catalog import Catalog, SeriesNode
 from viewer.dicom.catalog.stack import Stack
 from viewer.dicom.io.zips import shown_path
@@ -80,9 +82,8 @@ def text_report(catalog: Catalog) -> str:
                 for stack in series.stacks:
                     lines.append(f"      {_stack_line(stack)}")
                     lines.extend(f"        warning: {w}" for w in stack.warnings)
-    for skipped in catalog.skipped:
-        lines.append(f"skipped {shown_path(skipped.path)}: {skipped.reason}")
-    return "\n".join(lines)
+    lines.extend(skipped_lines(catalog.skipped))
+    return "\n".join(printable(line) for line in lines)  # names may hold ESC, CR, BEL...
 
 
 def _stack_line(stack: Stack) -> str:

@@ -13,6 +13,7 @@ import argparse
 
 from viewer.cli.arguments import zero_based
 from viewer.cli.native_stderr import quiet_native_stderr
+from viewer.cli.skipped import skipped_lines
 from viewer.core.errors import EXIT_FAILED, EXIT_OK, report
 
 HELP = "write one stack as voxels (modality values) and its index->LPS affine to an .npz"
@@ -40,7 +41,6 @@ def _run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from viewer.dicom.io.indexer import index_paths
-    from viewer.dicom.io.zips import shown_path
     from viewer.dicom.pixels.volume import VolumeError, load_volume, modality_voxels
 
     catalog = index_paths([args.path])
@@ -48,8 +48,8 @@ def _run(args: argparse.Namespace) -> int:
     if not stacks and len(catalog.skipped) == 1:
         report(f"no image stacks found in {args.path} ({catalog.skipped[0].reason})")
         return EXIT_FAILED
-    for skipped in catalog.skipped:
-        report(f"skipped {shown_path(skipped.path)}: {skipped.reason}")
+    for line in skipped_lines(catalog.skipped):
+        report(line)
     if not stacks:
         report(f"no image stacks found in {args.path}")
         return EXIT_FAILED

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import sys
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -155,7 +156,7 @@ def study_info(ds: Dataset, uid: str) -> StudyInfo:
 def patient(ds: Dataset) -> PatientInfo:
     """Patient module (PS3.3 C.7.1.1), the name formatted in the file's character set."""
     try:
-        name = format_person_name(ds.get("PatientName"))
+        name = format_person_name(textual(ds, 0x00100010))
     except Exception:  # an undecodable name must not cost the file
         name = "(unreadable name)"
     return PatientInfo(
@@ -164,6 +165,35 @@ def patient(ds: Dataset) -> PatientInfo:
         birth_date=text(ds, "PatientBirthDate"),
         sex=text(ds, "PatientSex"),
     )
+
+
+def textual(ds: Dataset, tag: int) -> Any:
+    """A value, converted to its dictionary VR when it was read as UN (PS3.5 6.2.2: a value
+    too long for its VR's 16-bit length is written as UN) and that VR is textual."""
+    element = ds.get(tag)
+    if element is None or element.VR != "UN" or not isinstance(element.value, bytes):
+        return None if element is None else element.value
+    from pydicom.datadict import dictionary_VR
+    from pydicom.dataelem import RawDataElement
+    from pydicom.values import convert_value
+
+    try:
+        vr = dictionary_VR(tag)
+        if vr not in TEXT_VRS:
+            return element.value
+        raw = RawDataElement(element.tag, vr, len(element.value), element.value, 0, False, True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return convert_value(vr, raw, getattr(ds, "_character_set", None))
+    except Exception:  # fault boundary: the bytes as Latin-1 text
+        return element.value.decode("latin-1", "replace")
+
+
+#: VRs whose values are text (PS3.5 6.2).
+TEXT_VRS = frozenset(
+    {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI",
+     "UR", "UT"}
+)  # fmt: skip
 
 
 def frame_time_ms(ds: Dataset) -> float | None:
