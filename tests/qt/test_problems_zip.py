@@ -45,7 +45,15 @@ def test_zip_members_are_named_inside_their_zip(
 ) -> None:  # type: ignore[no-untyped-def]
     truth = factories.write_series(tmp_path / "cd", slices=SLICES, rows=64, columns=64)
     victim = Path(truth.paths[CUT])
-    victim.write_bytes(victim.read_bytes()[:-2000])  # cut inside its pixel data
+    import pydicom
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import RLELossless
+
+    broken = pydicom.dcmread(victim)  # corrupt RLE: indexed, then fails to decode
+    broken.PixelData = encapsulate([bytes(64)])
+    broken["PixelData"].VR = "OB"
+    broken.file_meta.TransferSyntaxUID = RLELossless
+    broken.save_as(victim, enforce_file_format=False)
     (tmp_path / "cd" / "cut.dcm").write_bytes(Path(truth.paths[0]).read_bytes()[:300])
     archive = factories.write_zip(tmp_path / "out" / "study.zip", tmp_path / "cd", "CD")
 
