@@ -30,3 +30,41 @@ def test_events_and_reset() -> None:
     assert events[-1] == "reset"
     state.set_stack(stack(3))
     assert state.series_uid == "" and state.index == 1
+
+
+def _axial(zs: list[float]) -> Stack:
+    return Stack(
+        sources=tuple((f"z{z}", 0) for z in zs),
+        rows=4,
+        columns=4,
+        orientation=(1.0, 0.0, 0.0, 0.0, 1.0, 0.0),
+        positions=tuple((0.0, 0.0, z) for z in zs),
+    )
+
+
+def test_refresh_series_keeps_window_and_slice_position_as_a_stack_grows() -> None:
+    """A retrieve filling in a series (issue 16): slices arrive in any order; the slice shown
+    stays at its position, the window, inversion and rotation stay."""
+    import random
+
+    rng = random.Random(16)
+    all_z = [float(z) for z in range(40)]
+    order = all_z[:]
+    rng.shuffle(order)
+    state = ViewState()
+    events: list[str] = []
+    state.changed.connect(events.append)
+    arrived = sorted(order[:3])
+    state.set_stack(_axial(arrived))
+    state.set_voi(Voi(40, 400))
+    state.toggle_invert()
+    state.rotate()
+    matrix = state.screen_matrix
+    for count in range(4, len(order) + 1):
+        shown_z = state.stack.positions[state.index][2]  # type: ignore[union-attr]
+        arrived = sorted(order[:count])
+        state.refresh_series([_axial(arrived)])
+        assert state.stack.positions[state.index][2] == shown_z  # type: ignore[union-attr]
+        assert state.voi == Voi(40, 400) and state.invert and state.screen_matrix == matrix
+    assert state.frame_count == len(all_z)
+    assert set(events[4:]) == {"phase"}

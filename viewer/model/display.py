@@ -159,6 +159,23 @@ class ViewState:
         self.stack = target
         self.changed.emit("phase")
 
+    def refresh_series(self, stacks: Sequence[Stack], stack_number: int | None = None) -> None:
+        """The series shown, again, with more of its instances (a retrieve filling it in; a
+        partial series may split into several stacks until its gaps fill): stack
+        ``stack_number`` (default: the same number), the slice nearest the one shown (by
+        position), window, invert and rotation kept; emits "phase" (the view keeps its
+        window and zoom)."""
+        if not stacks:
+            return
+        self.stacks = list(stacks)
+        wanted = self.stack_number if stack_number is None else stack_number
+        number = min(max(wanted, 0), len(self.stacks) - 1)
+        target = self.stacks[number]
+        self.index = self._matching_index(target) if self.stack is not None else 0
+        self.stack_number = number
+        self.stack = target
+        self.changed.emit("phase")
+
     def step_phase(self, delta: int, wrap: bool = False) -> None:
         """The previous/next phase; ``wrap`` goes round from the last to the first."""
         count = self.phase_count

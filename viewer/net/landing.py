@@ -168,6 +168,14 @@ class Landing:
             ((self.root or store_root()) / ".incoming").rmdir()
 
     # --- reporting --------------------------------------------------------------------
+    def snapshot(self) -> list[SeriesCount]:
+        """Copies of the per-series counts (for another thread to show)."""
+        with self._lock:
+            return [
+                dataclasses.replace(c, failed_uids=list(c.failed_uids))
+                for c in self.series.values()
+            ]
+
     def failed_total(self) -> int:
         with self._lock:
             return sum(count.failed for count in self.series.values())

@@ -42,6 +42,7 @@ from viewer.qt.dates import format_date
 from viewer.qt.image_view import ImageViewport
 from viewer.qt.mpr_view import MprView
 from viewer.qt.problems import ProblemsDock
+from viewer.qt.query_retrieve import QueryRetrieveDock
 from viewer.qt.series_tree import SERIES_ROW, SeriesTreeView
 from viewer.qt.study_tree import (
     COLUMNS,
@@ -84,6 +85,7 @@ class MainWindow(WindowHost):
         self.catalog = Catalog()
         self.loader = FrameLoader()
         self.current_series: SeriesNode | None = None
+        self.query_retrieve: QueryRetrieveDock | None = None
         self._tasks: list[IndexTask] = []
         #: Every path opened (folders, files, zips, DICOMDIRs): an export never writes there.
         self.opened_paths: list[str] = []
@@ -253,6 +255,7 @@ class MainWindow(WindowHost):
         self._action(file_menu, "Open &DICOMDIR…", self.choose_dicomdir, None)
         file_menu.addSeparator()
         self._action(file_menu, "&Export…", self.show_export_dialog, None)
+        self._action(file_menu, "&Query/Retrieve…", self.show_query_retrieve, None)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -681,8 +684,41 @@ class MainWindow(WindowHost):
             self.open_paths(paths)
             event.acceptProposedAction()
 
+    # --- PACS -----------------------------------------------------------------------------
+    def show_query_retrieve(self) -> QueryRetrieveDock:
+        """The Query/Retrieve dock (made on first use), shown and raised."""
+        if self.query_retrieve is None:
+            self.query_retrieve = QueryRetrieveDock(self)
+            self.query_retrieve.retrieved.connect(self.add_retrieved)
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.query_retrieve)
+            self.resizeDocks([self.query_retrieve], [520], Qt.Orientation.Horizontal)
+        else:
+            self.query_retrieve.reload_nodes()
+        self.query_retrieve.show()
+        self.query_retrieve.raise_()
+        return self.query_retrieve
+
+    def add_retrieved(self, items: list[ScannedFile]) -> None:
+        """Instances a retrieve just landed: into the tree, and onto the screen while the
+        retrieve runs: the first series to arrive is shown when nothing is, and the series
+        shown grows as its slices come (window, slice position and zoom kept)."""
+        self._on_batch(list(items))
+        touched = list(dict.fromkeys(item.series.uid for item in items))
+        shown = self.state.series_uid
+        if shown in touched:
+            series = self.catalog.series(shown)
+            if series is not None and series.stacks:
+                self.state.refresh_series(series.stacks, best_stack(series))
+        elif self.current_series is None and touched:
+            series = self.catalog.series(touched[0])
+            if series is not None:
+                self.show_series(series.uid, best_stack(series) or 0)
+        self._request_thumbnails()
+
     def shutdown(self) -> None:
         """Stop workers (call before the window goes away)."""
+        if self.query_retrieve is not None:
+            self.query_retrieve.shutdown()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):

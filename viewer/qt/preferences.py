@@ -1,10 +1,12 @@
 """The Preferences dialog: theme and rendering, mouse buttons and W/L drag, window presets,
-memory budget, keys.
+memory budget, keys, network nodes.
 
 The dialog edits a :class:`PreferenceValues` copy and writes it to :class:`ViewerSettings` only
 on OK (an invalid preset row, or a key given to two commands, keeps the dialog open and says
 which). "Restore Defaults" fills every tab with the defaults, "Restore default keys" only the
-Keys tab; nothing is saved until OK.
+Keys tab; nothing is saved until OK. The Network tab (:mod:`viewer.qt.network_prefs`) edits
+``nodes.json`` (not settings.ini: the headless verbs read it without Qt), written on OK too;
+Restore Defaults leaves the nodes alone.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from viewer.model.interaction import (
 )
 from viewer.model.presets import DEFAULT_PRESETS, Preset
 from viewer.model.tools.registry import mouse_tools
+from viewer.net.nodes import load_nodes, save_nodes
 from viewer.qt.gpu import DEFAULT_RENDERING, RENDERING_MODES, current_rendering
 from viewer.qt.help_keys import (
     MAX_KEYS_PER_COMMAND,
@@ -58,6 +61,7 @@ from viewer.qt.help_keys import (
     preset_key_text,
     shortcut_conflicts,
 )
+from viewer.qt.network_prefs import NetworkPage
 from viewer.qt.settings import (
     ViewerSettings,
     default_memory_budget_mb,
@@ -135,6 +139,9 @@ class PreferencesDialog(QDialog):
         self.keys_tab = self._make_keys_tab()
         tabs.addTab(self.keys_tab, "Keys")
         tabs.addTab(self._make_memory_tab(), "Memory")
+        self.network_page = NetworkPage()
+        self.network_page.show_book(load_nodes())
+        tabs.addTab(self.network_page, "Network")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok
             | QDialogButtonBox.StandardButton.Cancel
@@ -462,9 +469,21 @@ class PreferencesDialog(QDialog):
             if self.key_conflicts():
                 self.tabs.setCurrentWidget(self.keys_tab)
             return
+        network = self.network_page.problems()
+        if network:
+            self.error_label.setText("\n".join(network))
+            self.error_label.setVisible(True)
+            self.tabs.setCurrentWidget(self.network_page)
+            return
         self.error_label.setVisible(False)
         values.write(self.settings)
+        save_nodes(self.network_page.book())
+        self.network_page.shutdown()
         super().accept()
+
+    def reject(self) -> None:
+        self.network_page.shutdown()
+        super().reject()
 
 
 def _preset_from_cells(number: int, modality: str, name: str, width: str, level: str) -> Preset:

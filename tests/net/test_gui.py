@@ -1,0 +1,172 @@
+"""The GUI's side of issue 16 against a real Orthanc: Preferences > Network with Test, the
+Query/Retrieve dock (background, cancellable, per-series progress) and images appearing in
+the viewport while a retrieve runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from tests.gui_driving import shown_main_window, wait_for
+from tests.net.conftest import Sample, demo_files
+from tests.net.orthanc import SERVER_AET, VIEWER_AET, Orthanc
+from viewer.net.nodes import LocalAE, Node, NodeBook, load_nodes, save_nodes
+from viewer.qt.main_window import MainWindow
+from viewer.qt.query_retrieve import QueryRetrieveDock, date_filter
+from viewer.store.database import StudyDatabase
+
+
+def book_for(server: Orthanc) -> NodeBook:
+    return NodeBook(
+        [
+            Node(name="orthanc", aet=SERVER_AET, host="127.0.0.1", port=server.dicom_port),
+            Node(name="orthanc-web", kind="dicomweb", url=server.dicomweb),
+        ],
+        LocalAE(aet=VIEWER_AET, port=server.viewer_port),
+    )
+
+
+@pytest.fixture
+def window(qtbot) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    yield from shown_main_window(qtbot)
+
+
+def test_date_presets() -> None:
+    import datetime
+
+    today = datetime.date(2026, 3, 1)
+    start, end = datetime.date(2026, 2, 20), datetime.date(2026, 2, 10)
+    assert date_filter("Any date", start, end, today) == ""
+    assert date_filter("Today", start, end, today) == "20260301"
+    assert date_filter("Yesterday", start, end, today) == "20260228"
+    assert date_filter("Last 7 days", start, end, today) == "20260223-20260301"
+    assert date_filter("Range", start, end, today) == "20260210-20260220"
+
+
+def test_preferences_network_test_and_save(qtbot, orthanc: Orthanc) -> None:  # type: ignore[no-untyped-def]
+    from viewer.qt.preferences import PreferencesDialog
+    from viewer.qt.settings import ViewerSettings
+
+    save_nodes(NodeBook(local=LocalAE(aet=VIEWER_AET, port=orthanc.viewer_port)))
+    dialog = PreferencesDialog(ViewerSettings())
+    qtbot.addWidget(dialog)
+    page = dialog.network_page
+    dialog.tabs.setCurrentWidget(page)
+    dialog.show()
+    page.add_node()
+    page.name.setText("main")
+    page.name.textEdited.emit("main")
+    page.aet.setText(SERVER_AET)
+    page.aet.textEdited.emit(SERVER_AET)
+    page.host.setText("127.0.0.1")
+    page.host.textEdited.emit("127.0.0.1")
+    page.port.setValue(orthanc.dicom_port)
+    page.test_node()
+    wait_for(lambda: page.test_button.isEnabled())
+    assert "success" in page.test_result.text()
+    page.aet.setText("NOTORTHANC")
+    page.aet.textEdited.emit("NOTORTHANC")
+    page.test_node()
+    wait_for(lambda: page.test_button.isEnabled())
+    assert "association rejected" in page.test_result.text()
+    page.aet.setText(SERVER_AET)
+    page.aet.textEdited.emit(SERVER_AET)
+    dialog.accept()
+    saved = load_nodes()
+    assert [(n.name, n.aet, n.port) for n in saved.nodes] == [
+        ("main", SERVER_AET, orthanc.dicom_port)
+    ]
+
+
+def _dock(window: MainWindow, server: Orthanc, node: str) -> QueryRetrieveDock:
+    save_nodes(book_for(server))
+    dock = window.show_query_retrieve()
+    dock.node_box.setCurrentIndex(dock.node_box.findText(node))
+    return dock
+
+
+@pytest.mark.parametrize(
+    ("node", "method"), [("orthanc", "get"), ("orthanc", "move"), ("orthanc-web", "wado")]
+)
+def test_query_expand_retrieve_shows_it(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, orthanc: Orthanc, samples: list[Sample], node: str, method: str
+) -> None:
+    dock = _dock(window, orthanc, node)
+    dock.patient_name.setText("CompressedSamples*")
+    with qtbot.waitSignal(dock.finished, timeout=30_000):
+        dock.search()
+    expected = {s.study_uid for s in samples if s.patient_name.startswith("CompressedSamples")}
+    assert dock.results.topLevelItemCount() == len(expected)
+    study = dock.results.topLevelItem(0)
+    assert study is not None
+    uid = study.data(0, 256).study_uid
+    dock.results.expandItem(study)
+    wait_for(lambda: study.childCount() > 0)
+    assert study.childCount() == len({s.series_uid for s in samples if s.study_uid == uid})
+    study.setSelected(True)
+    dock.method_box.setCurrentIndex(dock.method_box.findData(method))
+    with qtbot.waitSignal(dock.finished, timeout=60_000):
+        dock.retrieve_selected()
+    assert "Retrieved" in dock.status.text() and "did not arrive" not in dock.status.text()
+    child = study.child(0)
+    assert child is not None
+    count = sum(1 for s in samples if s.series_uid == child.data(0, 256).series_uid)
+    assert child.text(3) == f"{count}/{count}"
+    wait_for(lambda: window.state.series_uid != "")
+    shown = window.catalog.series(window.state.series_uid)
+    assert shown is not None and shown.info.uid in {
+        s.series_uid for s in samples if s.study_uid == uid
+    }
+    with StudyDatabase() as database:
+        assert len(database.scanned_files(uid)) == sum(1 for s in samples if s.study_uid == uid)
+
+
+def test_images_appear_while_the_retrieve_runs_and_cancel_keeps_them(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, own_orthanc: Orthanc, demo_study: Path
+) -> None:
+    files = demo_files(demo_study)
+    headers = [pydicom.dcmread(f, stop_before_pixels=True) for f in files]
+    ct = [f for f, h in zip(files, headers, strict=True) if h.Modality == "CT"]
+    own_orthanc.upload(ct)
+    total = len(ct)
+    dock = _dock(window, own_orthanc, "orthanc")
+    with qtbot.waitSignal(dock.finished, timeout=30_000):
+        dock.search()
+    study = dock.results.topLevelItem(0)
+    assert study is not None
+    study.setSelected(True)
+    frames_seen: list[int] = []
+    window.viewports.active.state.changed.connect(
+        lambda what: frames_seen.append(window.state.frame_count)
+    )
+    dock.method_box.setCurrentIndex(dock.method_box.findData("get"))
+    with qtbot.waitSignal(dock.finished, timeout=120_000):
+        dock.retrieve_selected()
+    wait_for(lambda: window.viewport.frame is not None)
+    growth = [n for n in dict.fromkeys(frames_seen) if n]
+    assert growth[0] < total, "the first image should show before the series is complete"
+    assert growth[-1] == total and len(growth) > 2
+    assert window.state.frame_count == total
+
+    # Again into a fresh database, cancelled part way: what arrived stays; Retry completes.
+    with StudyDatabase() as database:
+        database.remove_study(study.data(0, 256).study_uid)
+    dock._landing = None
+    arrived: list[int] = []
+    dock.retrieved.connect(lambda items: arrived.append(len(items)))
+    dock.retrieve_selected()
+    wait_for(lambda: sum(arrived) >= 10, 60)
+    with qtbot.waitSignal(dock.finished, timeout=60_000):
+        dock.cancel()
+    assert "Cancelled" in dock.status.text() or "did not arrive" in dock.status.text()
+    assert dock.retry_button.isEnabled()
+    with StudyDatabase() as database:
+        kept = len(database.scanned_files(study.data(0, 256).study_uid))
+    assert 10 <= kept < total
+    with qtbot.waitSignal(dock.finished, timeout=120_000):
+        dock.retry()
+    with StudyDatabase() as database:
+        assert len(database.scanned_files(study.data(0, 256).study_uid)) == total
