@@ -170,3 +170,85 @@ def test_images_appear_while_the_retrieve_runs_and_cancel_keeps_them(  # type: i
         dock.retry()
     with StudyDatabase() as database:
         assert len(database.scanned_files(study.data(0, 256).study_uid)) == total
+
+
+def _push(server: Orthanc, instance_ids: list[str]) -> None:
+    """Orthanc sends instances to our AE (its C-STORE SCU), as a modality pushing would."""
+    import json
+
+    body = json.dumps({"Resources": instance_ids, "Synchronous": True}).encode()
+    server.rest("POST", "/modalities/viewer/store", body)
+
+
+def test_storage_scp_receives_pushes_and_shows_them(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, own_orthanc: Orthanc, samples: list[Sample]
+) -> None:
+    ids = own_orthanc.upload([s.path for s in samples[:3]])
+    book = book_for(own_orthanc)
+    book.local = LocalAE(aet=VIEWER_AET, port=own_orthanc.viewer_port, listen=True)
+    save_nodes(book)
+    messages: list[str] = []
+    window.listener.message.connect(messages.append)
+    window.apply_network()
+    assert window.listener.running
+    _push(own_orthanc, ids)
+    wait_for(lambda: all(window.catalog.series(s.series_uid) for s in samples[:3]))
+    wait_for(lambda: any("from ORTHANC" in m for m in messages))
+    assert window.state.series_uid in {s.series_uid for s in samples[:3]}
+    window.listener.stop()
+    with StudyDatabase() as database:
+        for sample in samples[:3]:
+            uids = {i.instance.sop_instance_uid for i in database.scanned_files(sample.study_uid)}
+            assert sample.sop_uid in uids
+
+    # A C-MOVE while listening goes through the listener (our port is taken by it).
+    dock = _dock(window, own_orthanc, "orthanc")  # writes the nodes with listen off
+    save_nodes(book)
+    window.apply_network()
+    assert window.listener.running
+    with qtbot.waitSignal(dock.finished, timeout=30_000):
+        dock.search()
+    dock.results.topLevelItem(0).setSelected(True)  # type: ignore[union-attr]
+    dock.method_box.setCurrentIndex(dock.method_box.findData("move"))
+    with qtbot.waitSignal(dock.finished, timeout=60_000):
+        dock.retrieve_selected()
+    assert "Retrieved" in dock.status.text() and "did not arrive" not in dock.status.text()
+
+
+def test_storage_scp_refuses_a_calling_ae_it_was_not_told_to_accept(  # type: ignore[no-untyped-def]
+    window: MainWindow, own_orthanc: Orthanc, samples: list[Sample]
+) -> None:
+    import urllib.error
+
+    ids = own_orthanc.upload([samples[0].path])
+    book = book_for(own_orthanc)
+    book.local = LocalAE(
+        aet=VIEWER_AET, port=own_orthanc.viewer_port, listen=True, accept_aets=("CT_SCANNER",)
+    )
+    save_nodes(book)
+    window.apply_network()
+    assert window.listener.running
+    with pytest.raises(urllib.error.HTTPError):
+        _push(own_orthanc, ids)
+    assert window.catalog.series(samples[0].series_uid) is None
+    assert (
+        "rejected" in own_orthanc.log_tail().lower() or "refused" in own_orthanc.log_tail().lower()
+    )
+
+
+@pytest.mark.parametrize("node", ["orthanc", "orthanc-web"])
+def test_send_the_shown_study(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, own_orthanc: Orthanc, samples: list[Sample], node: str
+) -> None:
+    from tests.gui_driving import open_and_wait
+
+    mr = [s for s in samples if s.study_uid == samples[1].study_uid]
+    open_and_wait(qtbot, window, [str(s.path) for s in mr])
+    window.show_series(mr[0].series_uid)
+    dock = _dock(window, own_orthanc, node)
+    with qtbot.waitSignal(dock.finished, timeout=60_000):
+        dock.send_shown()
+    assert dock.status.text().startswith(f"Sent {len(mr)} of {len(mr)}"), dock.status.text()
+    assert own_orthanc.count_instances() == len(mr)
+    for sample in mr:
+        assert own_orthanc.instance_file(sample.sop_uid)

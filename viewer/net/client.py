@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from viewer.net.dicomweb import DicomwebClient
-from viewer.net.dimse import Cancel, DimseClient, Progress, never
+from viewer.net.dimse import Cancel, DimseClient, Progress, StorageServer, never
 from viewer.net.errors import NetError
 from viewer.net.landing import Landing, SeriesCount
 from viewer.net.nodes import METHODS, LocalAE, Node
@@ -72,11 +72,13 @@ def retrieve(
     progress: Progress | None = None,
     retry: bool = False,
     plan: RetrievePlan | None = None,
+    listener: StorageServer | None = None,
 ) -> RetrieveReport:
     """Retrieve a study (or the series named) into ``landing``.
 
     ``retry``: ask the server which instances each series has and fetch only those not in
     ``landing.arrived`` (a second pass after a failure; the landing keeps what arrived).
+    ``listener``: our running storage SCP, which a C-MOVE then uses (the port is taken).
     Errors after the plan are kept in the report (what arrived is kept and recorded); a
     failure to plan raises :class:`NetError`.
     """
@@ -109,7 +111,7 @@ def retrieve(
         if isinstance(client, DicomwebClient):
             client.wado(plan, landing, cancel, progress, only)
         elif method == "move":
-            client.move(plan, landing, cancel, progress, only)
+            client.move(plan, landing, cancel, progress, only, listener=listener)
         else:
             client.get(plan, landing, cancel, progress, only)
     except NetError as error:

@@ -344,38 +344,52 @@ class DimseClient:
         progress: Progress | None = None,
         only: dict[str, list[str]] | None = None,
         destination: str | None = None,
+        listener: StorageServer | None = None,
     ) -> None:
-        """C-MOVE each series of ``plan`` to our storage SCP (started here on the local
-        port, unless ``destination`` names another AE)."""
-        server = StorageServer(self.local, landing, progress) if destination is None else None
-        try:
-            ae = self._ae()
-            ae.add_requested_context(StudyRootQueryRetrieveInformationModelMove)
-            with self._association(ae, "C-MOVE") as assoc:
-                for number, series in enumerate(plan.series, start=1):
-                    uids = (only or {}).get(series.series_uid)
-                    if only is not None and not uids:
-                        continue
-                    identifier = _move_identifier(plan.study_uid, series.series_uid, uids)
-                    responses = assoc.send_c_move(
-                        identifier,
-                        destination or self.local.aet,
-                        StudyRootQueryRetrieveInformationModelMove,
-                        msg_id=number,
-                    )
-                    self._follow(
-                        assoc,
-                        responses,
-                        "C-MOVE",
-                        series.series_uid,
-                        landing,
-                        cancel,
-                        number,
-                        destination or self.local.aet,
-                    )
-        finally:
-            if server is not None:
-                server.stop()
+        """C-MOVE each series of ``plan`` to our storage SCP: the running ``listener`` when
+        given (routed to ``landing`` meanwhile), else one started here on the local port for
+        the while; or to another AE, ``destination``."""
+        with contextlib.ExitStack() as stack:
+            if destination is None:
+                if listener is not None:
+                    stack.enter_context(listener.routed(landing, progress))
+                else:
+                    server = StorageServer(self.local, landing, progress)
+                    stack.callback(server.stop)
+            self._move(plan, landing, cancel, only, destination)
+
+    def _move(
+        self,
+        plan: RetrievePlan,
+        landing: Landing,
+        cancel: Cancel,
+        only: dict[str, list[str]] | None,
+        destination: str | None,
+    ) -> None:
+        ae = self._ae()
+        ae.add_requested_context(StudyRootQueryRetrieveInformationModelMove)
+        with self._association(ae, "C-MOVE") as assoc:
+            for number, series in enumerate(plan.series, start=1):
+                uids = (only or {}).get(series.series_uid)
+                if only is not None and not uids:
+                    continue
+                identifier = _move_identifier(plan.study_uid, series.series_uid, uids)
+                responses = assoc.send_c_move(
+                    identifier,
+                    destination or self.local.aet,
+                    StudyRootQueryRetrieveInformationModelMove,
+                    msg_id=number,
+                )
+                self._follow(
+                    assoc,
+                    responses,
+                    "C-MOVE",
+                    series.series_uid,
+                    landing,
+                    cancel,
+                    number,
+                    destination or self.local.aet,
+                )
 
     def _follow(
         self,
@@ -504,7 +518,11 @@ class StorageServer:
         on_calling: Callable[[str], None] | None = None,
         host: str = "",
     ) -> None:
+        #: Where instances go, and who hears of each; a C-MOVE through a running listener
+        #: points them at its own landing for the while (:meth:`routed`).
         self.landing = landing
+        self.progress = progress
+        self.on_calling = on_calling
         ae = AE(ae_title=local.aet)
         ae.maximum_pdu_size = 0
         for context in AllStoragePresentationContexts:
@@ -515,14 +533,16 @@ class StorageServer:
         self._lock = threading.Lock()
 
         def on_store(event: Any) -> int:
-            if on_calling is not None:
-                on_calling(str(event.assoc.requestor.ae_title))
+            with self._lock:
+                target, heard, calling = self.landing, self.progress, self.on_calling
+            if calling is not None:
+                calling(str(event.assoc.requestor.ae_title).strip())
             try:
-                landing.receive(event.encoded_dataset())
+                target.receive(event.encoded_dataset())
             except OSError:
                 return 0xA700
-            if progress is not None:
-                progress()
+            if heard is not None:
+                heard()
             return 0x0000
 
         try:
@@ -538,8 +558,22 @@ class StorageServer:
         self._server = server
         self.port = int(server.server_address[1])
 
+    @contextlib.contextmanager
+    def routed(self, landing: Landing, progress: Progress | None) -> Iterator[None]:
+        """Send what arrives to ``landing`` while the block runs (a C-MOVE into the running
+        listener), then back."""
+        with self._lock:
+            saved = self.landing, self.progress, self.on_calling
+            self.landing, self.progress, self.on_calling = landing, progress, None
+        try:
+            yield
+        finally:
+            landing.flush()
+            with self._lock:
+                self.landing, self.progress, self.on_calling = saved
+
     def stop(self) -> None:
-        self._server.shutdown()
+        self._server.shutdown()  # pynetdicom's also closes the socket
         self.landing.flush()
 
 

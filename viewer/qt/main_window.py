@@ -40,6 +40,7 @@ from viewer.model.series_choice import best_stack, displayable_in_order, first_t
 from viewer.qt.database_browser import DatabaseDock
 from viewer.qt.dates import format_date
 from viewer.qt.image_view import ImageViewport
+from viewer.qt.listener import StorageListener
 from viewer.qt.mpr_view import MprView
 from viewer.qt.problems import ProblemsDock
 from viewer.qt.query_retrieve import QueryRetrieveDock
@@ -86,6 +87,9 @@ class MainWindow(WindowHost):
         self.loader = FrameLoader()
         self.current_series: SeriesNode | None = None
         self.query_retrieve: QueryRetrieveDock | None = None
+        self.listener = StorageListener(self)
+        self.listener.received.connect(self.add_retrieved)
+        self.listener.message.connect(self.show_message)
         self._tasks: list[IndexTask] = []
         #: Every path opened (folders, files, zips, DICOMDIRs): an export never writes there.
         self.opened_paths: list[str] = []
@@ -111,6 +115,7 @@ class MainWindow(WindowHost):
         remove_stale_folders_in_background()  # zips unpacked by viewers that died
         self._make_mpr_action()
         self._make_3d_action()
+        QTimer.singleShot(0, self.apply_network)
 
     @property
     def viewport(self) -> ImageViewport:
@@ -688,7 +693,9 @@ class MainWindow(WindowHost):
     def show_query_retrieve(self) -> QueryRetrieveDock:
         """The Query/Retrieve dock (made on first use), shown and raised."""
         if self.query_retrieve is None:
-            self.query_retrieve = QueryRetrieveDock(self)
+            self.query_retrieve = QueryRetrieveDock(
+                self, listener=self.listener, to_send=self.shown_study_files
+            )
             self.query_retrieve.retrieved.connect(self.add_retrieved)
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.query_retrieve)
             self.resizeDocks([self.query_retrieve], [520], Qt.Orientation.Horizontal)
@@ -697,6 +704,43 @@ class MainWindow(WindowHost):
         self.query_retrieve.show()
         self.query_retrieve.raise_()
         return self.query_retrieve
+
+    def apply_network(self) -> None:
+        """Start, restart or stop the storage SCP as Preferences > Network says (at start
+        and after the nodes are saved); the dock reloads its nodes."""
+        from viewer.net.errors import NetError
+        from viewer.net.nodes import load_nodes
+
+        local = load_nodes().local
+        if self.query_retrieve is not None:
+            self.query_retrieve.reload_nodes()
+        if not local.listen:
+            if self.listener.running:
+                self.listener.stop()
+                self.show_message("Stopped listening for C-STORE")
+            return
+        if self.listener.running and self.listener.local == local:
+            return
+        try:
+            self.listener.start(local)
+        except NetError as error:
+            log.warning("storage SCP: %s", error)
+            self.show_message(str(error))
+
+    def shown_study_files(self) -> tuple[str, list[str]]:
+        """The study of the series shown (its description) and its files, for Send."""
+        uid = self.state.series_uid
+        for patient in self.catalog.patients.values():
+            for study in patient.studies.values():
+                if uid in study.series:
+                    paths = [
+                        instance.path
+                        for series in study.sorted_series()
+                        for instance in series.instances
+                    ]
+                    label = study.info.description or study.info.uid
+                    return label, list(dict.fromkeys(paths))
+        return "", []
 
     def add_retrieved(self, items: list[ScannedFile]) -> None:
         """Instances a retrieve just landed: into the tree, and onto the screen while the
@@ -719,6 +763,7 @@ class MainWindow(WindowHost):
         """Stop workers (call before the window goes away)."""
         if self.query_retrieve is not None:
             self.query_retrieve.shutdown()
+        self.listener.stop()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):

@@ -15,6 +15,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QFont, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -119,6 +120,9 @@ class PreferenceValues:
 
 class PreferencesDialog(QDialog):
     """Edit :class:`ViewerSettings`; OK writes them (and ViewerSettings.changed fires)."""
+
+    #: OK wrote nodes.json (the window restarts its storage SCP, the dock reloads nodes).
+    nodes_saved = Signal()
 
     def __init__(
         self,
@@ -478,6 +482,7 @@ class PreferencesDialog(QDialog):
         self.error_label.setVisible(False)
         values.write(self.settings)
         save_nodes(self.network_page.book())
+        self.nodes_saved.emit()
         self.network_page.shutdown()
         super().accept()
 

@@ -13,8 +13,9 @@ tree and the viewport fill in while it runs. Each series row shows done / total 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -36,9 +37,12 @@ from PySide6.QtWidgets import (
 )
 
 from viewer.dicom.catalog.records import ScannedFile
-from viewer.net.nodes import METHODS, Node, NodeBook, load_nodes
+from viewer.net.nodes import METHODS, Node, NodeBook, SendResult, load_nodes
 from viewer.net.query import DEFAULT_LIMIT, QueryAnswer, QueryFilter, QueryResult
 from viewer.qt.net_jobs import NetJob
+
+if TYPE_CHECKING:
+    from viewer.qt.listener import StorageListener
 
 COLUMNS = ("Patient", "Date", "Modality", "Retrieved", "Instances", "Description", "ID")
 RETRIEVED_COLUMN = COLUMNS.index("Retrieved")
@@ -72,8 +76,18 @@ class QueryRetrieveDock(QDockWidget):
     #: A query or retrieve finished (its one-line outcome).
     finished = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None, database: str | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        database: str | None = None,
+        listener: StorageListener | None = None,
+        to_send: Callable[[], tuple[str, list[str]]] | None = None,
+    ) -> None:
         super().__init__("Query/Retrieve", parent)
+        #: What "Send shown study" sends: (a label, the files); the window's shown study.
+        self.to_send = to_send
+        #: The window's storage SCP: a C-MOVE goes through it while it listens.
+        self.listener = listener
         self.setObjectName("query-retrieve")
         self.database = database
         self.book = NodeBook()
@@ -158,10 +172,17 @@ class QueryRetrieveDock(QDockWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
+        self.send_button = QPushButton("Send shown study")
+        self.send_button.setToolTip(
+            "C-STORE or STOW-RS the study shown in the viewport (and the viewer's own "
+            "objects in it) to this node"
+        )
+        self.send_button.clicked.connect(self.send_shown)
         self.status = QLabel()
         self.status.setWordWrap(True)
         actions = QHBoxLayout()
         actions.addWidget(self.search_button)
+        actions.addWidget(self.send_button)
         actions.addStretch(1)
         actions.addWidget(self.method_box)
         actions.addWidget(self.retrieve_button)
@@ -338,6 +359,7 @@ class QueryRetrieveDock(QDockWidget):
             self._landing = None
         landing_box: list[Landing] = []
         reuse = self._landing
+        server = self.listener.server if self.listener is not None else None
 
         def work(job: NetJob) -> list[Any]:
             from viewer.net.client import connect, retrieve
@@ -364,6 +386,7 @@ class QueryRetrieveDock(QDockWidget):
                             cancel=job.cancelled,
                             progress=job.bridge.progress.emit,
                             retry=retry,
+                            listener=server,
                         )
                     )
                 landing.close()
@@ -447,6 +470,45 @@ class QueryRetrieveDock(QDockWidget):
         if errors:
             text += f": {errors[0]}"
         self.retry_button.setEnabled(bool(missing or errors))
+        self.status.setText(text)
+        self.finished.emit(text)
+
+    # --- send ---------------------------------------------------------------------------
+    def send_shown(self) -> None:
+        """Send the shown study's files to the chosen node, in the background; each file's
+        outcome counts, the first failures are named."""
+        node = self.node()
+        label, paths = self.to_send() if self.to_send is not None else ("", [])
+        if node is None or not paths:
+            self.status.setText("Show a study first, and choose a node.")
+            return
+        local = self.book.local
+        total = len(paths)
+        self.status.setText(f"Sending {total} file(s) of {label} to {node.describe()}…")
+
+        def work(job: NetJob) -> list[SendResult]:
+            from viewer.net.client import connect
+
+            return connect(node, local).send(
+                paths, cancel=job.cancelled, on_result=lambda _r: job.bridge.progress.emit()
+            )
+
+        job = self._start(NetJob("send", work))
+        sent = [0]
+
+        def one_more() -> None:
+            sent[0] += 1
+            self.status.setText(f"Sending to {node.describe()}: {sent[0]}/{total}")
+
+        job.bridge.progress.connect(one_more)
+        job.bridge.done.connect(lambda results: self._sent(node, results))
+
+    def _sent(self, node: Node, results: list[SendResult]) -> None:
+        failed = [result for result in results if result.problem]
+        text = f"Sent {len(results) - len(failed)} of {len(results)} to {node.describe()}"
+        if failed:
+            first = failed[0]
+            text += f"; {len(failed)} failed, e.g. {Path(first.path).name}: {first.problem}"
         self.status.setText(text)
         self.finished.emit(text)
 

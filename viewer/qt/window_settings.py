@@ -250,6 +250,9 @@ class WindowSettings(QObject):
         # fresh: shows current values
         dialog = PreferencesDialog(self.settings, self.window, self.fixed_keys())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        apply_network = getattr(self.window, "apply_network", None)
+        if apply_network is not None:
+            dialog.nodes_saved.connect(apply_network)
         dialog.open()
         self.preferences_dialog = dialog
         return dialog
