@@ -1,7 +1,7 @@
 """Fixtures for the network tests: a real Orthanc loaded with real files.
 
 Collected only with tests/net: importing this moves the test process into a private network
-namespace (see :mod:`tests.net.orthanc`) before any test runs, so every thread and child
+namespace (see :mod:`viewer.bench.orthanc`) before any test runs, so every thread and child
 (Orthanc, pynetdicom's association threads, Qt workers) shares the same loopback.
 """
 
@@ -16,7 +16,7 @@ from pydicom import dcmread
 from pydicom.data import get_testdata_file
 from pydicom.uid import generate_uid
 
-from tests.net.orthanc import Orthanc, dicomweb_plugin, enter_private_network, orthanc_binary
+from viewer.bench.orthanc import Orthanc, dicomweb_plugin, enter_private_network, orthanc_binary
 
 _why_not = ""
 if orthanc_binary() is None:

@@ -12,7 +12,7 @@ import pytest
 
 from tests.gui_driving import shown_main_window, wait_for
 from tests.net.conftest import Sample, demo_files
-from tests.net.orthanc import SERVER_AET, VIEWER_AET, Orthanc
+from viewer.bench.orthanc import SERVER_AET, VIEWER_AET, Orthanc
 from viewer.net.nodes import LocalAE, Node, NodeBook, load_nodes, save_nodes
 from viewer.qt.main_window import MainWindow
 from viewer.qt.query_retrieve import QueryRetrieveDock, date_filter

@@ -14,8 +14,8 @@ import pytest
 from pydicom import dcmread
 
 from tests.net.conftest import Sample
-from tests.net.orthanc import SERVER_AET, VIEWER_AET, Orthanc
 from viewer.__main__ import main
+from viewer.bench.orthanc import SERVER_AET, VIEWER_AET, Orthanc
 from viewer.store.database import StudyDatabase
 from viewer.store.managed import store_root
 

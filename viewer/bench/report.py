@@ -32,6 +32,9 @@ RATIO_TARGETS: dict[str, tuple[str, float]] = {
     "rss_over_voxels_ct300": ("<=", 1.3),
     "export_anonymized_vs_pydicom": (">=", 2.0),  # issue 18
     "export_nifti_over_volume": ("<=", 1.5),  # issue 18: time, so lower is better
+    # Issue 16: C-GET and WADO-RS at least as fast as DCMTK's getscu on the same study.
+    "retrieve_vs_getscu.cget": (">=", 1.0),
+    "retrieve_vs_getscu.wado": (">=", 1.0),
 }
 #: Absolute targets from the issues: key -> (comparison, bound).
 TARGETS: dict[str, tuple[str, float]] = {
@@ -45,6 +48,7 @@ TARGETS: dict[str, tuple[str, float]] = {
     "mpr_oblique_ms": ("<=", 25.0),
     "mpr_slab_mip_ms": ("<=", 30.0),
     "mpr_oblique_slab_mip_ms": ("<=", 150.0),
+    "retrieve_first_image_ms": ("<=", 1000.0),
 }
 VERSIONED = ("pydicom", "numpy", "python-gdcm", "SimpleITK", "PySide6-Essentials", "pyqtgraph")
 
@@ -62,6 +66,10 @@ def ratios(figures: Figures) -> dict[str, float]:
          "export_pydicom_loop_files_per_s")
     )  # fmt: skip
     pairs.append(("export_nifti_over_volume", "export_nifti_s", "volume_s"))
+    pairs += [
+        (f"retrieve_vs_getscu.{m}", f"retrieve_images_per_s.{m}", "retrieve_images_per_s.getscu")
+        for m in ("cget", "wado")
+    ]
     for name, ours, reference in pairs:
         if ours in figures and reference in figures and figures[reference].median > 0:
             found[name] = figures[ours].median / figures[reference].median

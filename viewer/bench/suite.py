@@ -11,6 +11,7 @@ from viewer.bench.indexing import measure_indexing
 from viewer.bench.loading import measure_loading
 from viewer.bench.memory import measure_memory
 from viewer.bench.mpr import measure_mpr
+from viewer.bench.retrieve import measure_retrieve
 from viewer.bench.sizes import BenchSizes
 from viewer.bench.startup import measure_startup
 from viewer.bench.stats import Figure
@@ -30,6 +31,9 @@ MEASUREMENTS: dict[str, Measure] = {
     "mpr": lambda data, sizes, log: measure_mpr(data.volume, sizes),
     "export": lambda data, sizes, log: measure_export(
         data.ct["uncompressed"], sizes.ct_slices, sizes, log
+    ),
+    "retrieve": lambda data, sizes, log: measure_retrieve(
+        data.ct["uncompressed"], 1 if sizes.ct_slices < 100 else 3, log
     ),
 }
 

@@ -1,9 +1,10 @@
-"""A real Orthanc (with its DICOMweb plugin) for the network tests, on free loopback ports.
+"""A real Orthanc (with its DICOMweb plugin) on free loopback ports: the peer of the network
+tests (tests/net) and of the retrieve benchmark (:mod:`viewer.bench.retrieve_probe`).
 
-Orthanc 1.10 has no bind-address option and listens on every interface, so the network tests
-run, client and server together, inside a private network namespace (:func:`enter_private_network`,
-the ``unshare -n`` of util-linux; needs root, as CI runs): no test traffic can leave
-127.0.0.1. Each server gets its own configuration, storage folder and log.
+Orthanc 1.10 has no bind-address option and listens on every interface, so its users run,
+client and server together, inside a private network namespace (:func:`enter_private_network`,
+the ``unshare -n`` of util-linux; needs root, as CI runs): no traffic can leave 127.0.0.1.
+Each server gets its own configuration, storage folder and log.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def dicomweb_plugin() -> str | None:
 def enter_private_network() -> str:
     """Move this process (its main thread, and every thread and child started from now on)
     into a new network namespace with only a loopback interface; "" on success, else why
-    not. Done once, before any test runs (see tests/net/conftest.py)."""
+    not. Done once, before any thread that talks to Orthanc starts (tests/net/conftest.py
+    does it at collection, the bench probe first thing)."""
     if _namespace:
         return _namespace[0]
     why = ""
@@ -121,7 +123,8 @@ class Orthanc:
 
     def start(self) -> Orthanc:
         binary = orthanc_binary()
-        assert binary, "Orthanc not installed"
+        if not binary:
+            raise RuntimeError("Orthanc not installed")
         self.folder.mkdir(parents=True, exist_ok=True)
         config = self.folder / "orthanc.json"
         config.write_text(json.dumps(self.config(), indent=1))
@@ -188,7 +191,8 @@ class Orthanc:
                 {"Level": "Instance", "Query": {"SOPInstanceUID": sop_instance_uid}}
             ).encode(),
         )
-        assert found, f"no instance {sop_instance_uid} on the server"
+        if not found:
+            raise LookupError(f"no instance {sop_instance_uid} on the server")
         request = urllib.request.Request(f"{self.url}/instances/{found[0]}/file")
         with urllib.request.urlopen(request, timeout=30) as answer:
             return bytes(answer.read())
