@@ -139,4 +139,35 @@ def test_a_registered_tool_can_be_mapped_to_a_button() -> None:
 
 def test_builtin_tools_keep_their_stored_names() -> None:
     """Settings store these names (mouse/left ...): they must not change."""
-    assert list(registry.mouse_tools()) == ["window_level", "pan", "zoom", "scroll"]
+    assert list(registry.mouse_tools()) == [
+        "window_level", "pan", "zoom", "scroll",
+        # The measurement tools (issue 17) may be given to a button too.
+        "length", "angle", "ellipse_roi", "rectangle_roi", "probe", "arrow", "text",
+    ]  # fmt: skip
+
+
+def test_draw_tools_answer_shapes_in_image_coordinates() -> None:
+    """A length drag: the shape follows the pointer and is kept on release; an angle's first
+    drag is unfinished and its next click closes it."""
+    from viewer.model.tools.base import DrawShape
+
+    length = registry.make_tool("length")
+    assert length is not None
+    context = ToolContext()
+    a = Pointer((0, 0), (0, 0), (0, 0), image=(1.0, 2.0))
+    b = Pointer((5, 5), (0, 0), (0, 0), image=(11.0, 2.0))
+    length.press(a, context)
+    assert length.drag(b, context) == (DrawShape("length", ((1.0, 2.0), (11.0, 2.0))),)
+    assert length.release(b, context) == (DrawShape("length", ((1.0, 2.0), (11.0, 2.0)), True),)
+    angle = registry.make_tool("angle")
+    assert angle is not None
+    angle.press(a, context)
+    (first,) = angle.release(b, context)
+    assert isinstance(first, DrawShape) and not first.finished
+    closing = registry.make_tool("angle")
+    assert closing is not None
+    pending = ToolContext(pending=first.points)
+    c = Pointer((9, 9), (9, 9), (9, 9), image=(11.0, 12.0))
+    closing.press(c, pending)
+    (shape,) = closing.release(c, pending)
+    assert isinstance(shape, DrawShape) and shape.points == ((1.0, 2.0), (11.0, 2.0), (11.0, 12.0))

@@ -40,7 +40,7 @@ def press(window: MainWindow, key_text: str) -> None:
     for mod in mods:
         modifiers |= MODIFIERS[mod]
     names = {"PgUp": "PageUp", "PgDown": "PageDown", "]": "BracketRight", "[": "BracketLeft",
-             "+": "Plus", "=": "Equal", "-": "Minus"}  # fmt: skip
+             "+": "Plus", "=": "Equal", "-": "Minus", "Del": "Delete", "Esc": "Escape"}  # fmt: skip
     code = getattr(Qt.Key, f"Key_{names.get(key, key)}")
     QTest.keyClick(window.viewport, code, modifiers)
     QApplication.processEvents()
@@ -194,7 +194,50 @@ def _key_checks(window: MainWindow) -> dict[str, Callable[[dict[str, object]], b
         "keyboard_help": lambda b: (
             window.view_controls._help is not None and window.view_controls._help.isVisible()
         ),
+        **_measure_checks(window),
     }
+
+
+def _measure_checks(window: MainWindow) -> dict[str, Callable[[dict[str, object]], bool]]:
+    """The Measure group: tools take the left button; edits act on the session's store."""
+    grid, store = window.viewports, window.viewports.annotations
+    panel = window.view_controls.measure.panel
+    tools = {
+        "tool_default": "", "tool_edit": "edit", "tool_length": "length", "tool_angle": "angle",
+        "tool_ellipse": "ellipse_roi", "tool_rectangle": "rectangle_roi", "tool_probe": "probe",
+        "tool_arrow": "arrow", "tool_text": "text",
+    }  # fmt: skip
+    checks: dict[str, Callable[[dict[str, object]], bool]] = {
+        command: (lambda _b, name=name: grid.active_tool == name and (
+            window.viewport.active_tool == name))
+        for command, name in tools.items()
+    }  # fmt: skip
+    checks.update({
+        "delete_annotation": lambda b: len(store) == 0,
+        "undo": lambda b: len(store) == 0,
+        "redo": lambda b: len(store) == 1,
+        "copy_measurement": lambda b: QApplication.clipboard().text().endswith("mm"),
+        "toggle_annotations": lambda b: grid.annotations_visible is not b["annotations"],
+        "measurements_panel": lambda b: panel is not None and panel.isVisible() is not b["panel"],
+    })  # fmt: skip
+    return checks
+
+
+def _prepare_measure(window: MainWindow, command: str) -> None:
+    """An annotation to delete, copy, undo or redo, selected."""
+    if command not in ("delete_annotation", "copy_measurement", "undo", "redo"):
+        return
+    from viewer.model.annotations.shapes import Annotation
+
+    viewport, store = window.viewport, window.viewports.annotations
+    image = viewport.current_image()
+    assert image is not None
+    line = Annotation("length", ((10.0, 10.0), (40.0, 50.0)), image)
+    store.add(line)
+    store.selected = line.id
+    if command == "redo":
+        store.undo()
+    viewport.refresh_annotations()
 
 
 def _before(window: MainWindow, saved: Path) -> dict[str, object]:
@@ -211,6 +254,8 @@ def _before(window: MainWindow, saved: Path) -> dict[str, object]:
         "saved": saved,
         "tags": window.view_controls.tag_browser.isVisible(),
         "full": window.isFullScreen(),
+        "annotations": window.viewports.annotations_visible,
+        "panel": window.view_controls.measure.panel.isVisible(),  # type: ignore[union-attr]
     }
 
 
@@ -225,6 +270,13 @@ def _undo(window: MainWindow) -> None:
         window.showNormal()
     window.viewports.set_text_visible(True)
     window.viewport.overlay_planes.set_visible(True)
+    window.viewports.set_active_tool("")
+    window.viewports.set_annotations_visible(True)
+    store = window.viewports.annotations
+    for annotation in list(store):
+        store.remove(annotation.id)
+    if controls.measure.panel is not None:
+        controls.measure.panel.hide()
 
 
 def test_every_key_on_the_help_page_does_what_it_says(
@@ -248,6 +300,7 @@ def test_every_key_on_the_help_page_does_what_it_says(
                 window.viewport.setFocus()
             if binding.command == "zoom_out":
                 press(window, "Ctrl+=")
+            _prepare_measure(window, binding.command)
             before = _before(window, saved)
             if binding.command == "reset":
                 press(window, "6")

@@ -44,6 +44,14 @@ TOOLBAR_ICONS = (
     "export",
     "settings",
     "help",
+    "measure-pointer",
+    "measure-length",
+    "measure-angle",
+    "measure-ellipse",
+    "measure-rectangle",
+    "measure-probe",
+    "measure-arrow",
+    "measure-text",
 )
 
 

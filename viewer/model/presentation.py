@@ -24,6 +24,7 @@ from viewer.dicom import decoding_stack, limits
 from viewer.dicom.pixels import display, lut
 from viewer.dicom.pixels.display import modality_values
 from viewer.dicom.pixels.frames import DecodedFrame, LookupTable
+from viewer.model.annotations.calibration import CALIBRATION_TAGS, Calibration, read_calibration
 from viewer.model.window_level import Voi
 
 
@@ -204,14 +205,17 @@ class DisplayFacts:
 
     ``pixel_aspect_ratio`` is (vertical, horizontal) size of a pixel (0028,0034, PS3.3
     C.7.6.3.1.7); ``patient_orientation`` the row and column directions as letters (0020,0020,
-    PS3.3 C.7.6.1.1.1), used where there is no Image Orientation (Patient).
+    PS3.3 C.7.6.1.1.1), used where there is no Image Orientation (Patient); ``calibration``
+    what a pixel measures (viewer.model.annotations.calibration).
     """
 
     pixel_aspect_ratio: tuple[float, float] | None = None
     patient_orientation: tuple[str, str] | None = None
+    calibration: Calibration = dataclasses.field(default_factory=Calibration)
 
 
-_FACT_TAGS = [0x00280034, 0x00200020]  # Pixel Aspect Ratio, Patient Orientation
+# Pixel Aspect Ratio, Patient Orientation, and what calibrates a measurement.
+_FACT_TAGS = [0x00280034, 0x00200020, *CALIBRATION_TAGS]
 
 
 def read_display_facts(path: str | os.PathLike[str]) -> DisplayFacts:
@@ -223,7 +227,7 @@ def read_display_facts(path: str | os.PathLike[str]) -> DisplayFacts:
         ds = limits.bounded(
             dcmread, path, stop_before_pixels=True, specific_tags=_FACT_TAGS, force=True
         )
-        return DisplayFacts(_aspect(ds.get("PixelAspectRatio")), _letters(ds))
+        return DisplayFacts(_aspect(ds.get("PixelAspectRatio")), _letters(ds), read_calibration(ds))
     except Exception:  # a fact we cannot read is a fact we do not use
         return DisplayFacts()
 

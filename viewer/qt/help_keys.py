@@ -101,6 +101,31 @@ KEY_BINDINGS: tuple[KeyBinding, ...] = (
     KeyBinding("cine", ("C",), "Cine play/pause", "Cine"),
     KeyBinding("cine_faster", ("Shift+Right",), "Cine faster", "Cine"),
     KeyBinding("cine_slower", ("Shift+Left",), "Cine slower", "Cine"),
+    KeyBinding(
+        "tool_default", ("Esc",), "Left button: back to window/level (the mouse mapping)", "Measure"
+    ),
+    KeyBinding("tool_edit", ("S",), "Select, move and reshape measurements", "Measure"),
+    KeyBinding("tool_length", ("L",), "Length", "Measure"),
+    KeyBinding(
+        "tool_angle", ("A",), "Angle (drag one arm to the vertex, click the other end)", "Measure"
+    ),
+    KeyBinding("tool_ellipse", ("E",), "Ellipse ROI with statistics", "Measure"),
+    KeyBinding("tool_rectangle", ("B",), "Rectangle ROI with statistics", "Measure"),
+    KeyBinding("tool_probe", ("P",), "Point probe (the value under a click)", "Measure"),
+    KeyBinding("tool_arrow", ("Shift+A",), "Arrow", "Measure"),
+    KeyBinding("tool_text", ("Shift+T",), "Text label", "Measure"),
+    KeyBinding(
+        "delete_annotation", ("Del", "Backspace"), "Delete the selected measurement", "Measure"
+    ),
+    KeyBinding("undo", ("Ctrl+Z",), "Undo the last measurement edit", "Measure"),
+    KeyBinding("redo", ("Ctrl+Shift+Z", "Ctrl+Y"), "Redo", "Measure"),
+    KeyBinding(
+        "copy_measurement", ("Ctrl+Shift+C",), "Copy the selected measurement's values", "Measure"
+    ),
+    KeyBinding("toggle_annotations", ("Shift+H",), "Show or hide measurements", "Measure"),
+    KeyBinding(
+        "measurements_panel", ("Ctrl+M",), "Show or hide the Measurements panel", "Measure", WINDOW
+    ),
     KeyBinding("next_viewport", ("Tab",), "Next viewport", "Layout"),
     KeyBinding("copy_view", ("Ctrl+C",), "Copy the view to the clipboard", "Export"),
     KeyBinding("save_view", ("Ctrl+S",), "Save the view as PNG…", "Export", WINDOW),

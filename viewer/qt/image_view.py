@@ -21,6 +21,7 @@ Keys are QActions built from viewer.qt.help_keys (the table the help page shows)
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -39,6 +40,12 @@ from PySide6.QtWidgets import (
 from viewer.dicom.catalog.geometry import slice_normal
 from viewer.dicom.io.zips import shown_path
 from viewer.dicom.pixels.frames import DecodedFrame
+from viewer.model.annotations import shapes
+from viewer.model.annotations.calibration import PIXEL_SPACING as SPACING_CALIBRATION
+from viewer.model.annotations.calibration import UNCALIBRATED, Calibration
+from viewer.model.annotations.measure import Measurement, measure
+from viewer.model.annotations.shapes import Annotation, ImageRef
+from viewer.model.annotations.store import AnnotationStore
 from viewer.model.display import ViewState
 from viewer.model.interaction import Interaction
 from viewer.model.orientation import edge_letters, is_mirrored, letters_vector
@@ -57,11 +64,14 @@ from viewer.model.presentation import (
     value_range,
     voi_lut_range,
 )
-from viewer.model.tools import region_window
+from viewer.model.tools import edit, region_window
 from viewer.model.tools.base import (
     Change,
+    DrawShape,
+    EditShape,
     MovePoint,
     Point,
+    SelectShape,
     SetVoi,
     ShowRegion,
     StepSlices,
@@ -69,6 +79,7 @@ from viewer.model.tools.base import (
     Vec3,
 )
 from viewer.model.window_level import Voi
+from viewer.qt.annotation_layer import AnnotationLayer, Drawn
 from viewer.qt.cine_player import CinePlayer
 from viewer.qt.failed_frame import FailedFrameNotice, failed_frame_message, placeholder_pixels
 from viewer.qt.gpu import set_view_rendering
@@ -219,6 +230,22 @@ class ImageViewport(pg.GraphicsView):
         self._readout_timer = QTimer(self)
         self._readout_timer.setSingleShot(True)
         self._readout_timer.timeout.connect(self._hide_readout)
+        #: The session's measurements and annotations (the grid shares one store).
+        self.annotations = AnnotationStore()
+        self.annotation_layer = AnnotationLayer(self.view_box, self._image_to_view)
+        #: The left button's tool chosen on the toolbar (a drawing tool, "edit"), else "".
+        self.active_tool = ""
+        #: False hides every annotation (key Shift+H).
+        self.annotations_visible = True
+        self._draft: Annotation | None = None  # the shape being drawn
+        self._pending: tuple[Point, ...] = ()  # an angle's first arm, waiting for its end
+        self._editing: Annotation | None = None  # the value an edit drag started from
+        self._measured: dict[str, tuple[Annotation, object, Measurement]] = {}
+        self.annotations.changed.connect(self._on_annotations_changed)
+        self._annotation_redraw = QTimer(self)
+        self._annotation_redraw.setSingleShot(True)
+        self._annotation_redraw.setInterval(0)
+        self._annotation_redraw.timeout.connect(self.annotation_layer.redraw)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAcceptDrops(True)
         self._paint_cheaply()
@@ -265,6 +292,8 @@ class ImageViewport(pg.GraphicsView):
 
     # --- state -> view ------------------------------------------------------------------
     def _on_state_changed(self, what: str) -> None:
+        if what in ("stack", "index", "phase"):
+            self._pending, self._draft = (), None
         if what == "stack":
             self._show_new_stack()
         elif what in ("index", "phase"):
@@ -276,6 +305,7 @@ class ImageViewport(pg.GraphicsView):
         elif what == "reset":
             self._reset_display()
         self._update_overlays()
+        self.refresh_annotations()
 
     def _show_new_stack(self) -> None:
         self.cine.use_stack_rate()
@@ -303,11 +333,15 @@ class ImageViewport(pg.GraphicsView):
     def _on_facts(self, facts: object) -> None:
         if not isinstance(facts, DisplayFacts) or facts == self.facts:
             return
+        placed = (self.facts.pixel_aspect_ratio, self.facts.patient_orientation)
         self.facts = facts
-        self._place_image()
-        if self.frame is not None:
-            self.fit()
+        self._measured.clear()  # the calibration may have changed
+        if placed != (facts.pixel_aspect_ratio, facts.patient_orientation):
+            self._place_image()  # (a calibration alone leaves the zoom and pan alone)
+            if self.frame is not None:
+                self.fit()
         self._update_overlays()
+        self.refresh_annotations()
 
     def _request_current(self) -> None:
         stack = self.state.stack
@@ -355,6 +389,7 @@ class ImageViewport(pg.GraphicsView):
             self.cine.frame_shown()
         self._update_overlays()
         self._refresh_readout()
+        self.refresh_annotations()
         self.frame_shown.emit()
 
     def _on_failed(self, request: FrameRequest, reason: str) -> None:
@@ -473,6 +508,10 @@ class ImageViewport(pg.GraphicsView):
         if self.frame is not None and self._wanted_region() != self._region:
             self._redraw()
         self._update_overlays()
+        if hasattr(self, "annotation_layer") and self.annotation_layer.drawn:
+            # After the range change has settled: mapping inside pyqtgraph's range signal
+            # (viewPixelSize) disturbs the zoom being set.
+            self._annotation_redraw.start()
         self.view_changed.emit()
 
     # --- drawing -------------------------------------------------------------------------
@@ -772,12 +811,15 @@ class ImageViewport(pg.GraphicsView):
             self.overlay.setVisible(False)
             self.reference_line.setVisible(False)
             self.overlay_planes.set_visible(False)
+            self.annotation_layer.clear()
         try:
             return self.grab().toImage()
         finally:
             self.overlay.setVisible(overlay_shown)
             self.reference_line.setVisible(line_shown)
             self.overlay_planes.set_visible(planes_shown)
+            if not overlays:
+                self.annotation_layer.redraw()
 
     # --- mouse -----------------------------------------------------------------------------
     def set_interaction(self, interaction: Interaction) -> None:
@@ -803,10 +845,17 @@ class ImageViewport(pg.GraphicsView):
 
     # --- tools (viewer.model.tools through viewer.qt.tool_adapter) --------------------------
     def _tool_for(self, press: Press) -> str:
-        """The tool a gesture uses: Ctrl+left drags a W/L rectangle, else the button's tool
-        in the user's mouse mapping."""
+        """The tool a gesture uses: Ctrl+left drags a W/L rectangle; with a toolbar tool
+        chosen, left on an annotation edits it (else draws); else the button's tool in the
+        user's mouse mapping."""
         if press.button == "left" and press.control:
             return region_window.NAME
+        if press.button == "left" and self.active_tool:
+            if self._pending:
+                return self.active_tool
+            if self.annotation_layer.hit(press.view) is not None:
+                return edit.NAME
+            return self.active_tool
         return self.interaction.action(press.button)
 
     def _tool_context(self) -> ToolContext:
@@ -816,13 +865,162 @@ class ImageViewport(pg.GraphicsView):
             self.zoom_factor(),
             self.interaction.zoom_speed,
         )
+        hit, pending = self.annotation_layer.hit, self._pending
         if frame is None or frame.is_color or frame.is_palette:
-            return ToolContext(wl_drag=wl_drag, zoom=zoom, zoom_speed=speed)
+            return ToolContext(
+                wl_drag=wl_drag, zoom=zoom, zoom_speed=speed, hit=hit, pending=pending
+            )
         table = file_voi_lut(frame)
         voi = self.state.voi or (voi_lut_range(table) if table else default_voi(frame))
         return ToolContext(
-            voi, self._value_range(frame), wl_drag, self._region_values, zoom=zoom, zoom_speed=speed
+            voi,
+            self._value_range(frame),
+            wl_drag,
+            self._region_values,
+            zoom=zoom,
+            zoom_speed=speed,
+            hit=hit,
+            pending=pending,
         )
+
+    # --- annotations (viewer.model.annotations; drawn by viewer.qt.annotation_layer) ------
+    def set_annotations(self, store: AnnotationStore) -> None:
+        """Use ``store`` (the session's, shared by every viewport)."""
+        self.annotations.changed.disconnect(self._on_annotations_changed)
+        self.annotations = store
+        store.changed.connect(self._on_annotations_changed)
+        self.refresh_annotations()
+
+    def set_active_tool(self, name: str) -> None:
+        """The left button's tool from the toolbar ("" gives it back to the mouse mapping)."""
+        self.active_tool = name
+        self._pending, self._draft = (), None
+        self.refresh_annotations()
+
+    def calibration(self) -> Calibration:
+        """What a pixel of this stack measures (the header's facts, else the index's Pixel
+        Spacing, else pixels)."""
+        calibration = self.facts.calibration
+        stack = self.state.stack
+        if calibration.kind == UNCALIBRATED and stack is not None and stack.pixel_spacing:
+            return Calibration(SPACING_CALIBRATION, stack.pixel_spacing, "")
+        return calibration
+
+    def current_image(self) -> ImageRef | None:
+        stack = self.state.stack
+        if stack is None or not stack.frames:
+            return None
+        path, frame = stack.sources[self.state.index]
+        return ImageRef(
+            path,
+            frame,
+            series_uid=self.state.series_uid,
+            frame_of_reference_uid=self.state.frame_of_reference,
+        )
+
+    def measurement(self, annotation: Annotation) -> Measurement:
+        """The numbers of ``annotation`` on the frame shown (cached per value and frame)."""
+        cached = self._measured.get(annotation.id)
+        if cached is not None and cached[0] == annotation and cached[1] is self.frame:
+            return cached[2]
+        result = measure(annotation, self.calibration(), self.frame, self.state.modality)
+        if len(self._measured) > 1000:
+            self._measured.clear()
+        self._measured[annotation.id] = (annotation, self.frame, result)
+        self.annotations.labels[annotation.id] = tuple(result.lines)
+        return result
+
+    def shown_annotations(self) -> list[Annotation]:
+        image = self.current_image()
+        return self.annotations.on_frame(image.key) if image is not None else []
+
+    def refresh_annotations(self) -> None:
+        if not hasattr(self, "annotation_layer"):
+            return
+        if not self.annotations_visible:
+            self.annotation_layer.show([])
+            return
+        selected = self.annotations.selected
+        drawn = [
+            Drawn(a, tuple(self.measurement(a).lines), selected=a.id == selected)
+            for a in self.shown_annotations()
+        ]
+        if self._draft is not None:
+            lines = tuple(self.measurement(self._draft).lines) if self._draft.complete else ()
+            drawn.append(Drawn(self._draft, lines, draft=True))
+        self.annotation_layer.show(drawn)
+
+    def _on_annotations_changed(self, _ids: tuple[str, ...]) -> None:
+        self.refresh_annotations()
+
+    def delete_selected(self) -> None:
+        if self.annotations.selected:
+            self.annotations.remove(self.annotations.selected)
+            self.status.emit("Annotation deleted (Ctrl+Z undoes)")
+
+    def _image_to_view(self, point: Point) -> QPointF:
+        return self.pixel_to_view(QPointF(*point))
+
+    def _apply_draw(self, change: DrawShape) -> None:
+        image = self.current_image()
+        if image is None:
+            return
+        draft_id = self._draft.id if self._draft is not None else shapes.new_id()
+        draft = Annotation(change.kind, change.points, image, id=draft_id)
+        if not change.done:
+            self._draft = draft
+            self.refresh_annotations()
+            return
+        self._draft = None
+        if not change.finished:
+            if _spread(change.points) > 0:
+                self._pending, self._draft = change.points, draft
+        elif change.kind in (shapes.POINT, shapes.TEXT) or _spread(change.points) > 0:
+            self._pending = ()
+            if change.kind == shapes.TEXT:
+                self._ask_text(draft)
+                return
+            self.annotations.selected = draft.id
+            self.annotations.add(draft)
+            self.status.emit(" ".join(self.measurement(draft).lines))
+        self.refresh_annotations()
+
+    def _ask_text(self, draft: Annotation) -> None:
+        """A text label asks for its words (non-modal: the GUI keeps running)."""
+        from PySide6.QtWidgets import QInputDialog
+
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Text label")
+        dialog.setLabelText("Text:")
+        self.text_dialog = dialog
+
+        def accepted(text: str) -> None:
+            if text.strip():
+                self.annotations.selected = draft.id
+                self.annotations.add(dataclasses.replace(draft, text=text.strip()))
+
+        dialog.textValueSelected.connect(accepted)
+        dialog.open()
+
+    def _apply_edit(self, change: EditShape) -> None:
+        original = self._editing
+        if original is None or original.id != change.annotation_id:
+            original = self.annotations.get(change.annotation_id)
+            self._editing = original
+        if original is None:
+            return
+        dx, dy = change.end[0] - change.start[0], change.end[1] - change.start[1]
+        if change.handle < 0:
+            edited = original.moved(dx, dy)
+        else:
+            x, y = original.points[change.handle]
+            edited = original.with_point(change.handle, (x + dx, y + dy))
+        if change.done:
+            self._editing = None
+            self.annotations.update(edited, before=original)
+            self.status.emit(" ".join(self.measurement(edited).lines))
+        else:
+            self.annotations.show_live(edited)
 
     def _apply(self, change: Change) -> None:
         if isinstance(change, SetVoi):
@@ -840,6 +1038,13 @@ class ImageViewport(pg.GraphicsView):
             self.view_box.rubber_band.setVisible(change.visible)
         elif isinstance(change, MovePoint):
             pass  # a 2D viewport has no crosshair point (yet)
+        elif isinstance(change, DrawShape):
+            self._apply_draw(change)
+        elif isinstance(change, EditShape):
+            self._apply_edit(change)
+        elif isinstance(change, SelectShape) and change.annotation_id != self.annotations.selected:
+            self.annotations.selected = change.annotation_id
+            self.refresh_annotations()
 
     def _image_point(self, view: Point) -> Point:
         pixel = self.view_to_pixel(QPointF(*view))
@@ -947,6 +1152,12 @@ def _contains(region: Region, shown: tuple[int, int, int, int]) -> bool:
         and region.bottom >= bottom
         and region.right >= right
     )
+
+
+def _spread(points: tuple[Point, ...]) -> float:
+    """How far apart the points are (0: a click, nothing drawn)."""
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return max(max(xs) - min(xs), max(ys) - min(ys)) if points else 0.0
 
 
 def _slice_location(stack: Any, index: int) -> str:

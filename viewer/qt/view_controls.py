@@ -38,6 +38,7 @@ from viewer.qt.help_keys import (
 )
 from viewer.qt.icons import toolbar_icon
 from viewer.qt.image_view import ImageViewport
+from viewer.qt.measure_controls import MeasureControls
 from viewer.qt.study_tree import SERIES_UID_ROLE, STACK_ROLE
 from viewer.qt.tag_browser import TagBrowser
 from viewer.qt.viewport_grid import LAYOUTS, ViewportGrid
@@ -69,7 +70,9 @@ class ViewControls(QObject):
         self.window = window
         self.grid = grid
         self.tag_browser = self._make_tag_browser()
-        self.actions: dict[str, QAction] = make_actions(window, self._handlers(), grid)
+        self.measure = MeasureControls(window, grid)
+        handlers = {**self._handlers(), **self.measure.handlers()}
+        self.actions: dict[str, QAction] = make_actions(window, handlers, grid)
         self._watched: ImageViewport | None = None
         self._help: KeyboardHelpDialog | None = None
         self.shortcuts: Shortcuts = default_shortcuts()
@@ -78,6 +81,7 @@ class ViewControls(QObject):
         self._make_view_menu()
         self._add_help_entry()
         self.toolbar = self._make_toolbar()
+        self.measure.build(self.actions, self._add_tool)
         self._enable_tree_drag()
         grid.active_changed.connect(self._on_active_changed)
         grid.series_dropped.connect(window.show_series)

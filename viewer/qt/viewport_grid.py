@@ -15,6 +15,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QWidget
 
+from viewer.model.annotations.store import AnnotationStore
 from viewer.model.cross_reference import nearest_slice, reference_segment
 from viewer.model.display import ViewState
 from viewer.model.interaction import Interaction
@@ -41,6 +42,8 @@ class ViewportGrid(QWidget):
         self.reference_lines = True
         self.text_visible = True
         self.interaction = Interaction()  # the user's mouse mapping, W/L drag, presets
+        self.annotations = AnnotationStore()  # the session's measurements, for every viewport
+        self.active_tool = ""  # the left button's tool from the toolbar ("": the mapping's)
         self.opengl = current_rendering().opengl  # draw through OpenGL viewports
         self.rows, self.columns = 1, 1
         self._grid = QGridLayout(self)
@@ -60,8 +63,25 @@ class ViewportGrid(QWidget):
         viewport.state.changed.connect(lambda what: self._on_state_changed(viewport, what))
         viewport.set_text_visible(self.text_visible)
         viewport.set_interaction(self.interaction)
+        viewport.set_annotations(self.annotations)
+        viewport.set_active_tool(self.active_tool)
         self.viewports.append(viewport)
         return viewport
+
+    @property
+    def annotations_visible(self) -> bool:
+        return self.active.annotations_visible
+
+    def set_annotations_visible(self, visible: bool) -> None:
+        for viewport in self.viewports:
+            viewport.annotations_visible = visible
+            viewport.refresh_annotations()
+
+    def set_active_tool(self, name: str) -> None:
+        """Give the left button to tool ``name`` in every viewport ("" gives it back)."""
+        self.active_tool = name
+        for viewport in self.viewports:
+            viewport.set_active_tool(name)
 
     def set_layout(self, name: str) -> None:
         """Show ``name`` ("1x1", "1x2", "2x1", "2x2") viewports; the others keep their state."""

@@ -6,6 +6,8 @@ one module beside these and one ``register`` line below (tests/model/test_tools.
 
 from viewer.model.tools import (
     crosshair,
+    draw,
+    edit,
     pan,
     region_window,
     rotate_plane,
@@ -23,3 +25,6 @@ register(scroll.SPEC)
 register(region_window.SPEC)
 register(crosshair.SPEC)
 register(rotate_plane.SPEC)
+register(edit.SPEC)
+for _spec in draw.SPECS:
+    register(_spec)

@@ -48,6 +48,10 @@ def _no_values(_start: Point, _end: Point) -> NDArray[Any] | None:
     return None
 
 
+def _no_hit(_view: Point) -> tuple[str, int] | None:
+    return None
+
+
 @dataclass(frozen=True)
 class ToolContext:
     """What a tool may read of the view it acts on."""
@@ -68,6 +72,12 @@ class ToolContext:
     zoom: float | None = None
     #: The user's zoom drag speed, a factor on 2x per 200 px (Preferences > Mouse).
     zoom_speed: float = 1.0
+    #: The annotation under a view point: (its id, the handle's index or -1 for its body),
+    #: else None.
+    hit: Callable[[Point], tuple[str, int] | None] = field(default=_no_hit)
+    #: Image points of a shape drawn in more than one gesture and not finished (an angle's
+    #: first arm), else empty.
+    pending: tuple[Point, ...] = ()
 
 
 # --- changes ------------------------------------------------------------------------------
@@ -125,7 +135,40 @@ class ShowRegion:
     visible: bool
 
 
-Change = SetVoi | PanBy | ZoomBy | StepSlices | MovePoint | RotatePlane | ShowRegion
+@dataclass(frozen=True, slots=True)
+class DrawShape:
+    """Show the shape being drawn (image coordinates, viewer.model.annotations.shapes);
+    ``done``: the gesture ended, keep it (``finished`` False: it needs another gesture)."""
+
+    kind: str
+    points: tuple[Point, ...]
+    done: bool = False
+    finished: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class EditShape:
+    """Move annotation ``annotation_id`` (``handle`` -1) or one of its points by the image
+    offset from ``start`` to ``end``; ``done``: the gesture ended (one undo step)."""
+
+    annotation_id: str
+    handle: int
+    start: Point
+    end: Point
+    done: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SelectShape:
+    """Select annotation ``annotation_id`` ("" selects none)."""
+
+    annotation_id: str
+
+
+Change = (
+    SetVoi | PanBy | ZoomBy | StepSlices | MovePoint | RotatePlane | ShowRegion
+    | DrawShape | EditShape | SelectShape
+)  # fmt: skip
 Changes = Sequence[Change]
 
 

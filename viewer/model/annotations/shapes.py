@@ -1,0 +1,115 @@
+"""Annotations: what the user drew on one image, in that image's pixel coordinates (no Qt).
+
+Points are continuous image coordinates (column, row) with the top left corner of the top left
+pixel at (0, 0) and pixel (0, 0) spanning [0, 1): the convention of the SR's SCOORD (PS3.3
+C.18.6.1.1) and of a presentation state's PIXEL annotation units (C.10.5.1.1), so points go to
+DICOM unchanged. An annotation belongs to one frame of one image (:class:`ImageRef`); an image
+in a Frame of Reference (PS3.3 C.7.4.1) is found again by its SOP Instance UID and frame.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+
+Point = tuple[float, float]
+
+LENGTH = "length"
+ANGLE = "angle"
+ELLIPSE = "ellipse"
+RECTANGLE = "rectangle"
+POLYGON = "polygon"
+POINT = "point"
+ARROW = "arrow"
+TEXT = "text"
+
+#: Kinds and how many points each has (None: any number, at least 3).
+POINT_COUNTS: dict[str, int | None] = {
+    LENGTH: 2,
+    ANGLE: 3,
+    ELLIPSE: 2,  # two opposite corners of the bounding box
+    RECTANGLE: 2,  # two opposite corners
+    POLYGON: None,
+    POINT: 1,
+    ARROW: 2,  # tail, head
+    TEXT: 1,
+}
+#: Kinds whose statistics come from the pixels they enclose.
+REGIONS = frozenset({ELLIPSE, RECTANGLE, POLYGON})
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """The frame an annotation is drawn on: its file and 0-based frame (how the viewer finds
+    the pixels) and, once read, the UIDs that DICOM references it by."""
+
+    path: str
+    frame: int = 0
+    sop_instance_uid: str = ""
+    sop_class_uid: str = ""
+    series_uid: str = ""
+    study_uid: str = ""
+    frame_of_reference_uid: str = ""
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """What identifies the frame in this session."""
+        return (self.path, self.frame)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """One measurement or annotation. Frozen: an edit is a new value with the same ``id``."""
+
+    kind: str
+    points: tuple[Point, ...]
+    image: ImageRef
+    text: str = ""
+    visible: bool = True
+    id: str = field(default_factory=new_id)
+
+    def moved(self, dx: float, dy: float) -> Annotation:
+        return replace(self, points=tuple((x + dx, y + dy) for x, y in self.points))
+
+    def with_point(self, index: int, point: Point) -> Annotation:
+        points = list(self.points)
+        points[index] = point
+        return replace(self, points=tuple(points))
+
+    @property
+    def complete(self) -> bool:
+        count = POINT_COUNTS.get(self.kind)
+        return len(self.points) >= 3 if count is None else len(self.points) == count
+
+
+def ellipse_axes(points: tuple[Point, ...]) -> tuple[float, float, float, float]:
+    """(centre x, centre y, radius x, radius y) of the ellipse in a bounding box."""
+    (x0, y0), (x1, y1) = points[0], points[1]
+    return ((x0 + x1) / 2, (y0 + y1) / 2, abs(x1 - x0) / 2, abs(y1 - y0) / 2)
+
+
+def box(points: tuple[Point, ...]) -> tuple[float, float, float, float]:
+    """(left, top, right, bottom) of two corners."""
+    (x0, y0), (x1, y1) = points[0], points[1]
+    return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+
+
+def outline(annotation: Annotation, segments: int = 64) -> tuple[Point, ...]:
+    """The closed outline of a region annotation as a polygon (ellipses: ``segments`` points)."""
+    import math
+
+    if annotation.kind == ELLIPSE:
+        cx, cy, rx, ry = ellipse_axes(annotation.points)
+        return tuple(
+            (cx + rx * math.cos(2 * math.pi * k / segments),
+             cy + ry * math.sin(2 * math.pi * k / segments))
+            for k in range(segments)
+        )  # fmt: skip
+    if annotation.kind == RECTANGLE:
+        left, top, right, bottom = box(annotation.points)
+        return ((left, top), (right, top), (right, bottom), (left, bottom))
+    return annotation.points

@@ -1,0 +1,138 @@
+"""The session's annotations, with undo and redo (no Qt).
+
+One :class:`AnnotationStore` holds every annotation of the open studies, found by the frame
+they are drawn on (:attr:`ImageRef.key`), by SOP Instance UID or by Frame of Reference UID.
+Each edit (add, change, remove) is one undoable step; a drag that changes an annotation many
+times is one step when the view passes the value it started from (``before``).
+:attr:`changed` says which annotation ids changed so views redraw only those frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+
+from viewer.model.annotations.shapes import Annotation
+from viewer.model.signal import Signal
+
+#: Undo remembers this many steps.
+UNDO_DEPTH = 200
+
+#: One step: (id, value before or None, value after or None) per annotation it touched.
+Step = tuple[tuple[str, Annotation | None, Annotation | None], ...]
+
+
+class AnnotationStore:
+    """Annotations by id, in the order they were made."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, Annotation] = {}
+        self._undo: list[Step] = []
+        self._redo: list[Step] = []
+        #: Emitted with the tuple of ids an edit, undo or redo touched.
+        self.changed = Signal()
+        #: The id of the selected annotation ("" for none); views draw its handles.
+        self.selected = ""
+        #: The label lines a view last computed for each annotation (the panel lists them).
+        self.labels: dict[str, tuple[str, ...]] = {}
+
+    # --- reading ------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Annotation]:
+        return iter(list(self._items.values()))
+
+    def __contains__(self, annotation_id: object) -> bool:
+        return annotation_id in self._items
+
+    def get(self, annotation_id: str) -> Annotation | None:
+        return self._items.get(annotation_id)
+
+    def on_frame(self, key: tuple[str, int]) -> list[Annotation]:
+        return [a for a in self._items.values() if a.image.key == key]
+
+    def on_instance(self, sop_instance_uid: str) -> list[Annotation]:
+        return [a for a in self._items.values() if a.image.sop_instance_uid == sop_instance_uid]
+
+    def in_frame_of_reference(self, uid: str) -> list[Annotation]:
+        return [a for a in self._items.values() if a.image.frame_of_reference_uid == uid]
+
+    # --- editing ------------------------------------------------------------------------
+    def add(self, annotation: Annotation) -> None:
+        self._do(((annotation.id, None, annotation),))
+
+    def update(self, annotation: Annotation, before: Annotation | None = None) -> None:
+        """Replace the annotation with ``annotation.id``; ``before`` (the value a drag began
+        with) makes the whole drag one undo step."""
+        old = before if before is not None else self._items.get(annotation.id)
+        if old == annotation:
+            return
+        self._do(((annotation.id, old, annotation),))
+
+    def remove(self, annotation_id: str) -> None:
+        old = self._items.get(annotation_id)
+        if old is not None:
+            self._do(((annotation_id, old, None),))
+
+    def set_visible(self, annotation_id: str, visible: bool) -> None:
+        old = self._items.get(annotation_id)
+        if old is not None and old.visible != visible:
+            self.update(replace(old, visible=visible))
+
+    def show_live(self, annotation: Annotation) -> None:
+        """Put ``annotation`` in place without an undo step (while a drag is still going;
+        :meth:`update` with ``before`` ends it)."""
+        self._items[annotation.id] = annotation
+        self.changed.emit((annotation.id,))
+
+    def load(self, annotations: Iterable[Annotation]) -> None:
+        """Add annotations read from somewhere (not undoable; the undo history is kept)."""
+        ids = []
+        for annotation in annotations:
+            self._items[annotation.id] = annotation
+            ids.append(annotation.id)
+        if ids:
+            self.changed.emit(tuple(ids))
+
+    def _do(self, step: Step) -> None:
+        self._apply(step, forward=True)
+        self._undo.append(step)
+        del self._undo[:-UNDO_DEPTH]
+        self._redo.clear()
+
+    def _apply(self, step: Step, forward: bool) -> None:
+        for annotation_id, before, after in step:
+            value = after if forward else before
+            if value is None:
+                self._items.pop(annotation_id, None)
+                if self.selected == annotation_id:
+                    self.selected = ""
+            else:
+                self._items[annotation_id] = value
+        self.changed.emit(tuple(annotation_id for annotation_id, _, _ in step))
+
+    # --- undo / redo --------------------------------------------------------------------
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def undo(self) -> bool:
+        if not self._undo:
+            return False
+        step = self._undo.pop()
+        self._apply(step, forward=False)
+        self._redo.append(step)
+        return True
+
+    def redo(self) -> bool:
+        if not self._redo:
+            return False
+        step = self._redo.pop()
+        self._apply(step, forward=True)
+        self._undo.append(step)
+        return True

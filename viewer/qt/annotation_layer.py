@@ -1,0 +1,226 @@
+"""Draws a viewport's annotations (viewer.model.annotations) over its image; finds the one
+under the pointer. Drawing only: the shapes, their numbers and their edits live in the model.
+
+Shapes are built in view coordinates from the image points through the viewport's pixel ->
+view transform (so rotation and flips carry them), with cosmetic pens; labels and handles keep
+their screen size (``ItemIgnoresTransformations``). :meth:`AnnotationLayer.show` replaces what
+is drawn; the viewport calls it when the frame, the store, the zoom or the transform changes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsRectItem
+
+from viewer.model.annotations import shapes
+from viewer.model.annotations.shapes import Annotation, Point
+
+COLOUR = "#ffd75e"
+SELECTED_COLOUR = "#4fd1ff"
+DRAFT_COLOUR = "#9df59d"
+#: Handles: squares this many screen pixels wide; a press this close grabs one.
+HANDLE_PX = 7.0
+GRAB_PX = 6.0
+#: Arrow head length in screen pixels; a point probe's cross half-size.
+ARROW_HEAD_PX = 12.0
+CROSS_PX = 6.0
+#: Labels sit this many screen pixels right of their anchor.
+LABEL_OFFSET_PX = 10.0
+Z_VALUE = 20
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """One annotation to draw: its value, its label lines, and how it looks."""
+
+    annotation: Annotation
+    lines: tuple[str, ...]
+    selected: bool = False
+    draft: bool = False
+
+
+class LabelItem(QGraphicsItem):
+    """Text lines on a dark box, constant screen size."""
+
+    def __init__(self, lines: Sequence[str], colour: str) -> None:
+        super().__init__()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
+        self.lines = list(lines)
+        self.colour = QColor(colour)
+        self.font = QFont()
+        self.font.setPointSizeF(9.0)
+        metrics = QFontMetricsF(self.font)
+        self._line_height = metrics.height()
+        width = max((metrics.horizontalAdvance(line) for line in self.lines), default=0.0)
+        self._rect = QRectF(0, 0, width + 8, self._line_height * len(self.lines) + 4)
+        self.setZValue(Z_VALUE + 1)
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def paint(self, painter: QPainter, _option: object, _widget: object = None) -> None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 150))
+        painter.drawRoundedRect(self._rect, 3, 3)
+        painter.setFont(self.font)
+        painter.setPen(self.colour)
+        for number, line in enumerate(self.lines):
+            painter.drawText(QPointF(4, 2 + self._line_height * (number + 0.8)), line)
+
+
+class AnnotationLayer:
+    """The annotation items of one ViewBox."""
+
+    def __init__(self, view_box: pg.ViewBox, to_view: Callable[[Point], QPointF]) -> None:
+        self.view_box = view_box
+        self.to_view = to_view
+        self._items: list[QGraphicsItem] = []
+        self._shown: list[Drawn] = []
+        #: Outline (view coordinates) and handles of each drawn annotation, for hit tests.
+        self._outlines: dict[str, tuple[list[QPointF], bool, list[QPointF]]] = {}
+
+    # --- drawing ---------------------------------------------------------------------------
+    def show(self, drawn: Sequence[Drawn]) -> None:
+        self.clear()
+        self._shown = list(drawn)
+        if not self._shown:
+            return
+        per_screen = self._view_per_screen()
+        for item in drawn:
+            if item.annotation.visible or item.draft:
+                self._draw(item, per_screen)
+
+    def redraw(self) -> None:
+        """Draw the same again (zoom or transform changed)."""
+        self.show(self._shown)
+
+    def clear(self) -> None:
+        for item in self._items:
+            self.view_box.removeItem(item)
+        self._items.clear()
+        self._outlines.clear()
+
+    @property
+    def drawn(self) -> bool:
+        """Something is drawn (a zoom must redraw it)."""
+        return bool(self._items)
+
+    @property
+    def labels(self) -> list[list[str]]:
+        """The label lines drawn (tests read them)."""
+        return [item.lines for item in self._items if isinstance(item, LabelItem)]
+
+    def _view_per_screen(self) -> float:
+        """View units per screen pixel, from the range and the box's size (not pyqtgraph's
+        viewPixelSize: its cache, filled in the middle of a range change, stays stale)."""
+        width = self.view_box.width()
+        size = self.view_box.viewRect().width() / width if width > 0 else 0.0
+        return size if size > 0 else 1.0
+
+    def _add(self, item: QGraphicsItem) -> None:
+        item.setZValue(max(item.zValue(), Z_VALUE))
+        self.view_box.addItem(item, ignoreBounds=True)
+        self._items.append(item)
+
+    def _draw(self, drawn: Drawn, per_screen: float) -> None:
+        annotation = drawn.annotation
+        colour = DRAFT_COLOUR if drawn.draft else SELECTED_COLOUR if drawn.selected else COLOUR
+        points = [self.to_view(p) for p in annotation.points]
+        path = QPainterPath()
+        kind = annotation.kind
+        closed = kind in shapes.REGIONS
+        outline = [self.to_view(p) for p in shapes.outline(annotation)] if closed else points
+        if kind in (shapes.LENGTH, shapes.ARROW, shapes.ANGLE) and len(points) >= 2:
+            path.moveTo(points[0])
+            for point in points[1:]:
+                path.lineTo(point)
+            if kind == shapes.ARROW:
+                _arrow_head(path, points[0], points[1], ARROW_HEAD_PX * per_screen)
+        elif closed and len(outline) >= 2:
+            path.moveTo(outline[0])
+            for point in outline[1:]:
+                path.lineTo(point)
+            path.closeSubpath()
+        elif kind == shapes.POINT and points:
+            size = CROSS_PX * per_screen
+            centre = points[0]
+            path.moveTo(centre - QPointF(size, 0))
+            path.lineTo(centre + QPointF(size, 0))
+            path.moveTo(centre - QPointF(0, size))
+            path.lineTo(centre + QPointF(0, size))
+        if not path.isEmpty():
+            item = QGraphicsPathItem(path)
+            pen = QPen(QColor(colour), 2 if drawn.selected else 1.5)
+            pen.setCosmetic(True)
+            item.setPen(pen)
+            self._add(item)
+        lines = list(drawn.lines)
+        if kind == shapes.TEXT:
+            lines = [annotation.text or "(text)"]
+        if lines and points:
+            anchor = max(points, key=lambda p: (p.x(), -p.y()))
+            if closed:
+                anchor = max(outline, key=lambda p: p.x())
+            label = LabelItem(lines, colour)
+            label.setPos(anchor + QPointF(LABEL_OFFSET_PX * per_screen, 0))
+            self._add(label)
+        handles = points if kind != shapes.TEXT else []
+        if drawn.selected:
+            for point in handles:
+                self._add(_handle(point, per_screen, colour))
+        self._outlines[annotation.id] = (outline, closed, handles)
+
+    # --- hit tests ------------------------------------------------------------------------
+    def hit(self, view: Point) -> tuple[str, int] | None:
+        """(annotation id, handle index or -1) under the view point, the topmost first."""
+        per_screen = self._view_per_screen()
+        point = QPointF(*view)
+        grab = GRAB_PX * per_screen
+        for annotation_id, (outline, closed, handles) in reversed(self._outlines.items()):
+            for index, handle in enumerate(handles):
+                if _distance(point, handle) <= grab:
+                    return (annotation_id, index)
+            if len(outline) == 1 and _distance(point, outline[0]) <= grab * 2:
+                return (annotation_id, -1)
+            ends = outline[1:] + outline[:1] if closed else outline[1:]
+            segments = list(zip(outline[: len(ends)], ends, strict=True))
+            if any(_segment_distance(point, a, b) <= grab for a, b in segments):
+                return (annotation_id, -1)
+        return None
+
+
+def _handle(point: QPointF, per_screen: float, colour: str) -> QGraphicsRectItem:
+    half = HANDLE_PX / 2
+    item = QGraphicsRectItem(QRectF(-half, -half, HANDLE_PX, HANDLE_PX))
+    item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
+    item.setPos(point)
+    item.setPen(QPen(QColor(colour), 1))
+    item.setBrush(QBrush(QColor(0, 0, 0, 160)))
+    item.setZValue(Z_VALUE + 2)
+    return item
+
+
+def _arrow_head(path: QPainterPath, tail: QPointF, head: QPointF, size: float) -> None:
+    angle = math.atan2(head.y() - tail.y(), head.x() - tail.x())
+    for turn in (math.radians(150), math.radians(-150)):
+        path.moveTo(head)
+        path.lineTo(head + QPointF(size * math.cos(angle + turn), size * math.sin(angle + turn)))
+
+
+def _distance(a: QPointF, b: QPointF) -> float:
+    return math.hypot(a.x() - b.x(), a.y() - b.y())
+
+
+def _segment_distance(p: QPointF, a: QPointF, b: QPointF) -> float:
+    dx, dy = b.x() - a.x(), b.y() - a.y()
+    length2 = dx * dx + dy * dy
+    if length2 == 0:
+        return _distance(p, a)
+    t = max(0.0, min(1.0, ((p.x() - a.x()) * dx + (p.y() - a.y()) * dy) / length2))
+    return _distance(p, QPointF(a.x() + t * dx, a.y() + t * dy))
