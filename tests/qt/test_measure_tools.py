@@ -133,7 +133,7 @@ def test_angle_takes_a_drag_then_a_click(window: MainWindow) -> None:
 
 
 def test_probe_and_rectangle(window: MainWindow) -> None:
-    start(window, Qt.Key.Key_P)
+    start(window, Qt.Key.Key_X)
     at = centre(window)
     click(window, at)
     probe = only(window)

@@ -111,7 +111,7 @@ KEY_BINDINGS: tuple[KeyBinding, ...] = (
     ),
     KeyBinding("tool_ellipse", ("E",), "Ellipse ROI with statistics", "Measure"),
     KeyBinding("tool_rectangle", ("B",), "Rectangle ROI with statistics", "Measure"),
-    KeyBinding("tool_probe", ("P",), "Point probe (the value under a click)", "Measure"),
+    KeyBinding("tool_probe", ("X",), "Point probe (the value under a click)", "Measure"),
     KeyBinding("tool_arrow", ("Shift+A",), "Arrow", "Measure"),
     KeyBinding("tool_text", ("Shift+T",), "Text label", "Measure"),
     KeyBinding(
