@@ -30,6 +30,8 @@ VERBS = {
     "query": "viewer.cli.query",
     "retrieve": "viewer.cli.retrieve",
     "send": "viewer.cli.send",
+    "measure": "viewer.cli.measure",
+    "report": "viewer.cli.report",
 }
 
 

@@ -219,6 +219,7 @@ def _measure_checks(window: MainWindow) -> dict[str, Callable[[dict[str, object]
         "copy_measurement": lambda b: QApplication.clipboard().text().endswith("mm"),
         "toggle_annotations": lambda b: grid.annotations_visible is not b["annotations"],
         "measurements_panel": lambda b: panel is not None and panel.isVisible() is not b["panel"],
+        "key_image": lambda b: window.viewport.current_image().key in store.key_images,  # type: ignore[union-attr]
     })  # fmt: skip
     return checks
 
@@ -273,6 +274,7 @@ def _undo(window: MainWindow) -> None:
     window.viewports.set_active_tool("")
     window.viewports.set_annotations_visible(True)
     store = window.viewports.annotations
+    store.key_images.clear()
     for annotation in list(store):
         store.remove(annotation.id)
     if controls.measure.panel is not None:

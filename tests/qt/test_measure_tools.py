@@ -4,8 +4,10 @@ study): each number is checked against the geometry of the pixels under the poin
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
+import pydicom
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
@@ -180,3 +182,68 @@ def test_measurements_panel_lists_and_jumps(window: MainWindow) -> None:
     assert window.state.index == index
     assert window.viewports.annotations.selected == line.id
     controls.panel.hide()  # type: ignore[union-attr]
+
+
+def test_key_image_and_save_as_dicom(window: MainWindow, tmp_path: Path) -> None:
+    from viewer.model.annotations.dicom_objects import read_report
+
+    start(window, Qt.Key.Key_E)
+    drag(window.viewport, LEFT, QPointF(120, 80), centre(window) - QPointF(60, 40))
+    roi = only(window)
+    QTest.keyClick(window.viewport, Qt.Key.Key_K)
+    assert "KEY IMAGE" in window.viewport.overlay.corners["bl"]
+    controls = window.view_controls.measure
+    controls.last_written = []
+    controls.save_dicom(str(tmp_path))
+    wait_for(lambda: controls.last_written, 60)
+    reports = {r.kind: r for r in (read_report(pydicom.dcmread(p)) for p in controls.last_written)}
+    assert set(reports) == {"SR", "PR", "KO"}
+    mean = next(v for v in reports["SR"].values if v.derivation == "Mean")
+    stats = window.viewport.measurement(roi).stats
+    assert stats is not None and mean.value == pytest.approx(stats.mean)
+    assert reports["KO"].references[0][0] == mean.sop_instance_uid
+    window.viewports.annotations.key_images.clear()
+
+
+def test_a_presentation_state_in_the_study_is_drawn(window: MainWindow, tmp_path: Path) -> None:
+    """A GSPS written by another system (highdicom directly) on a demo CT slice, opened with
+    the study: its circle and text appear on that slice."""
+    import highdicom as hd
+
+    start(window, Qt.Key.Key_Escape)
+    path, frame = window.state.stack.sources[window.state.index]  # type: ignore[union-attr]
+    source = pydicom.dcmread(path)
+    layer = hd.pr.GraphicLayer(layer_name="PACS", order=1)
+    annotation = hd.pr.GraphicAnnotation(
+        referenced_images=[source],
+        graphic_layer=layer,
+        graphic_objects=[
+            hd.pr.GraphicObject("CIRCLE", np.array([[100.0, 100.0], [120.0, 100.0]]), "PIXEL")
+        ],
+        text_objects=[hd.pr.TextObject("from PACS", "PIXEL", anchor_point=(130.0, 100.0))],
+    )
+    state = hd.pr.GrayscaleSoftcopyPresentationState(
+        referenced_images=[source],
+        series_instance_uid=hd.UID(),
+        series_number=99,
+        sop_instance_uid=hd.UID(),
+        instance_number=1,
+        manufacturer="PACS",
+        manufacturer_model_name="X",
+        software_versions="1",
+        device_serial_number="1",
+        content_label="PACS",
+        graphic_annotations=[annotation],
+        graphic_layers=[layer],
+    )
+    state.save_as(tmp_path / "pr.dcm")
+    done: list[bool] = []
+    window.indexing_finished.connect(lambda: done.append(True))
+    window.open_paths([str(tmp_path)])
+    wait_for(lambda: done, 60)
+    wait_for(lambda: any(a.text == "from PACS" for a in window.viewports.annotations), 30)
+    circle = next(a for a in window.viewports.annotations if a.kind == shapes.ELLIPSE)
+    assert circle.points == ((80.0, 80.0), (120.0, 120.0))
+    assert circle.image.key == (path, frame)
+    window.viewport.refresh_annotations()
+    assert ["from PACS"] in window.viewport.annotation_layer.labels

@@ -123,6 +123,7 @@ KEY_BINDINGS: tuple[KeyBinding, ...] = (
         "copy_measurement", ("Ctrl+Shift+C",), "Copy the selected measurement's values", "Measure"
     ),
     KeyBinding("toggle_annotations", ("Shift+H",), "Show or hide measurements", "Measure"),
+    KeyBinding("key_image", ("K",), "Flag the image as a key image (or not)", "Measure"),
     KeyBinding(
         "measurements_panel", ("Ctrl+M",), "Show or hide the Measurements panel", "Measure", WINDOW
     ),

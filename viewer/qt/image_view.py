@@ -640,6 +640,9 @@ class ImageViewport(pg.GraphicsView):
             if stack.slice_thickness:
                 bottom_left.append(f"Thk: {stack.slice_thickness:.3g} mm")
         bottom_left.append(self._cine_text())
+        image = self.current_image()
+        if image is not None and image.key in self.annotations.key_images:
+            bottom_left.append("KEY IMAGE")
         if stack is not None and self.failure is not None:
             bottom_left.insert(0, "NOT DECODED")
         placed = frame is not None or self._placeholder_shown
@@ -952,6 +955,15 @@ class ImageViewport(pg.GraphicsView):
 
     def _on_annotations_changed(self, _ids: tuple[str, ...]) -> None:
         self.refresh_annotations()
+        self._update_overlays()
+
+    def toggle_key_image(self) -> None:
+        """Flag the frame shown as a key image (saved as a Key Object Selection), or not."""
+        image = self.current_image()
+        if image is None:
+            return
+        flagged = self.annotations.toggle_key_image(image)
+        self.status.emit("Key image" if flagged else "No longer a key image")
 
     def delete_selected(self) -> None:
         if self.annotations.selected:

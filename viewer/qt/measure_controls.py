@@ -11,14 +11,24 @@ image. The annotations themselves live in the grid's
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication
-from PySide6.QtWidgets import QDockWidget, QTableWidget, QTableWidgetItem, QToolBar
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QMenu,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolBar,
+)
 
-from viewer.model.annotations.shapes import Annotation
+from viewer.model.annotations.export import ExportRefused, write_study_objects
+from viewer.model.annotations.shapes import Annotation, ImageRef
 from viewer.model.tools import draw, edit
+from viewer.qt.latest_call import LatestCall
 from viewer.qt.viewport_grid import ViewportGrid
 from viewer.qt.window_host import WindowHost
 
@@ -46,6 +56,28 @@ KIND_NAMES = {
 }
 
 
+#: SOP Class UIDs of the softcopy presentation states (PS3.4 B.5: ...1.1.11.x).
+PRESENTATION_STATE_PREFIX = "1.2.840.10008.5.1.4.1.1.11."
+
+
+def read_presentation_states(
+    paths: list[str], image_of: Mapping[str, ImageRef]
+) -> list[Annotation]:
+    """The annotations of the presentation states at ``paths`` (worker thread)."""
+    from pydicom import dcmread
+
+    from viewer.model.annotations.dicom_objects import annotations_from_report, read_report
+
+    found: list[Annotation] = []
+    for path in paths:
+        try:
+            report = read_report(dcmread(path))
+        except Exception:  # an unreadable state is left out; the others still show
+            continue
+        found.extend(annotations_from_report(report, image_of))
+    return found
+
+
 class MeasureControls(QObject):
     """The measurement actions' handlers, their toolbar and the Measurements panel."""
 
@@ -58,6 +90,13 @@ class MeasureControls(QObject):
         self.table: QTableWidget | None = None
         self._rows: list[str] = []  # annotation id per table row
         self._tool_actions: dict[str, QAction] = {}
+        self._writer = LatestCall(self)
+        self._writer.result.connect(self._on_written)
+        self._reader = LatestCall(self)
+        self._reader.result.connect(self._on_states)
+        self._states_read: set[str] = set()
+        #: The files the last save wrote (tests read them).
+        self.last_written: list[str] = []
 
     def handlers(self) -> dict[str, Callable[[], object]]:
         store = self.grid.annotations
@@ -72,6 +111,7 @@ class MeasureControls(QObject):
                 "copy_measurement": self.copy_selected,
                 "toggle_annotations": self.toggle_visible,
                 "measurements_panel": self.toggle_panel,
+                "key_image": self.grid.on_active("toggle_key_image"),
             }
         )
         return handlers
@@ -95,7 +135,11 @@ class MeasureControls(QObject):
         self.window.addToolBar(Qt.ToolBarArea.LeftToolBarArea, bar)
         self.toolbar = bar
         self._make_panel()
+        self._make_menu(actions)
         self.grid.annotations.changed.connect(lambda _ids: self.refresh_panel())
+        finished = getattr(self.window, "indexing_finished", None)
+        if finished is not None:
+            finished.connect(self.load_presentation_states)
 
     # --- commands ---------------------------------------------------------------------------
     def _chooser(self, name: str) -> Callable[[], None]:
@@ -126,9 +170,102 @@ class MeasureControls(QObject):
         """Hide or show every annotation of the frames shown."""
         self.grid.set_annotations_visible(not self.grid.annotations_visible)
 
+    def shutdown(self) -> None:
+        self._writer.shutdown()
+        self._reader.shutdown()
+
     def toggle_panel(self) -> None:
         if self.panel is not None:
             self.panel.setVisible(not self.panel.isVisible())
+
+    # --- DICOM objects --------------------------------------------------------------------
+    def _make_menu(self, actions: dict[str, QAction]) -> None:
+        bar = self.window.menuBar()
+        menu = QMenu("&Measure", bar)
+        help_menu = next((a for a in bar.actions() if a.text().replace("&", "") == "Help"), None)
+        if help_menu is not None:
+            bar.insertMenu(help_menu, menu)  # Help stays last
+        else:
+            bar.addMenu(menu)
+        commands = (
+            *TOOL_COMMANDS,
+            "-",
+            "delete_annotation",
+            "undo",
+            "redo",
+            "copy_measurement",
+            "toggle_annotations",
+            "key_image",
+            "-",
+        )
+        for command in commands:
+            if command == "-":
+                menu.addSeparator()
+            else:
+                menu.addAction(actions[command])
+        self.save_action = menu.addAction("Save measurements as DICOM (SR, GSPS, KO)…")
+        self.save_action.triggered.connect(lambda _checked=False: self.save_dicom())
+        menu.addAction(actions["measurements_panel"])
+        self.menu = menu
+
+    def save_dicom(self, folder: str | None = None) -> None:
+        """Write the session's measurements (TID 1500 SR), annotations and window (GSPS) and
+        key images (KO) into a folder, in a worker thread (headers and pixels are read)."""
+        store = self.grid.annotations
+        annotations = [a for a in store if a.visible]
+        keys = list(store.key_images.values())
+        if not annotations and not keys:
+            self.window.show_message("Nothing to save: draw a measurement or flag a key image")
+            return
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(self.window, "Save measurements as DICOM")
+            if not folder:
+                return
+        voi = self.grid.active.state.voi
+        window = ((voi.lower + voi.upper) / 2, voi.upper - voi.lower) if voi else None
+        self.window.show_message("Saving measurements as DICOM…")
+        self._writer.submit(write_study_objects, annotations, keys, folder, window)
+
+    def _on_written(self, result: object) -> None:
+        if isinstance(result, ExportRefused):
+            self.window.show_message(str(result))
+        elif isinstance(result, Exception):
+            self.window.show_message(f"Could not save: {type(result).__name__}: {result}")
+        elif isinstance(result, list):
+            self.last_written = [str(p) for p in result]
+            folder = Path(result[0]).parent if result else ""
+            self.window.show_message(f"{len(result)} DICOM object(s) written to {folder}")
+
+    def load_presentation_states(self) -> None:
+        """Show the graphics of the presentation states found among the opened files on
+        their images (read in a worker; each state once)."""
+        catalog = self.window.catalog
+        image_of: dict[str, ImageRef] = {}
+        states: list[str] = []
+        for series in catalog.all_series():
+            for record in series.instances:
+                if record.has_pixels:
+                    image_of[record.sop_instance_uid] = ImageRef(
+                        record.path,
+                        0,
+                        record.sop_instance_uid,
+                        record.sop_class_uid,
+                        record.series_uid,
+                        record.study_uid,
+                        series.info.frame_of_reference_uid,
+                    )
+                elif record.sop_class_uid.startswith(PRESENTATION_STATE_PREFIX) and (
+                    record.sop_instance_uid not in self._states_read
+                ):
+                    states.append(record.path)
+                    self._states_read.add(record.sop_instance_uid)
+        if states:
+            self._reader.submit(read_presentation_states, states, image_of)
+
+    def _on_states(self, result: object) -> None:
+        if isinstance(result, list) and result:
+            self.grid.annotations.load(result)
+            self.window.show_message(f"{len(result)} annotation(s) from presentation states")
 
     # --- the panel --------------------------------------------------------------------------
     def _make_panel(self) -> None:

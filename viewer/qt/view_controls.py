@@ -412,6 +412,7 @@ class ViewControls(QObject):
             self._show_tags()
 
     def shutdown(self) -> None:
+        self.measure.shutdown()
         self.tag_browser.shutdown()
         self.grid.shutdown()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
-from viewer.model.annotations.shapes import Annotation
+from viewer.model.annotations.shapes import Annotation, ImageRef
 from viewer.model.signal import Signal
 
 #: Undo remembers this many steps.
@@ -35,6 +35,8 @@ class AnnotationStore:
         self.selected = ""
         #: The label lines a view last computed for each annotation (the panel lists them).
         self.labels: dict[str, tuple[str, ...]] = {}
+        #: Frames flagged as key images (key K), by :attr:`ImageRef.key`.
+        self.key_images: dict[tuple[str, int], ImageRef] = {}
 
     # --- reading ------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -94,6 +96,13 @@ class AnnotationStore:
             ids.append(annotation.id)
         if ids:
             self.changed.emit(tuple(ids))
+
+    def toggle_key_image(self, image: ImageRef) -> bool:
+        """Flag ``image`` as a key image, or unflag it; whether it is one now."""
+        if self.key_images.pop(image.key, None) is None:
+            self.key_images[image.key] = image
+        self.changed.emit(())
+        return image.key in self.key_images
 
     def _do(self, step: Step) -> None:
         self._apply(step, forward=True)
