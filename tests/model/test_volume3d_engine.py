@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -292,3 +293,19 @@ def test_the_engine_shares_the_volume_memory() -> None:
         view = numpy_support.vtk_to_numpy(scalars)
         assert np.shares_memory(view, voxels)
         assert view.dtype == voxels.dtype == np.int16
+
+
+def test_an_mpr_plane_cuts_the_volume_keeping_the_side_its_normal_points_to() -> None:
+    affine = anisotropic()
+    shape = (32, 64, 64)
+    centre = patient_bounds(affine, shape).mean(axis=0)
+    shift = np.array([0.0, 0.0, 12.0])
+    above, below = centre + shift, centre - shift
+    voxels = volume_with_points(affine, shape, np.array([above, below]))
+    for engine in engine_for(voxels, affine):
+        camera = standard_camera(StandardView.ANTERIOR, engine.bounds())
+        engine.set_camera(camera)
+        cut = ((float(centre[0]), float(centre[1]), float(centre[2])), (0.0, 0.0, 1.0))
+        engine.set_scene(replace(bone_scene(BlendMode.MIP), clip_planes=(cut,)))
+        rows = bright_pixels(engine.render())[1]
+    assert rows.size and (rows < SIZE[1] / 2).all()  # only the upper (superior) point is left

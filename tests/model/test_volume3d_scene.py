@@ -3,7 +3,9 @@ voxel grid in patient space, the memory plan and the camera (no VTK, no Qt)."""
 
 from __future__ import annotations
 
+import json
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,12 +19,16 @@ from viewer.model.volume3d.scene import (
     Scene,
     StandardView,
     TransferFunction,
+    VrPreset,
     decimated,
     decimation,
+    edited,
     nearest_standard_view,
     patient_bounds,
     placement,
+    preset_from_json,
     preset_from_voi,
+    preset_to_json,
     presets_for,
     ramp,
     standard_camera,
@@ -267,3 +273,44 @@ def test_zoom_and_pan_move_points_on_screen_as_asked() -> None:
     mm = camera.height_mm / size[1]
     x2, y2 = camera.panned(10 * mm, -5 * mm).to_screen(point, size)
     assert (x2 - x0, y2 - y0) == pytest.approx((10, 5))
+
+
+# --- the preset editor and saved presets ---------------------------------------------------------
+def test_editing_moves_and_widens_the_transfer_function() -> None:
+    bone = PRESETS_BY_NAME["CT Bone"].transfer
+    shown = bone.visible_range()
+    assert shown is not None
+    centre = (shown[0] + shown[1]) / 2
+    moved = edited(bone, 100.0, 1.0)
+    for value in np.linspace(-1000, 3000, 41):
+        assert moved.opacity_at(value + 100.0) == pytest.approx(bone.opacity_at(value))
+    wider = edited(bone, 0.0, 2.0)
+    for value in np.linspace(-1000, 3000, 41):
+        assert wider.opacity_at(centre + 2 * (value - centre)) == pytest.approx(
+            bone.opacity_at(value)
+        )
+    assert edited(bone, 0.0, 1.0) == bone
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.name)
+def test_presets_round_trip_through_json(preset: VrPreset) -> None:
+    data = json.loads(json.dumps(preset_to_json(preset)))
+    assert preset_from_json(data) == preset
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: d.pop("opacity"),
+        lambda d: d.__setitem__("blend", "X-ray"),
+        lambda d: d.__setitem__("opacity", [[0, 2.0]]),
+        lambda d: d.__setitem__("colour", [[5, 0, 0, 0], [1, 1, 1, 1]]),
+        lambda d: d.__setitem__("shading", [True]),
+        lambda d: d.__setitem__("colour", "red"),
+    ],
+)
+def test_a_damaged_stored_preset_is_refused_with_a_reason(damage: Any) -> None:
+    data = preset_to_json(PRESETS_BY_NAME["CT Bone"])
+    damage(data)
+    with pytest.raises(ValueError, match="not a 3D preset"):
+        preset_from_json(data)

@@ -26,6 +26,7 @@ from viewer.model.volume3d.scene import BlendMode, StandardView, nearest_standar
 from viewer.model.window_level import Voi
 from viewer.qt import volume_view
 from viewer.qt.main_window import MainWindow
+from viewer.qt.settings import ViewerSettings
 from viewer.qt.volume_view import VolumeView3D
 
 pytest.importorskip("vtkmodules.vtkRenderingVolume", reason="VTK (the [3d] extra) is missing")
@@ -48,8 +49,9 @@ def phantom_volume() -> MprVolume:
 @pytest.fixture
 def view(qtbot: object) -> Iterator[VolumeView3D]:
     widget = VolumeView3D(modality="CT", voi=Voi(-200, 1200))
-    widget.resize(420, 360)
+    widget.resize(900, 420)
     widget.show()
+    QApplication.processEvents()  # the final size before the first frame
     widget.set_volume(phantom_volume())
     wait_for(lambda: widget.was_painted, 60)
     yield widget
@@ -60,8 +62,8 @@ def view(qtbot: object) -> Iterator[VolumeView3D]:
 def settle(view: VolumeView3D) -> np.ndarray:
     """Wait for the full-quality frame of the current request; return the canvas picture."""
     wait_for(lambda: view.shown_id == view._latest and not view.shown_interactive, 60)
-    assert view.canvas._buffer is not None
-    return np.asarray(view.canvas._buffer).copy()
+    assert view.canvas.pixels is not None
+    return view.canvas.pixels.copy()
 
 
 def mouse(widget: VolumeView3D, kind: QMouseEvent.Type, point: QPointF,
@@ -131,7 +133,9 @@ def test_presets_and_blend_modes_change_the_picture(view: VolumeView3D) -> None:
     names = list(pictures)
     for i, first in enumerate(names):
         for second in names[i + 1 :]:
-            assert np.abs(pictures[first] - pictures[second]).mean() > 1.0, (first, second)
+            lit = (pictures[first].sum(axis=2) + pictures[second].sum(axis=2)) > 0
+            difference = np.abs(pictures[first] - pictures[second])[lit].mean()
+            assert difference > 3.0, (first, second, difference)
 
 
 def test_without_vtk_the_view_says_what_to_install(
@@ -180,7 +184,8 @@ def test_key_d_shows_the_stack_in_3d_and_again_returns(window: MainWindow) -> No
     assert view is not None
     wait_for(lambda: view.was_painted, 120)
     assert not window.viewports.isVisible()
-    picture = np.asarray(view.canvas._buffer)
+    picture = view.canvas.pixels
+    assert picture is not None
     assert len(np.unique(picture.sum(axis=2))) > 10
     QTest.keyClick(window, Qt.Key.Key_D)
     assert window.vr_view is None and window.viewports.isVisible()
@@ -245,3 +250,85 @@ def test_screenshot_3d_of_the_demo_ct_from_the_left_shows_the_spine_behind(
     # densest bone) lies in the right half, the sternum (thin) in the left.
     densest = int(np.argmax(bone.sum(axis=0)))
     assert densest > canvas.shape[1] / 2
+
+
+# --- step 2: the preset editor, the Rendering setting, the MPR's fourth quadrant -----------------
+def test_ctrl_drag_edits_the_preset_and_save_keeps_it_in_the_settings(
+    tmp_path: Path, qtbot: object
+) -> None:
+    store = ViewerSettings(tmp_path / "settings.ini")
+    widget = VolumeView3D(modality="CT", voi=Voi(-200, 1200), store=store)
+    widget.resize(900, 420)
+    widget.show()
+    QApplication.processEvents()  # the final size before the first frame
+    widget.set_volume(phantom_volume())
+    try:
+        wait_for(lambda: widget.was_painted, 60)
+        before = settle(widget).astype(int)
+        bone = widget.scene.preset.transfer
+        start, end = QPointF(150, 150), QPointF(150, 90)  # Ctrl + drag up
+        target = widget.canvas
+        press = QMouseEvent(QMouseEvent.Type.MouseButtonPress, start, target.mapToGlobal(start),
+                            LEFT, LEFT, Qt.KeyboardModifier.ControlModifier)  # fmt: skip
+        QApplication.sendEvent(target, press)
+        move = QMouseEvent(QMouseEvent.Type.MouseMove, end, target.mapToGlobal(end), LEFT, LEFT,
+                           Qt.KeyboardModifier.ControlModifier)  # fmt: skip
+        QApplication.sendEvent(target, move)
+        QApplication.sendEvent(
+            target,
+            QMouseEvent(QMouseEvent.Type.MouseButtonRelease, end, target.mapToGlobal(end), LEFT,
+                        Qt.MouseButton.NoButton, NONE),
+        )  # fmt: skip
+        assert widget.scene.preset.name == "CT Bone (edited)"
+        assert widget.edit_shift > 0  # dragging up moves the ramp to higher values
+        moved = widget.scene.preset.transfer
+        assert moved.visible_range()[0] > bone.visible_range()[0]  # type: ignore[index]
+        after = settle(widget).astype(int)
+        lit = (after.sum(axis=2) + before.sum(axis=2)) > 0
+        assert np.abs(after - before)[lit].mean() > 3.0
+        widget.save_preset("My bone")
+        assert widget.preset_box.currentText() == "My bone"
+        saved = ViewerSettings(tmp_path / "settings.ini").vr_presets()
+        assert [p.name for p in saved] == ["My bone"]
+        assert saved[0].transfer == moved
+    finally:
+        widget.shutdown()
+        widget.close()
+    again = VolumeView3D(modality="CT", store=ViewerSettings(tmp_path / "settings.ini"))
+    assert "My bone" in [again.preset_box.itemText(i) for i in range(again.preset_box.count())]
+    again.close()
+
+
+def test_the_rendering_setting_switches_between_the_cpu_and_gpu_ray_casters(
+    view: VolumeView3D,
+) -> None:
+    settle(view)
+    assert view.worker is not None and view.worker.gpu is False  # offscreen Qt: software
+    assert "CPU fixed-point" in view.readout.toolTip()
+    view.set_rendering(True)  # OpenGL: VTK's GPU ray caster (on Mesa here)
+    assert view.worker is not None and view.worker.gpu is True
+    wait_for(lambda: "GPU ray cast" in view.readout.toolTip(), 60)
+    assert len(np.unique(settle(view).sum(axis=2))) > 20
+    view.set_rendering(False)
+    wait_for(lambda: "CPU fixed-point" in view.readout.toolTip(), 60)
+
+
+def test_mpr_shows_the_volume_in_3d_with_its_crosshair_and_cuts(window: MainWindow) -> None:
+    wait_for(lambda: window.current_series is not None, 60)
+    window.mpr_action.trigger()  # the toolbar's MPR button
+    mpr_view = window.mpr_view
+    assert mpr_view is not None
+    wait_for(lambda: mpr_view.volume_3d is not None and mpr_view.volume_3d.was_painted, 120)
+    quadrant, state = mpr_view.volume_3d, mpr_view.state
+    assert quadrant is not None and state is not None
+    assert quadrant.volume is state.volume  # one copy, shared
+    point = state.volume.center() + np.array([3.0, -2.0, 4.0])
+    state.set_point(point)
+    assert quadrant.scene.crosshair == pytest.approx(tuple(state.point))
+    mpr_view.clip_box.setCurrentIndex(mpr_view.clip_box.findText("3D: above axial"))
+    ((origin, normal),) = quadrant.scene.clip_planes
+    assert origin == pytest.approx(tuple(state.point)) and normal == pytest.approx((0, 0, 1))
+    state.set_voi(Voi(0, 500))
+    assert quadrant.scene.voi == Voi(0, 500)
+    window.mpr_action.trigger()
+    assert window.mpr_view is None

@@ -49,6 +49,10 @@ TARGETS: dict[str, tuple[str, float]] = {
     "mpr_slab_mip_ms": ("<=", 30.0),
     "mpr_oblique_slab_mip_ms": ("<=", 150.0),
     "retrieve_first_image_ms": ("<=", 1000.0),
+    "vr_interactive_ms": ("<=", 100.0),
+    "vr_full_ms": ("<=", 500.0),
+    "vr_mip_ms": ("<=", 250.0),
+    "vr_first_frame_ms": ("<=", 2000.0),
 }
 VERSIONED = ("pydicom", "numpy", "python-gdcm", "SimpleITK", "PySide6-Essentials", "pyqtgraph")
 

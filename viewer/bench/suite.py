@@ -15,6 +15,7 @@ from viewer.bench.retrieve import measure_retrieve
 from viewer.bench.sizes import BenchSizes
 from viewer.bench.startup import measure_startup
 from viewer.bench.stats import Figure
+from viewer.bench.vr import measure_vr
 
 Log = Callable[[str], None]
 Measure = Callable[[BenchData, BenchSizes, Log], dict[str, Figure]]
@@ -35,6 +36,7 @@ MEASUREMENTS: dict[str, Measure] = {
     "retrieve": lambda data, sizes, log: measure_retrieve(
         data.ct["uncompressed"], 1 if sizes.ct_slices < 100 else 3, log
     ),
+    "vr": lambda data, sizes, log: measure_vr(data.volume, sizes, log),
 }
 
 

@@ -582,6 +582,7 @@ class MainWindow(WindowHost):
         view = MprView(stack, self.state.voi, self.state.modality, self)
         view.patient_text = dict(self.viewport.patient_text)
         view.interaction = self.viewports.interaction
+        view.preset_store = self.window_settings.settings
         view.status.connect(self.show_message)
         view.voi_changed.connect(self.state.set_voi)
         self.mpr_view = view
@@ -636,6 +637,8 @@ class MainWindow(WindowHost):
             view.setParent(None)
             view.deleteLater()
         self.viewports.show()
+        if view is not None:
+            self.viewport.setFocus()  # the keys work on the viewports again
 
     # --- 3D -------------------------------------------------------------------------------
     def _make_3d_action(self) -> None:
@@ -659,7 +662,8 @@ class MainWindow(WindowHost):
         stack = self._volume_stack("3D", self.vr_action)
         if stack is None:
             return
-        view = VolumeView3D(stack, self.state.voi, self.state.modality, self)
+        store = self.window_settings.settings
+        view = VolumeView3D(stack, self.state.voi, self.state.modality, self, store=store)
         view.status.connect(self.show_message)
         self.vr_view = view
         self._put_up(view)

@@ -38,15 +38,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from viewer.dicom import decoding_stack
 from viewer.dicom.catalog.stack import Stack
-from viewer.dicom.limits import OverBudget
-from viewer.dicom.pixels.frames import DecodedFrame
 from viewer.model import mpr
 from viewer.model.interaction import Interaction
 from viewer.model.mpr import CutLine, MprState, MprVolume, Plane, SlabMode, View
 from viewer.model.orientation import direction_letters, edge_letters
-from viewer.model.presentation import default_voi
 from viewer.model.tools.base import (
     Change,
     MovePoint,
@@ -61,10 +57,13 @@ from viewer.model.tools.pan import NAME as PAN
 from viewer.model.tools.rotate_plane import NAME as ROTATE_PLANE
 from viewer.model.tools.window_level import NAME as WINDOW_LEVEL
 from viewer.model.tools.zoom import NAME as ZOOM
+from viewer.model.volume3d.engine import vtk_problem
 from viewer.model.window_level import Voi
 from viewer.qt.gpu import current_rendering, set_view_rendering
 from viewer.qt.overlay import OverlayLayer
 from viewer.qt.tool_adapter import Press, ToolAdapter, ToolViewBox
+from viewer.qt.volume_loader import LoadedVolume, VolumeLoader
+from viewer.qt.volume_view import PresetStore, VolumeView3D
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +78,19 @@ SLAB_CHOICES: tuple[tuple[str, SlabMode | None], ...] = (
     ("MIP", SlabMode.MIP),
     ("MinIP", SlabMode.MINIP),
     ("Mean", SlabMode.MEAN),
+)
+#: Height of the notes under the 3D view in the fourth quadrant.
+INFO_STRIP_PX = 96
+#: The 3D quadrant's cut: (text, None or (MPR view, side of its plane kept: +1 along its
+#: normal)). Axial normals point to the head, coronal ones back, sagittal ones to the right.
+CLIP_CHOICES: tuple[tuple[str, tuple[View, float] | None], ...] = (
+    ("3D: whole", None),
+    ("3D: above axial", (View.AXIAL, 1.0)),
+    ("3D: below axial", (View.AXIAL, -1.0)),
+    ("3D: behind coronal", (View.CORONAL, 1.0)),
+    ("3D: in front of coronal", (View.CORONAL, -1.0)),
+    ("3D: right of sagittal", (View.SAGITTAL, 1.0)),
+    ("3D: left of sagittal", (View.SAGITTAL, -1.0)),
 )
 HINT = (
     "Left: crosshair · drag ○: tilt · Shift+left: W/L · wheel: plane · middle: pan · "
@@ -169,89 +181,6 @@ class ReformatWorker:
             self._pending.clear()
             self._wake.notify_all()
         self._thread.join(10)
-
-
-@dataclass(frozen=True, slots=True)
-class LoadedVolume:
-    volume: MprVolume
-    default_voi: Voi | None
-    value_range: float
-
-
-class VolumeBridge(QObject):
-    loaded = Signal(object)  # LoadedVolume
-    failed = Signal(str)
-    progress = Signal(int, int)
-
-
-class VolumeLoader:
-    """Loads a stack as an MprVolume in a worker thread (cancellable)."""
-
-    #: Appended to a refusal for the memory budget: where the user can raise it.
-    BUDGET_HINT = " (Settings > Preferences > Memory)"
-
-    def __init__(self, stack: Stack, warm_kernels: bool = True) -> None:
-        self.bridge = VolumeBridge()
-        self._stack = stack
-        self._warm_kernels = warm_kernels  # the 3D view alone needs no MPR kernels
-        self._cancel = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="mpr-load", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            loaded = self._load()
-        except Exception as error:  # a readable reason, never a dead worker
-            if not self._cancel.is_set():
-                log.exception("loading the MPR volume failed")
-                hint = self.BUDGET_HINT if isinstance(error.__cause__, OverBudget) else ""
-                self.bridge.failed.emit(f"Cannot build MPR: {error}{hint}")
-            return
-        if not self._cancel.is_set():
-            self.bridge.loaded.emit(loaded)
-
-    def _load(self) -> LoadedVolume:
-        decoding_stack.load()
-        from viewer.dicom.pixels.volume import load_volume  # pydicom and the decoders: on first use
-
-        # Start numba (import, runtime, cached kernels) while the slices decode in processes.
-        warm = threading.Thread(target=mpr.warm_up, args=(np.int16,), name="mpr-warm", daemon=True)
-        if self._warm_kernels:
-            warm.start()
-        try:
-            frame = self._middle_frame()
-            grey = frame if frame is not None and not frame.is_color else None
-            volume = mpr.mpr_volume(
-                load_volume(self._stack, self.bridge.progress.emit, self._cancel.is_set),
-                shows_inverted=grey is not None and grey.transform.shows_inverted,  # MONOCHROME1
-            )
-        finally:
-            if self._warm_kernels:
-                warm.join()  # never leave a compile running behind a failed or cancelled load
-        if self._warm_kernels:
-            mpr.warm_up(volume.voxels.dtype)  # compile the kernels here, not on the first drag
-        low, high = volume.stored_range
-        spread = (high - low) * abs(volume.rescale_slope)
-        return LoadedVolume(volume, default_voi(grey) if grey is not None else None, spread)
-
-    def _middle_frame(self) -> DecodedFrame | None:
-        """The middle slice (its window and photometric interpretation apply to the volume)."""
-        decoding_stack.load()
-        from viewer.dicom.pixels.decode import read_frame
-
-        try:
-            return read_frame(*self._stack.sources[self._stack.frames // 2])
-        except Exception:  # the window is a nicety; the volume itself may still load
-            return None
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def wait(self, timeout: float | None = None) -> None:
-        if self._thread.is_alive():
-            self._thread.join(timeout)
 
 
 # --- one view --------------------------------------------------------------------------------
@@ -387,6 +316,8 @@ class MprView(QWidget):
     voi_changed = Signal(object)  # Voi, so a window can share it with its other views
     #: The user's W/L drag speed/direction and presets (Preferences; the window sets it).
     interaction = Interaction()
+    #: Where the 3D quadrant keeps saved presets (the window sets it).
+    preset_store: PresetStore | None = None
 
     def __init__(
         self,
@@ -411,6 +342,7 @@ class MprView(QWidget):
         #: Patient, study and series lines for the corners (the window sets them, as for the
         #: 2D viewport: "name", "id", "birth", "study", "date", "series").
         self.patient_text: dict[str, str] = {}
+        self.volume_3d: VolumeView3D | None = None
         self.views = {view: PlaneView(view, self) for view in View}
         self.set_rendering(current_rendering().opengl)
         self._make_layout()
@@ -457,7 +389,18 @@ class MprView(QWidget):
         self.info.setWordWrap(True)
         self.info.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.info.setMargin(8)
-        grid.addWidget(self.info, 1, 1)
+        # The fourth quadrant: the 3D view of the same volume (once loaded), then the notes.
+        self.fourth = QWidget()
+        self.fourth_layout = QVBoxLayout(self.fourth)
+        self.fourth_layout.setContentsMargins(0, 0, 0, 0)
+        self.fourth_layout.addWidget(self.info)
+        grid.addWidget(self.fourth, 1, 1)
+        self.clip_box = QComboBox()
+        for text, _plane in CLIP_CHOICES:
+            self.clip_box.addItem(text)
+        self.clip_box.setToolTip("Cut the 3D view at an MPR plane (it follows the crosshair)")
+        self.clip_box.currentIndexChanged.connect(lambda _i: self._update_3d_clip())
+        controls.insertWidget(controls.count() - 1, self.clip_box)
         grid.setRowStretch(0, 1)
         grid.setRowStretch(1, 1)
         grid.setColumnStretch(0, 1)
@@ -487,9 +430,47 @@ class MprView(QWidget):
         self.loader.start()
 
     def set_rendering(self, opengl: bool) -> None:
-        """Draw the three views through OpenGL viewports or in software (raster)."""
+        """Draw the three views through OpenGL viewports or in software (raster); the 3D
+        view's GPU or CPU ray caster."""
         for widget in self.views.values():
             set_view_rendering(widget, opengl, self.status.emit)
+        quadrant = getattr(self, "volume_3d", None)  # set_rendering runs before it exists
+        if quadrant is not None:
+            quadrant.set_rendering(opengl)
+
+    # --- the 3D quadrant --------------------------------------------------------------------
+    def _add_3d(self, volume: MprVolume, voi: Voi | None) -> None:
+        """The 3D view of this very volume (one copy) in the fourth quadrant, or why not."""
+        problem = vtk_problem()
+        if problem:
+            self.info.setText(self.info.text() + "\n\n" + problem)
+            self.clip_box.setEnabled(False)
+            return
+        view = VolumeView3D(voi=voi, modality=self.modality, parent=self, compact=True,
+                            store=self.preset_store)  # fmt: skip
+        view.status.connect(self.status.emit)
+        self.fourth_layout.insertWidget(0, view, 1)
+        # Below the 3D view, what is shown stays readable in a strip (all of it as a tooltip).
+        self.info.setToolTip(self.info.text())
+        self.info.setMaximumHeight(INFO_STRIP_PX)
+        self.volume_3d = view
+        view.set_volume(volume)
+        if self.state is not None:
+            view.set_crosshair(self.state.point)
+
+    def _update_3d_clip(self) -> None:
+        view, state = self.volume_3d, self.state
+        if view is None or state is None:
+            return
+        which = CLIP_CHOICES[self.clip_box.currentIndex()][1]
+        if which is None:
+            view.set_clip_planes(())
+            return
+        plane, sign = which
+        normal = sign * np.asarray(state.normal(plane), float)
+        point = (float(state.point[0]), float(state.point[1]), float(state.point[2]))
+        direction = (float(normal[0]), float(normal[1]), float(normal[2]))
+        view.set_clip_planes(((point, direction),))
 
     def shutdown(self) -> None:
         """Stop the loader and the reformat worker (call before the window closes)."""
@@ -497,6 +478,8 @@ class MprView(QWidget):
         self.loader.wait(30)
         if self.worker is not None:
             self.worker.shutdown()
+        if self.volume_3d is not None:
+            self.volume_3d.shutdown()
 
     @property
     def ready(self) -> bool:
@@ -522,6 +505,7 @@ class MprView(QWidget):
         self.state.changed.connect(self._on_state_changed)
         self.readout.setText(f"{volume.shape[2]} × {volume.shape[1]} × {volume.shape[0]} voxels")
         self.info.setText(self.series_info(volume))
+        self._add_3d(volume, voi)
         if volume.warnings:  # each says "MPR: ..." already
             self.status.emit("; ".join(volume.warnings))
         self._request_all()
@@ -554,6 +538,11 @@ class MprView(QWidget):
 
     # --- state -> views -------------------------------------------------------------------
     def _on_state_changed(self, what: str) -> None:
+        if what in ("point", "axes") and self.volume_3d is not None and self.state is not None:
+            self.volume_3d.set_crosshair(self.state.point)
+            self._update_3d_clip()
+        if what == "voi" and self.volume_3d is not None and self.state is not None:
+            self.volume_3d.set_voi(self.state.voi)
         if what in ("point", "axes", "slab"):
             self._request_all(changed_only=what != "slab")
             self._update_lines()

@@ -25,6 +25,7 @@ OpenGL, Software); anything else reads as Automatic.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -47,6 +48,7 @@ from viewer.model.interaction import (
 )
 from viewer.model.presets import DEFAULT_PRESETS, Preset, format_presets, parse_presets
 from viewer.model.tools.registry import mouse_tools
+from viewer.model.volume3d.scene import VrPreset, preset_from_json, preset_to_json
 from viewer.qt.gpu import DEFAULT_RENDERING, RENDERING_MODES
 from viewer.qt.help_keys import (
     MAX_KEYS_PER_COMMAND,
@@ -296,6 +298,29 @@ class ViewerSettings(QObject):
             raise ValueError("the decoded-frame cache size cannot be negative")
         self._store.setValue("memory/frame_cache_mb", int(megabytes))
         self.changed.emit("memory")
+
+    # --- 3D presets ---------------------------------------------------------------------------
+    def vr_presets(self) -> tuple[VrPreset, ...]:
+        """The user's 3D presets (saved from the 3D view's editor); unreadable ones skipped."""
+        text = self._store.value("volume3d/presets")
+        if not text:
+            return ()
+        try:
+            entries = json.loads(str(text))
+        except ValueError:
+            log.warning("ignoring unreadable 3D presets")
+            return ()
+        presets = []
+        for entry in entries if isinstance(entries, list) else ():
+            try:
+                presets.append(preset_from_json(entry))
+            except ValueError as error:
+                log.warning("ignoring a stored 3D preset: %s", error)
+        return tuple(presets)
+
+    def set_vr_presets(self, presets: Sequence[VrPreset]) -> None:
+        self._store.setValue("volume3d/presets", json.dumps([preset_to_json(p) for p in presets]))
+        self.changed.emit("volume3d")
 
     # --- rendering ----------------------------------------------------------------------------
     def rendering(self) -> str:

@@ -21,8 +21,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, Signal
@@ -48,16 +49,20 @@ from viewer.model.volume3d.scene import (
     Decimation,
     Scene,
     StandardView,
+    Vec3,
     VrPreset,
     decimated,
     decimation,
     default_preset,
+    edited,
     patient_bounds,
+    preset_from_voi,
     presets_for,
     standard_camera,
 )
 from viewer.model.window_level import Voi
 from viewer.qt.gpu import current_rendering
+from viewer.qt.volume_loader import VolumeLoader
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +73,22 @@ WHEEL_ZOOM = 1.15
 #: The render size never exceeds this many pixels a side (the picture is scaled up instead).
 MAX_RENDER_PIXELS = 1024
 BLEND_CHOICES = (BlendMode.COMPOSITE, BlendMode.MIP, BlendMode.MINIP)
+#: The preset box's last entry: a ramp over the current window (the editor's start).
+FROM_WINDOW = "From window"
+#: Preset editor: pixels of vertical drag that move the transfer function by its own span...
+EDIT_PIXELS_FOR_SPAN = 300.0
+#: ... and the factor one pixel of horizontal drag widens it by.
+EDIT_SCALE_PER_PIXEL = 1.005
+
+
+class PresetStore(Protocol):
+    """Where saved 3D presets live (viewer.qt.settings.ViewerSettings)."""
+
+    def vr_presets(self) -> tuple[VrPreset, ...]: ...
+
+    def set_vr_presets(self, presets: Sequence[VrPreset]) -> None: ...
+
+
 HINT_3D = (
     "Left: rotate · Shift+left/middle: pan · right/wheel: zoom · A P L R S I: views · 0: reset"
 )
@@ -107,6 +128,7 @@ class RenderWorker:
         gpu: bool,
     ) -> None:
         self.bridge = RenderBridge()
+        self.gpu = gpu
         self._args = (voxels, affine, rescale, gpu)
         self._pending: RenderRequest | None = None
         self._wake = threading.Condition()
@@ -172,7 +194,7 @@ class RenderWorker:
 class Canvas(QWidget):
     """Shows the newest rendered picture; mouse drags become camera changes."""
 
-    dragged = Signal(str, float, float)  # "rotate" | "pan" | "zoom", dx, dy (pixels)
+    dragged = Signal(str, float, float)  # "rotate" | "pan" | "zoom" | "edit", dx, dy (px)
     released = Signal()
     wheeled = Signal(float)  # notches (positive: away from the user)
     resized = Signal()
@@ -184,16 +206,20 @@ class Canvas(QWidget):
         self.setMouseTracking(False)
         self.image: QImage | None = None
         self._buffer: np.ndarray | None = None
+        self.pixels: np.ndarray | None = None
         self.message = ""
         self._last: QPointF | None = None
         self._gesture = ""
 
     def show_pixels(self, pixels: np.ndarray) -> None:
-        self._buffer = np.ascontiguousarray(pixels)  # QImage reads this memory
-        height, width, _ = self._buffer.shape
-        self.image = QImage(
-            self._buffer.data, width, height, 3 * width, QImage.Format.Format_RGB888
-        )
+        self.pixels = pixels  # (height, width, 3) RGB, as rendered
+        height, width, _ = pixels.shape
+        # 0xffRRGGBB words (Format_RGB32): the raster engine's own format, painted without a
+        # conversion (packed RGB888 is converted on every paint).
+        rgb = pixels.astype(np.uint32)
+        words = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2] | np.uint32(0xFF000000)
+        self._buffer = np.ascontiguousarray(words)  # QImage reads this memory
+        self.image = QImage(self._buffer.data, width, height, 4 * width, QImage.Format.Format_RGB32)
         self.update()
 
     def paintEvent(self, event: Any) -> None:
@@ -219,7 +245,10 @@ class Canvas(QWidget):
 
     def mousePressEvent(self, event: Any) -> None:
         button, shift = event.button(), bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-        if button == Qt.MouseButton.LeftButton:
+        control = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        if button == Qt.MouseButton.LeftButton and control:
+            self._gesture = "edit"  # the preset editor: move/widen the transfer function
+        elif button == Qt.MouseButton.LeftButton:
             self._gesture = "pan" if shift else "rotate"
         elif button == Qt.MouseButton.MiddleButton:
             self._gesture = "pan"
@@ -269,16 +298,21 @@ class VolumeView3D(QWidget):
         modality: str = "",
         parent: QWidget | None = None,
         compact: bool = False,
+        store: PresetStore | None = None,
     ) -> None:
         super().__init__(parent)
         self.stack = stack
+        self.store = store
         self.modality = modality
         self.voi = voi
         self.volume: MprVolume | None = None
         self.worker: RenderWorker | None = None
         self.loader: Any = None
-        self.presets = presets_for(modality)
-        self.scene = Scene(default_preset(modality), voi)
+        self.presets = presets_for(modality) + self._saved_presets()
+        self.base_preset = default_preset(modality)  # the preset the editor starts from
+        self.edit_shift, self.edit_scale = 0.0, 1.0
+        self.scene = Scene(self.base_preset, voi)
+        self._render_args: tuple[Any, ...] | None = None
         self.camera: Camera | None = None
         self.bounds: np.ndarray | None = None
         self.view_name = StandardView.ANTERIOR
@@ -312,6 +346,7 @@ class VolumeView3D(QWidget):
         self.preset_box = QComboBox()
         for preset in self.presets:
             self.preset_box.addItem(preset.name)
+        self.preset_box.addItem(FROM_WINDOW)
         self.preset_box.setToolTip(
             "Volume rendering preset (transfer function over modality values)"
         )
@@ -332,6 +367,13 @@ class VolumeView3D(QWidget):
         self.reset_button = QPushButton("Reset")
         self.reset_button.clicked.connect(self.reset)
         controls.addWidget(self.reset_button)
+        self.save_button = QPushButton("Save…")
+        self.save_button.setToolTip(
+            "Save the preset as edited (Ctrl+drag: up/down moves it over the values, "
+            "left/right narrows/widens it) in the settings"
+        )
+        self.save_button.clicked.connect(self._ask_preset_name)
+        controls.addWidget(self.save_button)
         self.readout = QLabel("")
         # Its text changes every frame (the time): it must never resize the canvas.
         self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -341,7 +383,11 @@ class VolumeView3D(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addLayout(controls)
+        bar = QWidget()
+        bar.setLayout(controls)
+        if compact:  # in a quadrant the buttons may be cut off rather than widen the grid
+            bar.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        layout.addWidget(bar)
         layout.addWidget(self.canvas, 1)
         if not compact:
             hint = QLabel(HINT_3D)
@@ -355,8 +401,6 @@ class VolumeView3D(QWidget):
             if self.problem:
                 self.failed.emit(self.problem)
             return
-        from viewer.qt.mpr_view import VolumeLoader
-
         self._started = time.perf_counter()
         self.loader = VolumeLoader(self.stack, warm_kernels=False)
         self.loader.bridge.loaded.connect(
@@ -386,14 +430,25 @@ class VolumeView3D(QWidget):
             self.status.emit(self.decimation.notice)
         self.bounds = patient_bounds(affine, voxels.shape)
         self.camera = self._standard_camera(self.view_name)
-        gpu = current_rendering().opengl
-        self.worker = RenderWorker(
-            voxels, affine, (volume.rescale_slope, volume.rescale_intercept), gpu
-        )
+        self._render_args = (voxels, affine, (volume.rescale_slope, volume.rescale_intercept))
+        self._start_worker(current_rendering().opengl)
+        self.canvas.message = ""
+        self._request()
+
+    def _start_worker(self, gpu: bool) -> None:
+        assert self._render_args is not None
+        voxels, affine, rescale = self._render_args
+        self.worker = RenderWorker(voxels, affine, rescale, gpu)
         self.worker.bridge.ready.connect(self._on_ready)
         self.worker.bridge.done.connect(self._on_rendered)
         self.worker.bridge.failed.connect(self._on_failed)
-        self.canvas.message = ""
+
+    def set_rendering(self, opengl: bool) -> None:
+        """The Rendering setting changed: the GPU ray caster (OpenGL) or the CPU one."""
+        if self.worker is None or self.worker.gpu == opengl:
+            return
+        self.worker.shutdown()
+        self._start_worker(opengl)
         self._request()
 
     def shutdown(self) -> None:
@@ -486,6 +541,8 @@ class VolumeView3D(QWidget):
             self.show_standard(self.view_name)
 
     def set_preset(self, preset: VrPreset) -> None:
+        self.base_preset = preset
+        self.edit_shift, self.edit_scale = 0.0, 1.0
         self.scene = replace(self.scene, preset=preset, blend=None)
         self.blend_box.blockSignals(True)
         self.blend_box.setCurrentIndex(BLEND_CHOICES.index(preset.blend))
@@ -509,6 +566,11 @@ class VolumeView3D(QWidget):
         self.scene = replace(self.scene, crosshair=shown)
         self._request()
 
+    def set_clip_planes(self, planes: tuple[tuple[Vec3, Vec3], ...]) -> None:
+        """Cut the volume: keep the side each (point, normal) plane's normal points into."""
+        self.scene = replace(self.scene, clip_planes=planes)
+        self._request()
+
     def set_clip_box(self, box: Any) -> None:
         self.scene = replace(self.scene, clip_box=box)
         self._request()
@@ -526,6 +588,53 @@ class VolumeView3D(QWidget):
     def _on_preset_box(self, index: int) -> None:
         if 0 <= index < len(self.presets):
             self.set_preset(self.presets[index])
+        elif self.preset_box.itemText(index) == FROM_WINDOW and self.voi is not None:
+            self.set_preset(preset_from_voi(self.voi))
+
+    # --- the preset editor -----------------------------------------------------------------
+    def _saved_presets(self) -> tuple[VrPreset, ...]:
+        if self.store is None:
+            return ()
+        wanted = "CT" if self.modality.upper() == "CT" else "MR"
+        return tuple(p for p in self.store.vr_presets() if p.modality in (wanted, ""))
+
+    def edit_transfer(self, shift: float, scale: float) -> None:
+        """Move the preset's transfer function by ``shift`` (modality units) and scale it
+        about its middle by ``scale`` (the editor's Ctrl+drag), from the chosen preset."""
+        self.edit_shift, self.edit_scale = shift, scale
+        base = self.base_preset
+        transfer = edited(base.transfer_for(self.voi), shift, scale)
+        preset = replace(base, name=f"{base.name} (edited)", transfer=transfer, relative=False)
+        self.scene = replace(self.scene, preset=preset)
+        self._request()
+
+    def save_preset(self, name: str) -> VrPreset:
+        """Keep the preset shown now under ``name``: in the box and in the settings."""
+        wanted = "CT" if self.modality.upper() == "CT" else "MR"
+        preset = replace(self.scene.preset, name=name, modality=wanted)
+        kept = [p for p in self.presets if p.name != name]
+        self.presets = (*kept, preset)
+        if self.store is not None:
+            saved = [p for p in self.store.vr_presets() if p.name != name]
+            self.store.set_vr_presets([*saved, preset])
+        self.preset_box.blockSignals(True)
+        self.preset_box.clear()
+        for each in self.presets:
+            self.preset_box.addItem(each.name)
+        self.preset_box.addItem(FROM_WINDOW)
+        self.preset_box.setCurrentIndex(len(self.presets) - 1)
+        self.preset_box.blockSignals(False)
+        self.base_preset = preset
+        self.edit_shift, self.edit_scale = 0.0, 1.0
+        self.status.emit(f"3D preset {name!r} saved")
+        return preset
+
+    def _ask_preset_name(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        name, ok = QInputDialog.getText(self, "Save 3D preset", "Name:")
+        if ok and name.strip():
+            self.save_preset(name.strip())
 
     def _on_blend_box(self, index: int) -> None:
         if 0 <= index < len(BLEND_CHOICES):
@@ -543,6 +652,14 @@ class VolumeView3D(QWidget):
             self.camera = self.camera.panned(dx * mm_per_pixel, -dy * mm_per_pixel)
         elif gesture == "zoom":
             self.camera = self.camera.zoomed(WHEEL_ZOOM ** (-dy / 20.0))
+        elif gesture == "edit":
+            shown = self.base_preset.transfer_for(self.voi).visible_range() or (0.0, 1.0)
+            span = max(shown[1] - shown[0], 1.0)
+            self.edit_transfer(
+                self.edit_shift - dy * span / EDIT_PIXELS_FOR_SPAN,
+                self.edit_scale * EDIT_SCALE_PER_PIXEL**dx,
+            )
+            return
         del width
         self._request()
 

@@ -107,6 +107,9 @@ class WindowSettings(QObject):
         mpr_view = getattr(self.window, "mpr_view", None)  # made after this object
         if mpr_view is not None:
             mpr_view.set_rendering(rendering.opengl)
+        vr_view = getattr(self.window, "vr_view", None)
+        if vr_view is not None:
+            vr_view.set_rendering(rendering.opengl)
         if rendering.notice:
             self.window.show_message(rendering.notice)
 

@@ -251,6 +251,11 @@ class VolumeEngine:
         from vtkmodules.vtkCommonDataModel import vtkPlane
 
         self.mapper.RemoveAllClippingPlanes()
+        for point, direction in scene.clip_planes:
+            cut = vtkPlane()
+            cut.SetOrigin(*point)
+            cut.SetNormal(*direction)
+            self.mapper.AddClippingPlane(cut)
         if scene.clip_box is None:
             return
         low, high = scene.clip_box

@@ -240,6 +240,56 @@ def default_preset(modality: str) -> VrPreset:
     return presets_for(modality)[0]
 
 
+def edited(transfer: TransferFunction, shift: float, scale: float) -> TransferFunction:
+    """The preset editor's drag: every point moved away from the middle of the visible range
+    by ``scale`` (a wider or narrower ramp), then along by ``shift`` (modality units)."""
+    shown = transfer.visible_range()
+    centre = (shown[0] + shown[1]) / 2 if shown else 0.0
+    return transfer.mapped(max(scale, 1e-3), centre * (1 - max(scale, 1e-3)) + shift)
+
+
+def preset_to_json(preset: VrPreset) -> dict[str, Any]:
+    """A preset as plain JSON data (how the settings keep the user's presets)."""
+    return {
+        "name": preset.name,
+        "modality": preset.modality,
+        "blend": preset.blend.value,
+        "relative": preset.relative,
+        "colour": [[v, *rgb] for v, rgb in preset.transfer.colour],
+        "opacity": [[v, a] for v, a in preset.transfer.opacity],
+        "shading": [preset.shading.on, preset.shading.ambient, preset.shading.diffuse,
+                    preset.shading.specular, preset.shading.specular_power],
+    }  # fmt: skip
+
+
+def preset_from_json(data: Any) -> VrPreset:
+    """The preset :func:`preset_to_json` wrote; ValueError naming what is wrong."""
+    try:
+        colour = tuple(
+            (float(v), (_unit_interval(r), _unit_interval(g), _unit_interval(b)))
+            for v, r, g, b in data["colour"]
+        )
+        opacity = tuple((float(v), _unit_interval(a)) for v, a in data["opacity"])
+        on, ambient, diffuse, specular, power = data["shading"]
+        return VrPreset(
+            str(data["name"]),
+            str(data.get("modality", "")),
+            BlendMode(data["blend"]),
+            TransferFunction(colour, opacity),
+            Shading(bool(on), float(ambient), float(diffuse), float(specular), float(power)),
+            bool(data.get("relative", False)),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"not a 3D preset: {error}") from None
+
+
+def _unit_interval(value: Any) -> float:
+    number = float(value)
+    if not 0.0 <= number <= 1.0 or math.isnan(number):
+        raise ValueError(f"{number} is outside 0..1")
+    return number
+
+
 def preset_from_voi(voi: Voi, name: str = "From window") -> VrPreset:
     """A composite preset starting from the current W/L: transparent below the window, opaque
     and white at its top (the preset editor's starting point)."""
@@ -465,13 +515,16 @@ class Scene:
     """Everything but the voxels: what the 3D view draws and how.
 
     ``clip_box`` is an LPS (min, max) box outside which nothing is drawn (None: the whole
-    volume); ``crosshair`` the MPR's point, drawn as a marker (None: none).
+    volume); ``clip_planes`` are (point, normal) pairs, each keeping the half space its normal
+    points into (an MPR plane cutting the volume); ``crosshair`` the MPR's point, drawn as a
+    marker (None: none).
     """
 
     preset: VrPreset
     voi: Voi | None = None
     blend: BlendMode | None = None  # None: the preset's
     clip_box: tuple[Vec3, Vec3] | None = None
+    clip_planes: tuple[tuple[Vec3, Vec3], ...] = ()
     crosshair: Vec3 | None = None
 
     @property
