@@ -131,7 +131,7 @@ class WindowSettings(QObject):
         remappable.append(getattr(self.window, "mpr_action", None))
         fixed: dict[str, str] = {}
         for action in self.window.findChildren(QAction):
-            if action in remappable:
+            if action in remappable or _widget_scoped(action):
                 continue
             for sequence in action.shortcuts():
                 key = sequence.toString(QKeySequence.SequenceFormat.PortableText)
@@ -294,3 +294,12 @@ def _keep_last(menu: QMenu, action: QAction) -> None:
         if not menu.actions()[-1].isSeparator():
             menu.addSeparator()
         menu.addAction(action)
+
+
+def _widget_scoped(action: QAction) -> bool:
+    """A shortcut that fires only while its own widget has focus (the study database table's
+    Del, say) cannot clash with a key of the image view."""
+    return action.shortcutContext() in (
+        Qt.ShortcutContext.WidgetShortcut,
+        Qt.ShortcutContext.WidgetWithChildrenShortcut,
+    )
