@@ -55,7 +55,10 @@ def unknown_verb(word: str) -> str | None:
     """Why ``word`` (the first argument) is neither a verb nor a path to open, or None."""
     if word in VERBS or word.startswith("-") or os.path.lexists(word):
         return None
-    close = difflib.get_close_matches(word.lower(), VERBS, n=1, cutoff=0.6)
+    # Two letters swapped keeps the letters: such a verb beats difflib's guess ('epxort' is
+    # 'export', not 'report').
+    swapped = [verb for verb in VERBS if sorted(verb) == sorted(word.lower())]
+    close = swapped or difflib.get_close_matches(word.lower(), VERBS, n=1, cutoff=0.6)
     hint = f"did you mean '{close[0]}'?" if close else f"verbs: {', '.join(VERBS)}"
     return f"unknown verb {word!r} ({hint}), and no file or folder of that name"
 
