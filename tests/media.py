@@ -188,3 +188,38 @@ def cd_names(root: Path) -> FileId:
         for sub in subfolders:
             os.replace(os.path.join(folder, sub), os.path.join(folder, sub.lower()))
     return lambda path: [part.upper().split(";")[0] for part in Path(path).relative_to(root).parts]
+
+
+def directory_record(kind: str, file_id: Sequence[str] = (), **attributes: object) -> Dataset:
+    """One directory record; ``file_id`` (components, written verbatim) may name a file."""
+    record = _record(kind, **attributes)
+    if file_id:
+        with config.disable_value_validation():
+            record.add_new(0x00041500, "CS", list(file_id) if len(file_id) > 1 else file_id[0])
+    return record
+
+
+def write_directory_file(path: Path | str, records: Sequence[tuple[int, Dataset]]) -> Path:
+    """A directory file (Media Storage Directory Storage) holding ``records``: (depth, record)
+    pairs in stored order, linked by offsets (each record's children are the records right
+    after it one level deeper), whatever record types they are, as nested media indexes
+    (Philips DIRFILEs: STUDY records at the root, no PATIENT) are."""
+    dataset = _directory([], relative_ids(Path(path).parent))
+    dataset.DirectoryRecordSequence = DicomSequence([record for _, record in records])
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _save(dataset, target)
+    offsets = [item.seq_item_tell for item in pydicom.dcmread(target).DirectoryRecordSequence]
+    depths = [depth for depth, _ in records]
+    for index, (depth, record) in enumerate(records):
+        later = range(index + 1, len(records))
+        sibling = next((j for j in later if depths[j] <= depth), None)
+        if sibling is not None and depths[sibling] == depth:
+            record.OffsetOfTheNextDirectoryRecord = offsets[sibling]
+        if index + 1 < len(records) and depths[index + 1] == depth + 1:
+            record.OffsetOfReferencedLowerLevelDirectoryEntity = offsets[index + 1]
+    roots = [offsets[i] for i, depth in enumerate(depths) if depth == min(depths)]
+    dataset.OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity = roots[0]
+    dataset.OffsetOfTheLastDirectoryRecordOfTheRootDirectoryEntity = roots[-1]
+    _save(dataset, target)
+    return target

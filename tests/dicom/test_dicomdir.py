@@ -348,7 +348,12 @@ def test_nested_dicomdirs_are_read_once_each(tmp_path):
     reading = open_dicomdir(root)
     assert not reading.unusable and reading.problems == []
     assert sorted(reading.files) == sorted(a.paths + b.paths)
-    assert sorted(p.instance_count for p in reading.previews if p.series) == [2, 3]
+    (preview,) = reading.previews  # one preview for the media, nested records included
+    assert sorted(entry.instances for entry in preview.series) == [2, 3]
+    assert [os.path.relpath(p, tmp_path) for p in preview.nested] == [
+        os.path.join("PAT1", "DICOMDIR"),
+        os.path.join("PAT2", "DICOMDIR"),
+    ]
     catalog = index_paths([tmp_path])  # walking meets all three: each read once
     assert catalog.instance_count == 5
     assert len(catalog.patients) == 2

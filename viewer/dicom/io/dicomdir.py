@@ -11,9 +11,15 @@ zero are nested by record order instead; offsets that form a cycle make the DICO
 CDs need forgiving file matching (PS3.10 8.5, PS3.12 Annex F: ISO 9660 names): Referenced
 File ID components are matched case-insensitively, with or without a trailing ``;1`` version,
 and a value written with backslashes inside one component is split too. A reference that is
-missing or would leave the DICOMDIR's folder is reported and ignored. A referenced file that
-is itself a DICOMDIR (nested media indexes, as some Philips media are written) is read in
-turn, once.
+missing or would leave the DICOMDIR's folder is reported and ignored.
+
+Nested media indexes: a record whose Referenced File ID names a further directory file (Media
+Storage SOP Class 1.2.840.10008.1.3.10), as Philips media write STUDY records referencing
+``S21570/DIRFILE`` and then SERIES records referencing ``S21570/S2010/DIRFILE`` with no
+PATIENT record at the root, is followed: the nested records join the tree below the record
+that references them. Each nested file is read once, at most :data:`MAX_NESTING` deep; a
+reference back to a DICOMDIR that contains it (a cycle) and one that leaves the media root
+are reported, not followed.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from __future__ import annotations
 import os
 import struct
 import warnings
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -132,6 +138,8 @@ class DirectoryPreview:
 
     path: str
     series: tuple[PreviewSeries, ...]
+    #: Nested DICOMDIRs read as part of this index (they are the index, not skipped files).
+    nested: tuple[str, ...] = ()
 
     @property
     def instance_count(self) -> int:
@@ -149,6 +157,9 @@ class DicomdirReading:
     missing: int = 0
     unusable: str = ""
     opened: set[str] = field(default_factory=set)
+    nested: list[str] = field(default_factory=list)
+    #: Nested DICOMDIRs not followed (unusable, too deep, a cycle): their files may be missed.
+    unfollowed: int = 0
 
 
 def is_dicomdir_path(path: str) -> bool:
@@ -198,72 +209,168 @@ def open_dicomdir(path: str) -> DicomdirReading:
 
 
 def dicomdir_items(reading: DicomdirReading) -> Iterator[DirectoryPreview | Skipped | str]:
-    """A DICOMDIR's preview first (before any referenced file is looked for), then problems
-    and existing files in record order; nested DICOMDIRs in turn.
+    """A DICOMDIR's preview first (before any referenced image is looked for), then problems
+    and existing files in record order.
 
-    ``reading`` (made with the DICOMDIR's path) collects ``unusable``, ``missing`` and the
-    DICOMDIRs ``opened`` as the items go by; read them once the items are consumed.
+    Nested DICOMDIRs (a record whose Referenced File ID names a further directory file, as
+    Philips media write ``S21570/DIRFILE`` from a STUDY record) are read before the preview:
+    their records join the tree under the record that references them, so one preview covers
+    the whole media and names the nested files it read (:attr:`DirectoryPreview.nested`).
+    ``reading`` (made with the DICOMDIR's path) collects ``unusable``, ``missing``,
+    ``unfollowed`` and the DICOMDIRs ``opened`` as the items go by; read them once the items
+    are consumed.
     """
-    reading.opened.add(os.path.realpath(reading.path))
-    found = yield from _items(reading, reading.path, 0)
-    if not reading.unusable and not found:
+    real = os.path.realpath(reading.path)
+    reading.opened.add(real)
+    media = _Media(os.path.dirname(reading.path))
+    try:
+        entries = _Nesting(reading, media).collect(reading.path, (), (real,))
+    except DirectoryError as error:
+        reading.unusable = f"DICOMDIR unusable ({error})"
+        return
+    chains = [entry.chain for entry in entries if isinstance(entry, _Entry)]
+    yield DirectoryPreview(reading.path, tuple(preview_series(chains)), tuple(reading.nested))
+    found = 0
+    for entry in entries:
+        if isinstance(entry, Skipped):
+            yield entry
+            continue
+        resolved = media.resolve(reading, entry.folder, entry.chain[-1].file_id)
+        found += isinstance(resolved, str)
+        yield resolved
+    if not found:
         reading.unusable = "DICOMDIR unusable (references no readable files)"
 
 
-def _items(
-    reading: DicomdirReading, path: str, depth: int
-) -> Generator[DirectoryPreview | Skipped | str, None, int]:
-    """Items of one DICOMDIR; returns how many existing files it (and its nested) gave."""
-    try:
-        chains = list(instance_records(read_records(path)))
-    except DirectoryError as error:
-        if depth == 0:
-            reading.unusable = f"DICOMDIR unusable ({error})"
-        else:
-            yield Skipped(path, f"nested DICOMDIR unusable: {error}")
-        return 0
-    nested = {id(chain) for chain in chains if fold_name(chain[-1].file_id[-1]) == DICOMDIR_NAME}
-    yield DirectoryPreview(path, tuple(preview_series(c for c in chains if id(c) not in nested)))
-    root = os.path.dirname(path)
-    resolver = CaseInsensitiveResolver(root)
-    found = 0
-    for chain in chains:
-        resolved = _resolve(reading, resolver, root, chain[-1])
-        if isinstance(resolved, Skipped):
-            yield resolved
-            continue
-        if id(chain) in nested:
-            found += yield from _nested(reading, resolved, depth)
-        else:
-            found += 1
-            yield resolved
-    return found
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """An instance record with its ancestors (nested DICOMDIRs' included) and the folder of
+    the DICOMDIR that holds the record."""
+
+    chain: tuple[DirectoryRecord, ...]
+    folder: str
 
 
-def _nested(
-    reading: DicomdirReading, path: str, depth: int
-) -> Generator[DirectoryPreview | Skipped | str, None, int]:
-    """A DICOMDIR referenced by a DICOMDIR (read once, at most MAX_NESTING deep)."""
-    real = os.path.realpath(path)
-    if real in reading.opened or depth >= MAX_NESTING:
-        return 0
-    reading.opened.add(real)
-    return (yield from _items(reading, path, depth + 1))
+#: Names media creators give nested directory files (Philips: DIRFILE).
+DIRECTORY_FILE_NAMES = frozenset({DICOMDIR_NAME, "DIRFILE"})
 
 
-def _resolve(
-    reading: DicomdirReading, resolver: CaseInsensitiveResolver, root: str, leaf: DirectoryRecord
-) -> str | Skipped:
-    """The referenced file's path, or why it cannot be used (PS3.10 8.5 File IDs)."""
-    resolved = resolver.resolve(leaf.file_id)
-    if resolved is None:
+@dataclass(slots=True)
+class _Nesting:
+    """Reads one DICOMDIR's records and those of the DICOMDIRs it nests, in record order."""
+
+    reading: DicomdirReading
+    media: _Media
+
+    def collect(
+        self, path: str, context: tuple[DirectoryRecord, ...], ancestry: tuple[str, ...]
+    ) -> list[_Entry | Skipped]:
+        """The instance entries of one DICOMDIR, nested DICOMDIRs read in place.
+
+        ``context``: the records above the one that referenced this DICOMDIR; ``ancestry``:
+        the real paths of the DICOMDIRs that contain this one (a reference back is a cycle).
+        Raises DirectoryError when this DICOMDIR's records cannot be used.
+        """
+        folder = os.path.dirname(path)
+        entries: list[_Entry | Skipped] = []
+        for chain in instance_records(read_records(path)):
+            full = (*context, *chain)
+            leaf = chain[-1]
+            if not _may_name_directory(leaf):
+                entries.append(_Entry(full, folder))
+                continue
+            resolved = self.media.resolve(self.reading, folder, leaf.file_id, avoid=ancestry)
+            if isinstance(resolved, Skipped):
+                entries.append(resolved)
+            elif not is_dicomdir_file(resolved):
+                entries.append(_Entry(full, folder))  # an instance after all (resolved again)
+            else:
+                above = full if leaf.kind in GROUPING_TYPES else full[:-1]
+                entries.extend(self.nested(resolved, above, ancestry))
+        return entries
+
+    def nested(
+        self, path: str, context: tuple[DirectoryRecord, ...], ancestry: tuple[str, ...]
+    ) -> list[_Entry | Skipped]:
+        """A DICOMDIR referenced by a DICOMDIR: read once, at most MAX_NESTING deep, no cycles."""
+        reading = self.reading
+        real = os.path.realpath(path)
+        if real in ancestry:  # nothing is lost: the DICOMDIR is being read already
+            return [
+                Skipped(path, "nested DICOMDIR refers back to one that contains it (not followed)")
+            ]
+        if real in reading.opened:
+            return []  # referenced twice: read once
+        reading.opened.add(real)  # a walk of the folder leaves it alone, followed or not
+        if len(ancestry) > MAX_NESTING:
+            reading.unfollowed += 1
+            return [
+                Skipped(path, f"nested DICOMDIR more than {MAX_NESTING} levels deep (not followed)")
+            ]
+        try:
+            entries = self.collect(path, context, (*ancestry, real))
+        except DirectoryError as error:
+            reading.unfollowed += 1
+            return [Skipped(path, f"nested DICOMDIR unusable: {error}")]
+        reading.nested.append(path)
+        return entries
+
+
+def _may_name_directory(record: DirectoryRecord) -> bool:
+    """The record may reference a directory file: a PATIENT/STUDY/SERIES record with a File
+    ID (they describe no instance), a file named DICOMDIR or DIRFILE, or the SOP Class says so."""
+    return (
+        record.kind in GROUPING_TYPES
+        or fold_name(record.file_id[-1]) in DIRECTORY_FILE_NAMES
+        or record.values.text(REFERENCED_SOP_CLASS) == DICOMDIR_SOP_CLASS
+    )
+
+
+class _Media:
+    """Where Referenced File IDs lead on one media: File IDs are relative to the File-set's
+    root (PS3.10 8.5), the root DICOMDIR's folder; a nested DICOMDIR's IDs may instead be
+    relative to its own folder (a File-set copied into a folder). Nothing leaves the root."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self._resolvers: dict[str, CaseInsensitiveResolver] = {}
+
+    def _resolver(self, folder: str) -> CaseInsensitiveResolver:
+        resolver = self._resolvers.get(folder)
+        if resolver is None:
+            resolver = self._resolvers[folder] = CaseInsensitiveResolver(folder)
+        return resolver
+
+    def resolve(
+        self,
+        reading: DicomdirReading,
+        folder: str,
+        file_id: list[str],
+        avoid: tuple[str, ...] = (),
+    ) -> str | Skipped:
+        """The referenced file's path, or why it cannot be used (PS3.10 8.5 File IDs).
+
+        ``avoid``: real paths a nested DICOMDIR's reference should not lead back to when the
+        other reading of its File ID (root or own folder) leads to a further file.
+        """
+        bases = [self.root] if folder == self.root else [self.root, folder]
+        found: list[str] = []
+        for base in bases:
+            resolver = self._resolver(base)
+            resolved = resolver.resolve(file_id)
+            if resolved is None:
+                continue
+            if not resolver.inside(resolved):
+                shown = os.path.join(base, *file_id)
+                return Skipped(shown, "DICOMDIR reference points outside its folder")
+            found.append(resolved)
+        if found:
+            fresh = [path for path in found if os.path.realpath(path) not in avoid]
+            return (fresh or found)[0]
         reading.missing += 1
-        shown = os.path.join(root, *leaf.file_id)
+        root_has = file_id[:-1] and self._resolver(self.root).has_folder(file_id[0])
+        shown = os.path.join(self.root if root_has or folder == self.root else folder, *file_id)
         return Skipped(shown, "referenced by DICOMDIR but missing")
-    if not resolver.inside(resolved):
-        shown = os.path.join(root, *leaf.file_id)
-        return Skipped(shown, "DICOMDIR reference points outside its folder")
-    return resolved
 
 
 # --- reading the records ---------------------------------------------------------------------
@@ -474,14 +581,15 @@ def _link_by_offsets(records: list[DirectoryRecord]) -> list[DirectoryRecord]:
 def _nest_by_order(records: list[DirectoryRecord]) -> list[DirectoryRecord]:
     """Without offsets: each record belongs to the last record of the level above it."""
     roots: list[DirectoryRecord] = []
-    open_levels: list[DirectoryRecord] = []
+    open_levels: list[tuple[int, DirectoryRecord]] = []  # levels may start below PATIENT
     for record in records:
         level = GROUPING_TYPES.index(record.kind) if record.kind in GROUPING_TYPES else 3
-        del open_levels[level:]
-        parent = open_levels[-1] if open_levels else None
+        while open_levels and open_levels[-1][0] >= level:
+            open_levels.pop()
+        parent = open_levels[-1][1] if open_levels else None
         (parent.children if parent else roots).append(record)
         if level < 3:
-            open_levels.append(record)
+            open_levels.append((level, record))
     return roots
 
 
@@ -492,7 +600,7 @@ def _leaves(
         if record.kind == "INACTIVE":
             continue
         chain = (*ancestors, record)
-        if record.file_id and record.kind not in GROUPING_TYPES:
+        if record.file_id:  # a grouping record's File ID can only name a nested DICOMDIR
             yield chain
         if len(chain) < 64:  # offsets already proved acyclic; this bounds odd nesting
             yield from _leaves(record.children, chain)
@@ -502,14 +610,37 @@ def preview_series(chains: Iterable[tuple[DirectoryRecord, ...]]) -> Iterator[Pr
     """Instances grouped by their series record: counts and the series' identity."""
     groups: dict[int, list[tuple[DirectoryRecord, ...]]] = {}
     for chain in chains:
-        series = _level(chain, "SERIES")
-        groups.setdefault(series.offset if series else -1, []).append(chain)
+        series = next((record for record in chain if record.kind == "SERIES"), None)
+        # By identity: records of nested DICOMDIRs share offsets with the root's.
+        groups.setdefault(id(series) if series else -1, []).append(chain)
     for members in groups.values():
         yield _preview_entry(members)
 
 
-def _level(chain: tuple[DirectoryRecord, ...], kind: str) -> DirectoryRecord | None:
-    return next((record for record in chain if record.kind == kind), None)
+def _level(chain: tuple[DirectoryRecord, ...], kind: str) -> MergedValues | None:
+    """The chain's records of one level (several where a nested DICOMDIR repeats it)."""
+    found = [record.values for record in chain if record.kind == kind]
+    return MergedValues(found) if found else None
+
+
+class MergedValues:
+    """:class:`RecordValues` of one level over several records: the first that has a value
+    (a STUDY record of the root, then the STUDY record of the DICOMDIR it references)."""
+
+    def __init__(self, values: list[RecordValues]) -> None:
+        self._values = values
+
+    def text(self, tag: int) -> str:
+        return next((text for v in self._values if (text := v.text(tag))), "")
+
+    def strings(self, tag: int) -> list[str]:
+        return next((found for v in self._values if (found := v.strings(tag))), [])
+
+    def integer(self, tag: int) -> int | None:
+        return next((n for v in self._values if (n := v.integer(tag)) is not None), None)
+
+    def person_name(self, tag: int) -> str:
+        return next((name for v in self._values if (name := v.person_name(tag))), "")
 
 
 def _preview_entry(members: list[tuple[DirectoryRecord, ...]]) -> PreviewSeries:
@@ -527,11 +658,10 @@ def _preview_entry(members: list[tuple[DirectoryRecord, ...]]) -> PreviewSeries:
     )
 
 
-def _patient(record: DirectoryRecord | None) -> PatientInfo:
+def _patient(values: RecordValues | None) -> PatientInfo:
     """PATIENT record keys (PS3.3 F.5.1)."""
-    if record is None:
+    if values is None:
         return PatientInfo(patient_id="", name="")
-    values = record.values
     return PatientInfo(
         patient_id=values.text(0x00100020),
         name=values.person_name(0x00100010),
@@ -540,11 +670,10 @@ def _patient(record: DirectoryRecord | None) -> PatientInfo:
     )
 
 
-def _study(record: DirectoryRecord | None) -> StudyInfo:
+def _study(values: RecordValues | None) -> StudyInfo:
     """STUDY record keys (PS3.3 F.5.2)."""
-    if record is None:
+    if values is None:
         return StudyInfo(uid="")
-    values = record.values
     return StudyInfo(
         uid=values.text(0x0020000D) or values.text(REFERENCED_SOP_INSTANCE),
         date=values.text(0x00080020),
@@ -555,11 +684,10 @@ def _study(record: DirectoryRecord | None) -> StudyInfo:
     )
 
 
-def _series(record: DirectoryRecord | None) -> SeriesInfo:
+def _series(values: RecordValues | None) -> SeriesInfo:
     """SERIES record keys (PS3.3 F.5.3)."""
-    if record is None:
+    if values is None:
         return SeriesInfo(uid="")
-    values = record.values
     return SeriesInfo(
         uid=values.text(0x0020000E),
         number=values.integer(0x00200011),
@@ -629,6 +757,10 @@ class CaseInsensitiveResolver:
             found = self._root
         self._folders[folded] = found
         return found
+
+    def has_folder(self, name: str) -> bool:
+        """The root holds a folder of this name (matched as :meth:`resolve` matches)."""
+        return self._folder((fold_name(name),)) is not None
 
     def inside(self, path: str) -> bool:
         """``path`` (from :meth:`resolve`) stays within the root, links followed."""

@@ -93,6 +93,7 @@ def index_paths(
     for item in index_stream(paths, cancel, workers=workers, known=known):
         if isinstance(item, DirectoryPreview):
             dicomdirs.add(item.path)
+            dicomdirs.update(item.nested)
             continue
         catalog.add(item)
         if on_item is not None:

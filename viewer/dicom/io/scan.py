@@ -88,6 +88,8 @@ def iter_files(
                 yield item
                 continue
             key = walk.file_key(item)
+            if key in walk.read_dicomdirs:
+                continue  # a nested DICOMDIR (DIRFILE) read as the media's index already
             if key not in walk.seen_files:
                 walk.seen_files.add(key)
                 yield item
@@ -221,6 +223,13 @@ class _Walk:
             yield Skipped(
                 path,
                 f"DICOMDIR references {reading.missing} missing file(s); scanning its folder too",
+            )
+            yield from self.walk(folder)
+        elif reading.unfollowed:
+            yield Skipped(
+                path,
+                f"DICOMDIR: {reading.unfollowed} nested DICOMDIR(s) not followed; "
+                "scanning its folder too",
             )
             yield from self.walk(folder)
 
