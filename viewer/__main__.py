@@ -1,7 +1,8 @@
 """The ``dicom-viewer`` command (see shared/cli-contract.md and the README).
 
 Headless verbs import no Qt; only ``open`` (the default) and ``screenshot`` do, lazily.
-Exit status: 0 success, 1 nothing usable or failure, 2 bad arguments.
+Exit status: 0 success, 1 nothing usable or failure, 2 bad arguments; 128 + N after signal N
+(SIGTERM, SIGHUP, SIGINT), once every worker process has been stopped.
 """
 
 from __future__ import annotations
@@ -86,10 +87,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not hasattr(args, "paths") or any(item.startswith("-") for item in extra):
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         args.paths = [*args.paths, *extra]
+    from viewer.core import quit_signals
+
     try:
-        return int(args.run(args))
+        with quit_signals.raise_on_signals():  # the GUI watches them its own way
+            status = int(args.run(args))
+    except quit_signals.Terminated as stop:
+        return quit_signals.exit_status(stop.signum)
     except KeyboardInterrupt:
-        return 130
+        return quit_signals.exit_status(2)
+    finally:
+        if quit_signals.received() is not None:
+            stop_workers_now()
+    signum = quit_signals.received()
+    return status if signum is None else quit_signals.exit_status(signum)
+
+
+#: The process-wide worker pools: (module, its function that stops them).
+WORKER_POOLS = (
+    ("viewer.dicom.pixels.decode_pool", "shutdown_shared_pool"),
+    ("viewer.dicom.io.indexer", "shutdown_index_pool"),
+)
+
+
+def stop_workers_now() -> None:
+    """Stop the worker pools this process started, without waiting for running tasks
+    (after a quit signal; a pool module never imported has none to stop)."""
+    for module_name, function in WORKER_POOLS:
+        module = sys.modules.get(module_name)
+        if module is not None:
+            getattr(module, function)()
 
 
 if __name__ == "__main__":

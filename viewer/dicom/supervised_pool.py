@@ -27,7 +27,9 @@ set in the worker before the task runs: a worker refuses what the parent would, 
 the user changed the budget (no restart needed).
 
 Workers come from the start method the caller gives (forkserver or spawn, never fork in a
-process that runs Qt threads). No Qt.
+process that runs Qt threads). Every worker ends when the process that made the pool ends,
+even when that one was killed (:func:`viewer.core.lifeline.exit_with`), and
+:meth:`SupervisedPool.stop_now` ends them at once (a signal asked the process to quit). No Qt.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from viewer.core import lifeline
 from viewer.dicom import limits
 
 #: How often (seconds) the supervisor looks at the board while supervised tasks run.
@@ -140,6 +143,16 @@ def _board_view(name: str) -> NDArray[np.float64]:
 
 def _float64s(memory: SharedMemory) -> NDArray[np.float64]:
     return np.ndarray((BOARD_SLOTS * _FIELDS,), dtype=np.float64, buffer=memory.buf)
+
+
+def _start_worker(
+    owner: int, initializer: Callable[..., None] | None, initargs: tuple[Any, ...]
+) -> None:
+    """A worker's first act: end with ``owner`` (the pool's process); then the caller's
+    initializer."""
+    lifeline.exit_with(owner)
+    if initializer is not None:
+        initializer(*initargs)
 
 
 def _run_task(
@@ -283,8 +296,8 @@ class SupervisedPool:
             executor = ProcessPoolExecutor(
                 self.workers,
                 mp_context=self._context,
-                initializer=self._initializer,
-                initargs=self._initargs,
+                initializer=_start_worker,
+                initargs=(os.getpid(), self._initializer, self._initargs),
             )
             self._executor = executor
             self._generation += 1
@@ -465,6 +478,29 @@ class SupervisedPool:
             supervisor.join()
         elif supervisor is None:
             self._release_board()
+
+    def stop_now(self, grace: float = 1.0) -> None:
+        """Shut down without waiting for running tasks: their workers are terminated (killed
+        after ``grace`` seconds). For a process that was asked to quit (SIGTERM, SIGHUP, Ctrl+C).
+        """
+        with self._lock:
+            executor = self._executor
+            processes = dict(getattr(executor, "_processes", None) or {})  # private: see _kill
+        self.shutdown(wait=False)
+        for process in processes.values():
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                process.terminate()
+        deadline = time.monotonic() + grace
+        for process in processes.values():
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                process.join(max(0.0, deadline - time.monotonic()))
+                if process.is_alive():
+                    process.kill()
+                    process.join(grace)
+        if executor is not None:
+            with contextlib.suppress(Exception):
+                executor.shutdown(wait=True, cancel_futures=True)  # its threads end now
+        self._events.put(None)
 
     def _release_board(self) -> None:
         with self._lock:

@@ -686,7 +686,10 @@ def _fill_cache_in_helper_process(dtype: str) -> bool:
     """Compile the kernels for ``dtype`` in a child interpreter (once per process and dtype)."""
     if getattr(sys, "frozen", False):  # sys.executable is the application itself
         return False
-    code = f"from viewer.model.mpr import _compile_for; _compile_for({dtype!r})"
+    code = (  # the helper ends with this process (a quit signal, a kill) even mid-compile
+        f"from viewer.core.lifeline import exit_with; exit_with({os.getpid()}); "
+        f"from viewer.model.mpr import _compile_for; _compile_for({dtype!r})"
+    )
     try:
         done = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, timeout=300, check=False

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import (
+    QMessageLogContext,
+    QSocketNotifier,
+    QTimer,
+    QtMsgType,
+    qInstallMessageHandler,
+)
 from PySide6.QtWidgets import QApplication
 
+from viewer.core import quit_signals
 from viewer.core.app_logging import configure_logging
 from viewer.core.display import platform_failure
 from viewer.core.errors import EXIT_FAILED, EXIT_OK, report
@@ -84,9 +93,42 @@ def run_gui(paths: Sequence[str]) -> int:
     window.window_settings.restore_layout()
     window.show()
     call_after_first_paint(window, lambda: open_in_window(window, paths))  # window first
-    status = app.exec()
-    window.shutdown()
+    with quit_signals.notify_on_signals(lambda reader: _quit_on_signal(app, window, reader)):
+        status = app.exec()
+    stop_workers(window)
     return status
+
+
+def _quit_on_signal(app: QApplication, window: MainWindow, reader: Any) -> Callable[[], None]:
+    """SIGTERM, SIGHUP or SIGINT (written to ``reader`` by Python's wake-up fd): stop the
+    workers, close the window (its layout is saved) and leave the event loop. Returns what
+    stops watching ``reader``."""
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read)
+
+    def quit_now() -> None:
+        signum = quit_signals.read_signal(reader)
+        if signum is None:
+            return
+        notifier.setEnabled(False)
+        name = signal.Signals(signum).name
+        logging.getLogger("viewer.qt").info("%s received: stopping the workers and quitting", name)
+        stop_workers(window)
+        window.close()
+        app.quit()
+
+    notifier.activated.connect(quit_now)
+    return lambda: notifier.setEnabled(False)  # the closure keeps the notifier alive till then
+
+
+def stop_workers(window: MainWindow) -> None:
+    """Stop the window's tasks and views, then the process-wide decode and index workers
+    (at once after a quit signal; else once their running tasks are done)."""
+    from viewer.dicom.io.indexer import shutdown_index_pool
+    from viewer.dicom.pixels.decode_pool import shutdown_shared_pool
+
+    window.shutdown()
+    shutdown_shared_pool()
+    shutdown_index_pool()
 
 
 #: What ``screenshot`` shows: (Series Instance UID, stack, frame); None: what opens first.
@@ -149,7 +191,10 @@ def take_screenshot(
         _finish_once_the_first_slice_is_up(window, finish)
     QTimer.singleShot(SCREENSHOT_TIMEOUT_S * 1000, lambda: _timeout(finish))
     open_in_window(window, paths)
-    app.exec()
+    with quit_signals.notify_on_signals(lambda reader: _quit_on_signal(app, window, reader)):
+        app.exec()
+    if quit_signals.received() is not None:
+        return EXIT_FAILED
     if outcome["shown"] and not window.grab().save(output):
         report(f"cannot write {output}")
         outcome["shown"] = False

@@ -32,6 +32,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
+from viewer.core import quit_signals
 from viewer.dicom import limits
 from viewer.dicom.catalog.catalog import Catalog
 from viewer.dicom.catalog.records import ScannedFile, Skipped
@@ -342,8 +343,12 @@ def shutdown_index_pool() -> None:
     _mark_warm(0)
     with _pool_lock:
         pool, _pool = _pool, None
-    if pool is not None:
+    if pool is None:
+        return
+    if quit_signals.received() is None:
         pool.shutdown(wait=True)
+    else:  # asked to quit: running reads are not waited for
+        pool.stop_now()
 
 
 atexit.register(shutdown_index_pool)

@@ -53,6 +53,7 @@ from numpy.typing import NDArray
 from pydicom.pixels import get_decoder
 from pydicom.uid import UID
 
+from viewer.core import quit_signals
 from viewer.dicom import limits
 from viewer.dicom.catalog.frame_ref import local_path
 from viewer.dicom.io import frame_sources
@@ -799,8 +800,12 @@ class DecodePool:
         """After a worker crashed: the next submit starts fresh workers."""
         self._pool.restart()
 
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=True)
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop the workers; ``wait`` False: at once, running tasks or not (a quit signal)."""
+        if wait:
+            self._pool.shutdown(wait=True)
+        else:
+            self._pool.stop_now()
 
     def fill(
         self,
@@ -932,4 +937,4 @@ def shutdown_shared_pool() -> None:
     with _shared_lock:
         pool, _shared = _shared, None
     if pool is not None:
-        pool.shutdown()
+        pool.shutdown(wait=quit_signals.received() is None)
