@@ -36,7 +36,9 @@ VERBS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every verb, or of the verb ``only`` alone: a verb's run then imports no
+    other verb's module (``volume`` in a researcher's loop pays for its own imports only)."""
     parser = argparse.ArgumentParser(
         prog="dicom-viewer",
         description="A fast, correct DICOM viewer. With no verb it opens PATHs (or the demo).",
@@ -45,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"dicom-viewer {__version__}")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
     for name, module_name in VERBS.items():
+        if only is not None and name != only:
+            continue
         module = importlib.import_module(module_name)
         sub = verbs.add_parser(name, help=module.HELP, description=module.HELP)
         module.configure(sub)
@@ -80,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import viewer.sources  # the frame-source readers of this layer, before any decode worker
 
     viewer.sources.install()
-    parser = build_parser()
+    parser = build_parser(args_list[0] if args_list[0] in VERBS else None)
     # PATHs may also follow options (``screenshot OUT.png --size 800x600 PATH``).
     args, extra = parser.parse_known_args(args_list)
     if extra:

@@ -38,10 +38,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     # Imported here so that building the CLI parser stays cheap.
-    import numpy as np
-
     from viewer.dicom.io.indexer import index_paths
     from viewer.dicom.pixels.volume import VolumeError, load_volume, modality_voxels
+    from viewer.dicom.write.npz import save_npz
 
     catalog = index_paths([args.path])
     stacks = catalog.all_stacks()
@@ -69,8 +68,8 @@ def _run(args: argparse.Namespace) -> int:
     for warning in volume.warnings:
         report(f"warning: stack {args.stack}: {warning}")
     try:
-        with open(args.out, "wb") as handle:  # a handle: np.savez would append ".npz"
-            np.savez(handle, voxels=voxels, affine=volume.affine)
+        with open(args.out, "wb") as handle:  # streamed from the voxels' memory: no copy
+            save_npz(handle, voxels=voxels, affine=volume.affine)
     except OSError as error:
         report(f"cannot write {args.out}: {error.strerror or error}")
         return EXIT_FAILED

@@ -85,6 +85,11 @@ class Source:
         self._size = size
         self.data = first
 
+    @property
+    def size(self) -> int:
+        """The file's size (what reads never go past)."""
+        return self._size
+
     def read_all(self) -> bytes:
         """Every byte of the file (for small files walked in memory, such as a DICOMDIR)."""
         return self.need(self._size)

@@ -37,14 +37,11 @@ import math
 import multiprocessing
 import os
 import signal
-import struct
-import sys
 import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from multiprocessing.shared_memory import SharedMemory
 from typing import Any
 
@@ -58,6 +55,8 @@ from viewer.dicom import limits
 from viewer.dicom.catalog.frame_ref import local_path
 from viewer.dicom.io import frame_sources
 from viewer.dicom.pixels.decode import DecodedFrame, DecodeError, chosen_plugins, read_frame
+from viewer.dicom.pixels.layout import FrameOutcome, PixelLayout, fits, read_native_into
+from viewer.dicom.pixels.layout import pixel_layout as plain_layout
 from viewer.dicom.supervised_pool import (
     DeadlineExceeded,
     SupervisedPool,
@@ -98,18 +97,6 @@ WorkerSetup = Callable[[], None]
 
 class LoadCancelled(Exception):
     """The caller's ``cancel`` returned True while a volume was being filled."""
-
-
-@dataclass(frozen=True, slots=True)
-class FrameOutcome:
-    """What filling one frame of a volume gave: its rescale (PS3.3 C.11.1.1.2) or an error."""
-
-    index: int
-    rescale_slope: float = 1.0
-    rescale_intercept: float = 0.0
-    has_modality_lut: bool = False
-    error: str = ""
-    warnings: tuple[str, ...] = ()
 
 
 # --- shared memory ---------------------------------------------------------------------------
@@ -184,312 +171,14 @@ def _check_shared_memory_room(nbytes: int, folder: str = "/dev/shm") -> None:
 _attach = attach_unowned
 
 
-# --- native little endian: the frame's bytes straight from the file --------------------------
-_IMPLICIT_LE = "1.2.840.10008.1.2"
-_EXPLICIT_LE = "1.2.840.10008.1.2.1"
-#: Explicit VRs with a 2-byte reserved field and a 4-byte length (PS3.5 7.1.2, table 7.1-1).
-_LONG_VRS = frozenset(
-    [b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"]
-)
-_UNDEFINED = 0xFFFFFFFF
-_ITEM, _ITEM_END, _SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
-_PIXEL_DATA = 0x7FE00010
-_HEADER_CHUNK = 16 * 1024
-_MAX_HEADER_BYTES = 8 * 1024**2
-#: Header elements the fast path needs (PS3.3 C.7.6.3 Image Pixel, C.7.6.6 Multi-frame,
-#: C.11.1 Modality LUT).
-_SAMPLES, _PHOTOMETRIC, _FRAMES = 0x00280002, 0x00280004, 0x00280008
-_ROWS, _COLUMNS = 0x00280010, 0x00280011
-_BITS_ALLOCATED, _BITS_STORED, _PIXEL_REPRESENTATION = 0x00280100, 0x00280101, 0x00280103
-_INTERCEPT, _SLOPE = 0x00281052, 0x00281053
-_WANTED = frozenset(
-    [
-        _SAMPLES,
-        _PHOTOMETRIC,
-        _FRAMES,
-        _ROWS,
-        _COLUMNS,
-        _BITS_ALLOCATED,
-        _BITS_STORED,
-        _PIXEL_REPRESENTATION,
-        _INTERCEPT,
-        _SLOPE,
-    ]
-)
-#: Present -> not the fast path: a Modality LUT Sequence (C.11.1) or functional groups (a
-#: per-frame rescale, PS3.3 C.7.6.16.2.9), which read_frame applies.
-_REFUSED = frozenset([0x00283000, 0x52009229, 0x52009230])
-
-
-class _Unusual(Exception):
-    """The header is not what the fast path handles; read_frame will."""
-
-
-@dataclass(frozen=True, slots=True)
-class PixelLayout:
-    """Where a file's pixel data is and how to read a frame of it (PS3.5 8.1.1, A.4).
-
-    Native: ``frames`` frames of ``frame_bytes`` from ``pixel_offset``. Encapsulated (single
-    frame only): ``pixel_length`` bytes from ``pixel_offset`` hold the items (Basic Offset
-    Table, fragments) of the Pixel Data value.
-    """
-
-    transfer_syntax: str
-    pixel_offset: int
-    pixel_length: int
-    rows: int
-    columns: int
-    frames: int
-    bits_allocated: int
-    bits_stored: int
-    pixel_representation: int
-    photometric: str
-    rescale_slope: float
-    rescale_intercept: float
-
-    @property
-    def encapsulated(self) -> bool:
-        return self.transfer_syntax not in (_IMPLICIT_LE, _EXPLICIT_LE)
-
-    @property
-    def dtype(self) -> np.dtype[Any]:
-        kind = "i" if self.pixel_representation == 1 else "u"
-        return np.dtype(f"<{kind}{self.bits_allocated // 8}")
-
-    @property
-    def frame_bytes(self) -> int:
-        return self.rows * self.columns * (self.bits_allocated // 8)
-
-    def decoder_options(self) -> dict[str, Any]:
-        """The pixel description pydicom's decoders need for a bare buffer."""
-        return {
-            "rows": self.rows,
-            "columns": self.columns,
-            "samples_per_pixel": 1,
-            "bits_allocated": self.bits_allocated,
-            "bits_stored": self.bits_stored,
-            "pixel_representation": self.pixel_representation,
-            "photometric_interpretation": self.photometric,
-            "number_of_frames": self.frames,
-        }
-
-
-_ELEMENT_HEAD = struct.Struct("<HH2sHI")  # group, element, VR, 2-byte length, 4-byte length
-_U16 = struct.Struct("<H")
-_U32 = struct.Struct("<I")
-
-
-class _HeaderBytes:
-    """The start of a file, read further on demand (up to _MAX_HEADER_BYTES)."""
-
-    def __init__(self, handle: Any) -> None:
-        self.handle = handle
-        self.data = b""
-
-    def ensure(self, end: int) -> None:
-        if len(self.data) < end:
-            self._grow(end)
-
-    def _grow(self, end: int) -> None:
-        if end > _MAX_HEADER_BYTES:  # never read (or allocate) what a forged length claims
-            raise _Unusual("header too long")
-        while len(self.data) < end:
-            more = self.handle.read(max(_HEADER_CHUNK, end - len(self.data)))
-            if not more:
-                raise _Unusual("file ends inside the header")
-            self.data += more
-
-    def u16(self, at: int) -> int:
-        self.ensure(at + 2)
-        return int(_U16.unpack_from(self.data, at)[0])
-
-    def u32(self, at: int) -> int:
-        self.ensure(at + 4)
-        return int(_U32.unpack_from(self.data, at)[0])
-
-    def tag(self, at: int) -> int:
-        return (self.u16(at) << 16) | self.u16(at + 2)
-
-    def value(self, at: int, length: int) -> bytes:
-        self.ensure(at + length)
-        return self.data[at : at + length]
-
-
-def _element(header: _HeaderBytes, at: int, implicit: bool) -> tuple[int, bytes, int, int]:
-    """(tag, VR or b"", value length, value offset) of the element at ``at`` (PS3.5 7.1)."""
-    header.ensure(at + 8)
-    if len(header.data) < at + 12:  # the last few bytes of a file: the slow, checked way
-        return _element_checked(header, at, implicit)
-    group, element, vr, short, long = _ELEMENT_HEAD.unpack_from(header.data, at)
-    tag = group << 16 | element
-    if implicit or group == 0xFFFE:  # items and delimiters never carry a VR (PS3.5 7.5)
-        return tag, b"", _U32.unpack_from(header.data, at + 4)[0], at + 8
-    if vr in _LONG_VRS:
-        return tag, vr, long, at + 12
-    return tag, vr, short, at + 8
-
-
-def _element_checked(header: _HeaderBytes, at: int, implicit: bool) -> tuple[int, bytes, int, int]:
-    tag = header.tag(at)
-    if implicit or tag >> 16 == 0xFFFE:
-        return tag, b"", header.u32(at + 4), at + 8
-    vr = header.value(at + 4, 2)
-    if vr in _LONG_VRS:
-        return tag, vr, header.u32(at + 8), at + 12
-    return tag, vr, header.u16(at + 6), at + 8
-
-
-def _skip_sequence(header: _HeaderBytes, at: int, implicit: bool) -> int:
-    """Offset after a sequence of undefined length whose first item starts at ``at``."""
-    while True:
-        tag, length = header.tag(at), header.u32(at + 4)
-        at += 8
-        if tag == _SEQUENCE_END:
-            return at
-        if tag != _ITEM:
-            raise _Unusual("malformed sequence")
-        at = _skip_item(header, at, implicit) if length == _UNDEFINED else at + length
-
-
-def _skip_item(header: _HeaderBytes, at: int, implicit: bool) -> int:
-    """Offset after an item of undefined length (its data set then the Item Delimiter)."""
-    while True:
-        tag, vr, length, value_at = _element(header, at, implicit)
-        if tag == _ITEM_END:
-            return value_at
-        if length == _UNDEFINED:
-            at = _skip_sequence(header, value_at, implicit or vr == b"UN")
-        else:
-            at = value_at + length
-
-
-def _meta_transfer_syntax(header: _HeaderBytes) -> tuple[str, int]:
-    """Transfer Syntax UID from the File Meta Information and where the data set starts."""
-    header.ensure(132)
-    if header.data[128:132] != b"DICM":
-        raise _Unusual("no DICM preamble")
-    at, syntax = 132, ""
-    while header.u16(at) == 0x0002:
-        tag, _vr, length, value_at = _element(header, at, implicit=False)
-        if length == _UNDEFINED:
-            raise _Unusual("undefined length in the File Meta Information")
-        if tag == 0x00020010:
-            syntax = header.value(value_at, length).rstrip(b"\x00 ").decode("ascii", "replace")
-        at = value_at + length
-    return syntax, at
-
-
-def _walk_to_pixel_data(
-    header: _HeaderBytes, at: int, implicit: bool
-) -> tuple[dict[int, bytes], bytes, int, int]:
-    """Wanted values, and the Pixel Data element's VR, length and value offset."""
-    values: dict[int, bytes] = {}
-    while True:
-        tag, vr, length, value_at = _element(header, at, implicit)
-        if tag == _PIXEL_DATA:
-            return values, vr, length, value_at
-        if tag > _PIXEL_DATA or tag in _REFUSED or (tag >> 16 == 0x7FE0 and tag & 0xFFFF):
-            raise _Unusual("no plain Pixel Data, or per-frame values read_frame must apply")
-        if length == _UNDEFINED:
-            at = _skip_sequence(header, value_at, implicit or vr == b"UN")
-            continue
-        if tag in _WANTED:
-            values[tag] = header.value(value_at, length)
-        at = value_at + length
-
-
-def _us(values: dict[int, bytes], tag: int, default: int | None = None) -> int:
-    raw = values.get(tag)
-    if raw is None or len(raw) != 2:
-        if default is None:
-            raise _Unusual(f"missing {tag:08X}")
-        return default
-    return int(struct.unpack("<H", raw)[0])
-
-
-def _number(values: dict[int, bytes], tag: int, default: float) -> float:
-    """A DS/IS value's first number; its default when absent or empty (PS3.5 6.2)."""
-    raw = values.get(tag)
-    if raw is None:
-        return default
-    text = raw.decode("ascii", "replace").strip(" \x00").split("\\")[0].strip()
-    if not text:
-        return default
-    try:
-        number = float(text)
-    except ValueError:
-        raise _Unusual(f"unreadable {tag:08X}") from None
-    if not math.isfinite(number):
-        raise _Unusual(f"non-finite {tag:08X}")
-    return number
-
-
+# --- plain monochrome files: the frame's bytes straight from the file ----------------------
 def pixel_layout(path: str) -> PixelLayout | None:
-    """The pixel layout of a plain monochrome integer image, else None.
-
-    Native little endian (any number of frames) or a single encapsulated frame in a transfer
-    syntax pydicom can decode here. None means "use read_frame": another transfer syntax,
-    colour, 1-bit or float samples, a Modality LUT or functional groups, a zero slope, Pixel
-    Data shorter than the header declares or than the file, or any header the walk does not
-    understand.
-    """
-    if sys.byteorder != "little":
-        return None
-    try:
-        with open(path, "rb") as handle:
-            return _layout_of(_HeaderBytes(handle), os.fstat(handle.fileno()).st_size)
-    except (OSError, _Unusual, struct.error, UnicodeError):
-        return None
-
-
-def _layout_of(header: _HeaderBytes, file_size: int) -> PixelLayout:
-    syntax, at = _meta_transfer_syntax(header)
-    native = syntax in (_IMPLICIT_LE, _EXPLICIT_LE)
-    if not native and not _decodable_encapsulated(syntax):
-        raise _Unusual(f"transfer syntax {syntax}")
-    values, vr, length, value_at = _walk_to_pixel_data(header, at, syntax == _IMPLICIT_LE)
-    layout = PixelLayout(
-        transfer_syntax=syntax,
-        pixel_offset=value_at,
-        pixel_length=length if native else file_size - value_at,
-        rows=_us(values, _ROWS),
-        columns=_us(values, _COLUMNS),
-        frames=int(_number(values, _FRAMES, 1.0)),
-        bits_allocated=_us(values, _BITS_ALLOCATED),
-        bits_stored=_us(values, _BITS_STORED),
-        pixel_representation=_us(values, _PIXEL_REPRESENTATION, 0),
-        photometric=values.get(_PHOTOMETRIC, b"").decode("ascii", "replace").strip(" \x00"),
-        rescale_slope=_number(values, _SLOPE, 1.0),
-        rescale_intercept=_number(values, _INTERCEPT, 0.0),
-    )
-    if (
-        _us(values, _SAMPLES, 1) != 1
-        or layout.photometric not in ("MONOCHROME1", "MONOCHROME2")
-        or layout.bits_allocated not in (8, 16, 32)
-        or not 1 <= layout.bits_stored <= layout.bits_allocated
-        or layout.pixel_representation not in (0, 1)
-        or min(layout.rows, layout.columns, layout.frames) < 1
-        or layout.rescale_slope == 0.0
-    ):
-        raise _Unusual("not a plain monochrome integer image")
-    if native:
-        _check_native(layout, vr, length, file_size)
-    elif layout.frames != 1 or length != _UNDEFINED or layout.pixel_length < 16:
-        raise _Unusual("not a single encapsulated frame")
-    elif layout.pixel_length > MAX_ENCAPSULATED_FACTOR * layout.frame_bytes + 2**20:
-        raise _Unusual("encapsulated data far larger than the frame")
+    """:func:`viewer.dicom.pixels.layout.pixel_layout` (the one header walker), for a native
+    file or a single encapsulated frame that pydicom can decode here; else None."""
+    layout = plain_layout(path, MAX_ENCAPSULATED_FACTOR)
+    if layout is not None and layout.encapsulated:
+        return layout if _decodable_encapsulated(layout.transfer_syntax) else None
     return layout
-
-
-def _check_native(layout: PixelLayout, vr: bytes, length: int, file_size: int) -> None:
-    needed = layout.frames * layout.frame_bytes
-    if (
-        vr not in (b"", b"OB", b"OW")
-        or length == _UNDEFINED
-        or length < needed
-        or layout.pixel_offset + needed > file_size
-    ):
-        raise _Unusual("native Pixel Data shorter than the header declares")
 
 
 #: Plugins that report corrupt data with an exception, never by aborting the process: the
@@ -549,25 +238,9 @@ def read_frame_into(path: str, frame: int, target: NDArray[Any]) -> PixelLayout 
         return None
     if layout.encapsulated:
         return layout if _decode_encapsulated(path, layout, target) else None
-    if target.dtype != layout.dtype.newbyteorder("="):
+    if not fits(layout, frame, target):
         return None
-    return layout if _read_native(path, frame, layout, target) else None
-
-
-def _read_native(path: str, frame: int, layout: PixelLayout, target: NDArray[Any]) -> bool:
-    try:
-        with open(path, "rb", buffering=0) as handle:
-            handle.seek(layout.pixel_offset + frame * layout.frame_bytes)
-            sink = memoryview(target).cast("B")  # type: ignore[arg-type]
-            if handle.readinto(sink) != layout.frame_bytes:
-                return False
-    except OSError:
-        return False
-    unused = layout.bits_allocated - layout.bits_stored
-    if unused:
-        np.left_shift(target, unused, out=target)
-        np.right_shift(target, unused, out=target)
-    return True
+    return layout if read_native_into(path, frame, layout, target) else None
 
 
 def _decode_encapsulated(path: str, layout: PixelLayout, target: NDArray[Any]) -> bool:

@@ -111,6 +111,11 @@ def rescale_into(out: NDArray[Any], stored: NDArray[Any], slope: float, intercep
     """
     if out.dtype.kind in "iu":
         m, b = np.int64(int(slope)), np.int64(int(intercept))
+        if m == 1 and out.dtype == stored.dtype and _holds(out.dtype, int(b)):
+            # One add in the shared dtype: every result fits ``out`` (the caller's promise),
+            # so the sum is exact whatever it wraps through (arithmetic modulo 2**bits).
+            np.add(stored, out.dtype.type(int(b)), out=out)
+            return True
         if m == 1:
             np.add(stored, b, out=out, dtype=np.int64, casting="unsafe")
             return True
@@ -379,3 +384,8 @@ def apply_palette(indices: NDArray[Any], first_mapped: int, rgb_table: ArrayLike
     table = np.asarray(rgb_table)
     table8 = scale_to_8bit(table, bits)
     return np.take(table8, _table_indices(indices, first_mapped, len(table8)), axis=0)
+
+
+def _holds(dtype: np.dtype[Any], value: int) -> bool:
+    info = np.iinfo(dtype)
+    return info.min <= value <= info.max

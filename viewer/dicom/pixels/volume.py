@@ -5,37 +5,39 @@ rescale that turns them into modality values (PS3.3 C.11.1.1.2) is kept beside t
 (slope, intercept), exact for the common slope 1. The affine maps (column, row, frame) indices
 to LPS mm (viewer.dicom.catalog.geometry).
 
-Frames are decoded by the worker processes of :mod:`viewer.dicom.pixels.decode_pool` straight into
-one shared-memory array, so loading uses every core and the parent never copies. Frames whose
+Plain native frames (uncompressed monochrome, :mod:`viewer.dicom.pixels.layout`) are read in this
+process straight from their file offsets into the final array: no decoder, no worker, no copy,
+and neither pydicom nor the decode pool is imported for them. Other frames are decoded by the
+worker processes of :mod:`viewer.dicom.pixels.decode_pool` straight into one shared-memory array,
+so loading uses every core and the parent never copies. Frames whose
 Rescale Slope/Intercept differ are brought to a common rescale when that is exact (integer
 shifts); only otherwise does the volume hold float32 modality values, with a warning.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from viewer.core import lazy
 from viewer.dicom import limits
+from viewer.dicom.catalog.frame_ref import local_path
 from viewer.dicom.catalog.stack import Stack
 from viewer.dicom.io.scan import Cancel, never_cancelled
+from viewer.dicom.pixels import layout as plain
 from viewer.dicom.pixels import lut
-from viewer.dicom.pixels.decode import DecodedFrame, DecodeError, read_frame
-from viewer.dicom.pixels.decode_pool import (
-    DecodePool,
-    FrameJob,
-    FrameOutcome,
-    LoadCancelled,
-    SharedBlock,
-    fill_frame,
-    shared_pool,
-)
-from viewer.dicom.pixels.frame_store import FrameStore, default_store
+from viewer.dicom.pixels.layout import FrameOutcome
+
+if TYPE_CHECKING:  # imported on first use: pydicom and the pool are not needed for native frames
+    from viewer.dicom.pixels.decode import DecodedFrame
+    from viewer.dicom.pixels.decode_pool import DecodePool, FrameJob
+    from viewer.dicom.pixels.frame_store import FrameStore
 
 Progress = Callable[[int, int], None]
 
@@ -87,6 +89,9 @@ def load_volume(
     affine = stack.affine()
     if affine is None:
         raise VolumeError("the stack has no position/orientation, so it is not a volume")
+    first_layout = _plain_first(stack)
+    if first_layout is not None:
+        return _load_plain(stack, affine, first_layout, progress, cancel, pool)
     first = _first_frame(stack)
     shape = (stack.frames, *first.stored.shape)
     try:  # before allocating: the memory budget, and what the files can hold
@@ -106,12 +111,97 @@ def load_volume(
         voxels[0] = first.stored
         outcomes = _fill_here(voxels, jobs, progress, cancel, cache)
     else:
-        voxels, outcomes = _fill_in_workers(
-            shape, first, jobs, progress, cancel, pool or shared_pool(), cache
-        )
+        pool = pool or lazy.load("viewer.dicom.pixels.decode_pool:shared_pool")()
+        voxels, outcomes = _fill_in_workers(shape, first, jobs, progress, cancel, pool, cache)
     if cache is not None:
         cache.keep(voxels, outcomes)
     return _assemble(stack, voxels, affine, [first_outcome, *outcomes])
+
+
+def _plain_first(stack: Stack) -> plain.PixelLayout | None:
+    """The layout of the first frame when it is plain native and of the stack's matrix."""
+    if not stack.sources:
+        return None
+    uri, frame = stack.sources[0]
+    path = local_path(uri)
+    layout = plain.pixel_layout(path, 1) if path is not None else None
+    if layout is None or layout.encapsulated or not 0 <= frame < layout.frames:
+        return None
+    return layout if (layout.rows, layout.columns) == (stack.rows, stack.columns) else None
+
+
+def _load_plain(
+    stack: Stack,
+    affine: np.ndarray,
+    first: plain.PixelLayout,
+    progress: Progress | None,
+    cancel: Cancel,
+    pool: DecodePool | None,
+) -> Volume:
+    """Read native frames in this process straight into the final array (one read each).
+    Frames that are not plain like the first are decoded as before: in this process for a
+    small stack, else in the worker pool (with its deadline and crash isolation)."""
+    shape = (stack.frames, first.rows, first.columns)
+    dtype = first.dtype.newbyteorder("=")
+    try:  # before allocating: the memory budget, and what the files can hold
+        limits.check_volume_allocation(shape, dtype.itemsize, stack.sources)
+    except limits.Refused as error:
+        raise VolumeError(str(error)) from error
+    voxels = np.empty(shape, dtype=dtype)
+    outcomes: list[FrameOutcome] = []
+    left: list[FrameJob] = []
+    layouts: dict[str, plain.PixelLayout | None] = {}
+    for index, (uri, frame) in enumerate(stack.sources):
+        if cancel():
+            raise VolumeError("cancelled")
+        path = local_path(uri)
+        if path is not None and path not in layouts:
+            layouts = {path: first if index == 0 else plain.pixel_layout(path, 1)}
+        layout = layouts.get(path) if path is not None else None
+        target = voxels[index]
+        if (
+            path is not None
+            and layout is not None
+            and plain.fits(layout, frame, target)
+            and plain.read_native_into(path, frame, layout, target)
+        ):
+            outcomes.append(FrameOutcome(index, layout.rescale_slope, layout.rescale_intercept))
+            if progress is not None:
+                progress(len(outcomes), stack.frames)
+        else:
+            left.append((index, uri, frame))
+    if left and stack.frames <= SEQUENTIAL_MAX_FRAMES:
+        outcomes += _fill_here(voxels, left, None, cancel)
+    elif left:
+        outcomes += _decode_left_in_workers(voxels, left, cancel, pool)
+    return _assemble(stack, voxels, affine, outcomes)
+
+
+def _decode_left_in_workers(
+    voxels: NDArray[Any], jobs: Sequence[FrameJob], cancel: Cancel, pool: DecodePool | None
+) -> list[FrameOutcome]:
+    """Decode ``jobs`` in the pool into a shared block of their own, then copy them in."""
+    pool_module = lazy.load("viewer.dicom.pixels.decode_pool")
+    try:
+        block = pool_module.SharedBlock((len(jobs), *voxels.shape[1:]), voxels.dtype)
+    except OSError:  # no shared memory here: decode in this process
+        return _fill_here(voxels, jobs, None, cancel)
+    try:
+        local = [(k, uri, frame) for k, (_, uri, frame) in enumerate(jobs)]
+        try:
+            done = (pool or pool_module.shared_pool()).fill(block, local, None, cancel, False)
+        except pool_module.LoadCancelled:
+            raise VolumeError("cancelled") from None
+        except (RuntimeError, OSError):  # no worker processes (shut down, or cannot start)
+            return _fill_here(voxels, jobs, None, cancel)
+        outcomes = []
+        for outcome in done:
+            index = jobs[outcome.index][0]
+            voxels[index] = block.array[outcome.index]
+            outcomes.append(dataclasses.replace(outcome, index=index))
+        return outcomes
+    finally:
+        block.release()
 
 
 class _FrameCache:
@@ -124,7 +214,7 @@ class _FrameCache:
 
     @classmethod
     def of(cls, first: DecodedFrame, shape: tuple[int, ...]) -> _FrameCache | None:
-        store = default_store()
+        store = lazy.load("viewer.dicom.pixels.frame_store:default_store")()
         if store is None or first.decoder == "numpy":  # native frames: the file is the copy
             return None
         return cls(store, shape, first.stored.dtype)
@@ -161,8 +251,10 @@ def _first_frame(stack: Stack) -> DecodedFrame:
     """The first frame decides the dtype and matrix (and whether this is a volume at all)."""
     if not stack.sources:
         raise VolumeError("the stack has no frames")
+    decode = lazy.load("viewer.dicom.pixels.decode")
+    DecodeError = decode.DecodeError
     try:
-        first = read_frame(*stack.sources[0])
+        first: DecodedFrame = decode.read_frame(*stack.sources[0])
     except DecodeError as error:
         raise VolumeError(f"cannot decode the first frame: {error}") from error
     if first.is_color or first.is_palette:
@@ -188,6 +280,7 @@ def _fill_here(
     outcomes: list[FrameOutcome] = []
     if cache is not None:
         jobs, outcomes = cache.fill(voxels, jobs)
+    fill_frame = lazy.load("viewer.dicom.pixels.decode_pool:fill_frame")
     for done, (index, path, frame) in enumerate(jobs, start=2 + len(outcomes)):
         if cancel():
             raise VolumeError("cancelled")
@@ -209,8 +302,9 @@ def _fill_in_workers(
     """Decode ``jobs`` in the pool into one shared-memory array (no copy in this process);
     frames in the decoded-frame cache are copied in first."""
     first, decoder = first_frame.stored, first_frame.decoder
+    pool_module = lazy.load("viewer.dicom.pixels.decode_pool")
     try:
-        block = SharedBlock(shape, first.dtype)
+        block = pool_module.SharedBlock(shape, first.dtype)
     except OSError:  # no shared memory here (e.g. /dev/shm too small): decode in-process
         voxels = np.empty(shape, dtype=first.dtype)
         voxels[0] = first
@@ -226,7 +320,7 @@ def _fill_in_workers(
         )
         cheap = decoder == "numpy"  # native frames: a read each, not a decode
         outcomes = pool.fill(block, jobs, report, cancel, cheap) if jobs else []
-    except LoadCancelled:
+    except pool_module.LoadCancelled:
         raise VolumeError("cancelled") from None
     except (RuntimeError, OSError):  # no worker processes (shut down, or cannot start)
         outcomes = _fill_here(block.array, jobs, progress, cancel)
