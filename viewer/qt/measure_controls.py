@@ -264,7 +264,7 @@ class MeasureControls(QObject):
 
     def _on_states(self, result: object) -> None:
         if isinstance(result, list) and result:
-            self.grid.annotations.load(result)
+            self.grid.annotations.load(result, foreign=True)
             self.window.show_message(f"{len(result)} annotation(s) from presentation states")
 
     # --- the panel --------------------------------------------------------------------------
