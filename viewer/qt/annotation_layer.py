@@ -83,7 +83,9 @@ class AnnotationLayer:
         self._items: list[QGraphicsItem] = []
         self._shown: list[Drawn] = []
         #: Outline (view coordinates) and handles of each drawn annotation, for hit tests.
-        self._outlines: dict[str, tuple[list[QPointF], bool, list[QPointF]]] = {}
+        self._outlines: dict[
+            str, tuple[list[QPointF], list[tuple[QPointF, QPointF]], list[QPointF]]
+        ] = {}
 
     # --- drawing ---------------------------------------------------------------------------
     def show(self, drawn: Sequence[Drawn]) -> None:
@@ -136,7 +138,11 @@ class AnnotationLayer:
         kind = annotation.kind
         closed = kind in shapes.REGIONS
         outline = [self.to_view(p) for p in shapes.outline(annotation)] if closed else points
-        if kind in (shapes.LENGTH, shapes.ARROW, shapes.ANGLE) and len(points) >= 2:
+        if kind in shapes.SEGMENTS:
+            for a, b in zip(points[0::2], points[1::2], strict=False):
+                path.moveTo(a)
+                path.lineTo(b)
+        elif kind in (shapes.LENGTH, shapes.ARROW, shapes.ANGLE) and len(points) >= 2:
             path.moveTo(points[0])
             for point in points[1:]:
                 path.lineTo(point)
@@ -170,11 +176,16 @@ class AnnotationLayer:
             label = LabelItem(lines, colour)
             label.setPos(anchor + QPointF(LABEL_OFFSET_PX * per_screen, 0))
             self._add(label)
-        handles = points if kind != shapes.TEXT else []
+        handles = points if kind not in (shapes.TEXT, shapes.FREEHAND) else []
         if drawn.selected:
             for point in handles:
                 self._add(_handle(point, per_screen, colour))
-        self._outlines[annotation.id] = (outline, closed, handles)
+        if kind in shapes.SEGMENTS:
+            segments = list(zip(points[0::2], points[1::2], strict=False))
+        else:
+            ends = outline[1:] + outline[:1] if closed else outline[1:]
+            segments = list(zip(outline[: len(ends)], ends, strict=True))
+        self._outlines[annotation.id] = (outline, segments, handles)
 
     # --- hit tests ------------------------------------------------------------------------
     def hit(self, view: Point) -> tuple[str, int] | None:
@@ -182,14 +193,12 @@ class AnnotationLayer:
         per_screen = self._view_per_screen()
         point = QPointF(*view)
         grab = GRAB_PX * per_screen
-        for annotation_id, (outline, closed, handles) in reversed(self._outlines.items()):
+        for annotation_id, (outline, segments, handles) in reversed(self._outlines.items()):
             for index, handle in enumerate(handles):
                 if _distance(point, handle) <= grab:
                     return (annotation_id, index)
             if len(outline) == 1 and _distance(point, outline[0]) <= grab * 2:
                 return (annotation_id, -1)
-            ends = outline[1:] + outline[:1] if closed else outline[1:]
-            segments = list(zip(outline[: len(ends)], ends, strict=True))
             if any(_segment_distance(point, a, b) <= grab for a, b in segments):
                 return (annotation_id, -1)
         return None

@@ -238,7 +238,9 @@ class ImageViewport(pg.GraphicsView):
         #: False hides every annotation (key Shift+H).
         self.annotations_visible = True
         self._draft: Annotation | None = None  # the shape being drawn
-        self._pending: tuple[Point, ...] = ()  # an angle's first arm, waiting for its end
+        #: A shape drawn in more than one gesture, waiting for the next: an angle's or a Cobb
+        #: angle's first arm, a polygon's vertices so far.
+        self._pending: tuple[Point, ...] = ()
         self._editing: Annotation | None = None  # the value an edit drag started from
         self._measured: dict[str, tuple[Annotation, object, Measurement]] = {}
         self.annotations.changed.connect(self._on_annotations_changed)
@@ -985,7 +987,7 @@ class ImageViewport(pg.GraphicsView):
             return
         self._draft = None
         if not change.finished:
-            if _spread(change.points) > 0:
+            if _spread(change.points) > 0 or change.kind == shapes.POLYGON:
                 self._pending, self._draft = change.points, draft
         elif change.kind in (shapes.POINT, shapes.TEXT) or _spread(change.points) > 0:
             self._pending = ()

@@ -37,6 +37,7 @@ from viewer.dicom.io.zips import shown_path
 from viewer.model.display import ViewState
 from viewer.model.problems import UNSORTED, Problem, SeriesOfPath, group_label
 from viewer.model.series_choice import best_stack, displayable_in_order, first_to_show
+from viewer.qt.annotation_persistence import AnnotationPersistence
 from viewer.qt.database_browser import DatabaseDock
 from viewer.qt.dates import format_date
 from viewer.qt.image_view import ImageViewport
@@ -111,6 +112,9 @@ class MainWindow(WindowHost):
         self.viewports.active_shows.connect(self._mark_shown)
         self._make_problems_dock()
         self._make_database_dock()
+        self.annotations_db = AnnotationPersistence(
+            self, self.viewports.annotations, self.library, self
+        )
         self.window_settings = WindowSettings(self, self.view_controls)
         remove_stale_folders_in_background()  # zips unpacked by viewers that died
         self._make_mpr_action()
@@ -779,6 +783,7 @@ class MainWindow(WindowHost):
         self.view_controls.shutdown()
         self.thumbnails.shutdown()
         self.loader.shutdown()
+        self.annotations_db.shutdown()  # before the database closes
         self.database_dock.shutdown()
 
     def closeEvent(self, event: Any) -> None:

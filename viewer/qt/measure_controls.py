@@ -43,6 +43,10 @@ TOOL_COMMANDS: dict[str, tuple[str, str]] = {
     "tool_probe": (draw.PROBE, "measure-probe"),
     "tool_arrow": (draw.ARROW, "measure-arrow"),
     "tool_text": (draw.TEXT, "measure-text"),
+    "tool_cobb": (draw.COBB, "measure-cobb"),
+    "tool_bidirectional": (draw.BIDIRECTIONAL, "measure-bidirectional"),
+    "tool_polygon": (draw.POLYGON, "measure-polygon"),
+    "tool_freehand": (draw.FREEHAND, "measure-freehand"),
 }
 KIND_NAMES = {
     "length": "Length",
@@ -50,6 +54,9 @@ KIND_NAMES = {
     "ellipse": "Ellipse",
     "rectangle": "Rectangle",
     "polygon": "Polygon",
+    "freehand": "Freehand",
+    "cobb": "Cobb angle",
+    "bidirectional": "Bidirectional",
     "point": "Probe",
     "arrow": "Arrow",
     "text": "Text",
@@ -264,7 +271,7 @@ class MeasureControls(QObject):
 
     def _on_states(self, result: object) -> None:
         if isinstance(result, list) and result:
-            self.grid.annotations.load(result)
+            self.grid.annotations.load(result, foreign=True)
             self.window.show_message(f"{len(result)} annotation(s) from presentation states")
 
     # --- the panel --------------------------------------------------------------------------

@@ -27,7 +27,10 @@ from viewer.model.annotations.calibration import Calibration, Scale
 from viewer.model.annotations.shapes import (
     ANGLE,
     ARROW,
+    BIDIRECTIONAL,
+    COBB,
     ELLIPSE,
+    FREEHAND,
     LENGTH,
     POINT,
     POLYGON,
@@ -106,6 +109,18 @@ def angle_degrees(points: tuple[Point, ...], spacing: tuple[float, float] | None
         return 0.0
     cosine = float(np.dot(u, v)) / norms
     return math.degrees(math.acos(min(1.0, max(-1.0, cosine))))
+
+
+def cobb_degrees(points: tuple[Point, ...], spacing: tuple[float, float] | None) -> float:
+    """The Cobb angle: the angle between two lines (an endplate each), 0 to 90 degrees
+    (lines have no direction, so the angle and its supplement are one; the smaller is it)."""
+    a0, a1, b0, b1 = _mm(points[:4], spacing)
+    u, v = a1 - a0, b1 - b0
+    norms = float(np.hypot(*u) * np.hypot(*v))
+    if norms == 0:
+        return 0.0
+    cosine = abs(float(np.dot(u, v))) / norms
+    return math.degrees(math.acos(min(1.0, cosine)))
 
 
 def polygon_area(points: tuple[Point, ...], spacing: tuple[float, float] | None) -> float:
@@ -264,6 +279,11 @@ def measure(
         values["length"] = length(points, spacing)
     elif kind == ANGLE and len(points) >= 3:
         values["angle"] = angle_degrees(points, spacing)
+    elif kind == COBB and len(points) >= 4:
+        values["angle"] = cobb_degrees(points, spacing)
+    elif kind == BIDIRECTIONAL and len(points) >= 4:
+        values["long"] = length(points[:2], spacing)
+        values["short"] = length(points[2:4], spacing)
     elif kind == ELLIPSE and len(points) >= 2:
         values["area"], values["perimeter"] = ellipse_area_perimeter(points, spacing)
     elif kind == RECTANGLE and len(points) >= 2:
@@ -271,14 +291,14 @@ def measure(
         corners = ((left, top), (right, top), (right, bottom), (left, bottom))
         values["area"] = polygon_area(corners, spacing)
         values["perimeter"] = polygon_perimeter(corners, spacing)
-    elif kind == POLYGON and len(points) >= 3:
+    elif kind in (POLYGON, FREEHAND) and len(points) >= 3:
         values["area"] = polygon_area(points, spacing)
         values["perimeter"] = polygon_perimeter(points, spacing)
     elif kind == POINT and points and frame is not None:
         value = probe_value(points[0], frame)
         if value is not None:
             values["value"] = value
-    if kind in (ELLIPSE, RECTANGLE, POLYGON) and frame is not None:
+    if kind in (ELLIPSE, RECTANGLE, POLYGON, FREEHAND) and frame is not None:
         stats = region_stats(annotation, frame)
     if kind == TEXT:
         return Measurement(kind, {}, scale, unit)
@@ -302,8 +322,13 @@ def label_lines(measurement: Measurement) -> list[str]:
     lines: list[str] = []
     if "length" in values:
         lines.append(f"{_number(values['length'])} {unit}{note}")
+    if "long" in values:
+        lines.append(
+            f"L {_number(values['long'])} {unit}  S {_number(values['short'])} {unit}{note}"
+        )
     if "angle" in values:
-        lines.append(f"{values['angle']:.1f}°")
+        cobb = "Cobb " if measurement.kind == COBB else ""
+        lines.append(f"{cobb}{values['angle']:.1f}°")
     if "value" in values:
         lines.append(f"{_number(values['value'])} {measurement.value_unit}".rstrip())
     stats = measurement.stats

@@ -37,6 +37,9 @@ class AnnotationStore:
         self.labels: dict[str, tuple[str, ...]] = {}
         #: Frames flagged as key images (key K), by :attr:`ImageRef.key`.
         self.key_images: dict[tuple[str, int], ImageRef] = {}
+        #: Ids of annotations read from other systems' objects (a presentation state): shown
+        #: and exported, but not saved as the viewer's own in the study database.
+        self.foreign: set[str] = set()
 
     # --- reading ------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -88,14 +91,23 @@ class AnnotationStore:
         self._items[annotation.id] = annotation
         self.changed.emit((annotation.id,))
 
-    def load(self, annotations: Iterable[Annotation]) -> None:
-        """Add annotations read from somewhere (not undoable; the undo history is kept)."""
+    def load(self, annotations: Iterable[Annotation], foreign: bool = False) -> None:
+        """Add annotations read from somewhere (not undoable; the undo history is kept);
+        ``foreign``: another system's (see :attr:`foreign`)."""
         ids = []
         for annotation in annotations:
             self._items[annotation.id] = annotation
             ids.append(annotation.id)
+            if foreign:
+                self.foreign.add(annotation.id)
         if ids:
             self.changed.emit(tuple(ids))
+
+    def load_key_images(self, images: Iterable[ImageRef]) -> None:
+        """Flag key images read from somewhere (the study database)."""
+        for image in images:
+            self.key_images[image.key] = image
+        self.changed.emit(())
 
     def toggle_key_image(self, image: ImageRef) -> bool:
         """Flag ``image`` as a key image, or unflag it; whether it is one now."""
