@@ -35,8 +35,14 @@ from viewer.dicom.catalog.stack import Stack
 from viewer.dicom.io.dicomdir import DirectoryPreview
 from viewer.dicom.io.zips import shown_path
 from viewer.model.display import ViewState
+from viewer.model.linking import link_sentence
 from viewer.model.problems import UNSORTED, Problem, SeriesOfPath, group_label
-from viewer.model.series_choice import best_stack, displayable_in_order, first_to_show
+from viewer.model.series_choice import (
+    best_stack,
+    displayable_in_order,
+    first_to_show,
+    prior_to_compare,
+)
 from viewer.qt.database_browser import DatabaseDock
 from viewer.qt.dates import format_date
 from viewer.qt.image_view import ImageViewport
@@ -115,6 +121,7 @@ class MainWindow(WindowHost):
         remove_stale_folders_in_background()  # zips unpacked by viewers that died
         self._make_mpr_action()
         self._make_3d_action()
+        self._make_compare_action()
         QTimer.singleShot(0, self.apply_network)
 
     @property
@@ -515,7 +522,10 @@ class MainWindow(WindowHost):
         self.current_series = series
         self.viewport.patient_text = self._overlay_text(series)
         info = series.info
-        self.state.set_series(stacks, stack, index, info.frame_of_reference_uid, info.modality, uid)
+        patient = self._patient_key(uid)
+        self.state.set_series(
+            stacks, stack, index, info.frame_of_reference_uid, info.modality, uid, patient
+        )
         shown = stacks[stack]
         # How the series splits into phases is no warning: the tree and the phase bar say it.
         warnings = [w for w in shown.warnings if not PHASE_NOTE.search(w)]
@@ -524,6 +534,12 @@ class MainWindow(WindowHost):
         if warnings:
             self.show_message("Warning: " + "; ".join(warnings))
         return True
+
+    def _patient_key(self, series_uid: str) -> str:
+        for patient in self.catalog.patients.values():
+            if any(series_uid in study.series for study in patient.studies.values()):
+                return patient.info.key
+        return ""
 
     def _mark_shown(self, *_args: Any) -> None:
         """Bold the tree rows of the series (and stack) the active viewport shows; Problems'
@@ -554,6 +570,53 @@ class MainWindow(WindowHost):
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
+
+    # --- prior comparison -------------------------------------------------------------------
+    def _make_compare_action(self) -> None:
+        """View > Compare with prior (and the tree's context menu on a series)."""
+        self.compare_action = QAction("Compare with &prior", self)
+        self.compare_action.setToolTip(
+            "The same patient's previous study beside this one, scrolling together"
+        )
+        self.compare_action.triggered.connect(self.compare_with_prior)
+        for action in self.menuBar().actions():
+            menu = action.menu()
+            if action.text() == "&View" and isinstance(menu, QMenu):
+                menu.insertAction(self.view_controls.sync_action, self.compare_action)
+
+    def compare_with_prior(self) -> bool:
+        """The active viewport's series on the left and the same patient's previous study's
+        series of the same modality and plane on the right (1x2), at the same relative slice,
+        scrolling together (by position with an offset when they share no Frame of
+        Reference); False (with a message) when there is none."""
+        state = self.state
+        if not state.series_uid:
+            self.show_message("Compare with prior: show a series first")
+            return False
+        choice = prior_to_compare(self.catalog, state.series_uid, state.stack_number)
+        if choice is None:
+            self.show_message("Compare with prior: no other study of this patient has a series "
+                              "of the same modality and plane")  # fmt: skip
+            return False
+        prior, number = choice
+        grid, current = self.viewports, self.viewport
+        sync = self.view_controls.sync_action
+        sync.setChecked(False)  # on again below: the offset is what is shown then
+        self.view_controls.set_layout("1x2")
+        grid.put_first(current)
+        left, right = grid.visible_viewports()
+        fraction = state.index / max(state.frame_count - 1, 1)
+        grid.set_active(right)
+        frames = prior.stacks[number].frames
+        self.show_series(prior.uid, number, round(fraction * (frames - 1)))
+        grid.set_active(left)
+        sync.setChecked(True)
+        left.setFocus()
+        study = self._overlay_text(prior).get("date", "")
+        how = link_sentence(grid.links.link(left.state, right.state))
+        what = prior.info.description or "the prior"
+        self.show_message(f"Comparing with {what} of {study}" + (f": {how}" if how else ""))
+        return True
 
     # --- MPR ------------------------------------------------------------------------------
     def _make_mpr_action(self) -> None:
