@@ -75,6 +75,12 @@ log = logging.getLogger(__name__)
 #: reported as skipped with this reason; it is no problem of the data (the walk covers its
 #: folder). A DICOMDIR read as the index is never reported at all.
 DICOMDIR_NOTE = "DICOMDIR (media index"
+#: The widest list of modalities a study row shows whole ("CT, SR" and the like); longer
+#: lists elide (the study's tooltip has them).
+MODALITY_ROOM = "CT, SR"
+#: The study tree's first column never gets narrower than this (px); a dock narrower than
+#: the columns need scrolls sideways.
+FIRST_COLUMN_MIN = 160
 #: The note viewer.dicom.catalog.stack gives every phase of a run ("4 phases by echo").
 PHASE_NOTE = re.compile(r"^\d+ phases by ")
 
@@ -147,10 +153,9 @@ class MainWindow(WindowHost):
         tree.setSortingEnabled(False)  # the proxy sorts: studies newest first, series by number
         header = tree.header()
         header.setStretchLastSection(False)
-        # Sized when rows arrive (:meth:`_fit_columns`), not on every count change
-        # (ResizeToContents would measure every row each time a count changes while indexing).
-        # The first column gets its whole text, the others what they need; when that is more
-        # than the panel, the tree scrolls sideways rather than cut descriptions.
+        # Sized when rows arrive and when the panel resizes (:meth:`_fit_columns`), not on
+        # every count change (ResizeToContents would measure every row each time a count
+        # changes while indexing).
         for column in range(len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
         tree.resized.connect(self._fit_columns)
@@ -236,7 +241,7 @@ class MainWindow(WindowHost):
         if self.problems.add_problem(problem) and problem.series_uid != UNSORTED:
             count = self.problems.log.count(problem.series_uid)
             self.tree_model.set_problem_count(problem.series_uid, count)
-            self.tree.resizeColumnToContents(3)  # room for the warning sign
+            self._fit_columns()  # room for the warning sign
 
     def _problem_group_label(self, series_uid: str) -> str:
         series = self.catalog.series(series_uid) if series_uid else None
@@ -370,13 +375,19 @@ class MainWindow(WindowHost):
         self._fit_columns()
 
     def _fit_columns(self) -> None:
-        """Every column as wide as its contents; the first also takes what room is left."""
+        """Modality, date and count as wide as their contents (a study's list of modalities
+        at most :data:`MODALITY_ROOM`), the first column the room left (at least
+        :data:`FIRST_COLUMN_MIN` px): at the default dock width every column shows, long
+        descriptions elide in the middle (their tooltip has them whole), and only a dock
+        narrower than that scrolls sideways."""
         tree, header = self.tree, self.tree.header()
+        metrics = tree.fontMetrics()
+        caps = {1: metrics.horizontalAdvance(MODALITY_ROOM) + 2 * metrics.averageCharWidth()}
         for column in range(1, len(COLUMNS)):
-            tree.resizeColumnToContents(column)
+            wanted = max(tree.sizeHintForColumn(column), header.sectionSizeHint(column))
+            header.resizeSection(column, min(wanted, caps.get(column, wanted)))
         others = sum(header.sectionSize(c) for c in range(1, len(COLUMNS)))
-        wanted = max(tree.sizeHintForColumn(0), header.sectionSizeHint(0))
-        header.resizeSection(0, max(wanted, tree.viewport().width() - others))
+        header.resizeSection(0, max(FIRST_COLUMN_MIN, tree.viewport().width() - others))
 
     def _on_preview(self, preview: DirectoryPreview) -> None:
         """A DICOMDIR's tree, shown before its files are read (then checked against them)."""
