@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
+from PySide6.QtGui import QContextMenuEvent, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -176,3 +176,40 @@ def test_compare_says_when_there_is_no_prior(window: MainWindow) -> None:
     assert not window.compare_with_prior()  # the prior has no sagittal CT
     assert "no other study" in window.statusBar().currentMessage()
     assert window.viewports.layout_name == "1x1"
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support (raise|grabbing)")  # the menu, offscreen
+def test_tree_context_menu_compares_from_any_viewport(
+    window: MainWindow, studies: tuple[Path, factories.SeriesTruth, factories.SeriesTruth]
+) -> None:
+    _folder, current, prior = studies
+    controls, grid = window.view_controls, window.viewports
+    controls.set_layout("2x2")
+    last = grid.visible_viewports()[3]
+    click(last)  # the bottom-right viewport is active
+    assert window.viewport is last
+    item = window.tree_model.series_item(current.series_uid)
+    assert item is not None
+    row = window.tree_proxy.mapFromSource(item.index())
+    window.tree.scrollTo(row)
+    chosen: list[str] = []
+
+    def choose() -> None:  # the menu is open now: pick its entry as a user would
+        menu = QApplication.activePopupWidget()
+        assert menu is not None
+        action = next(a for a in menu.actions() if a.text() == "Compare with prior")
+        chosen.append(action.text())
+        menu.setActiveAction(action)
+        QTest.keyClick(menu, Qt.Key.Key_Return)
+
+    QTimer.singleShot(200, choose)
+    point = window.tree.visualRect(row).center()
+    at = window.tree.viewport().mapToGlobal(point)
+    event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, point, at)  # a right click's
+    QApplication.sendEvent(window.tree.viewport(), event)
+    wait_for(lambda: chosen and grid.layout_name == "1x2", 10)
+    left, right = grid.visible_viewports()
+    assert left is last and window.viewport is left  # the series went left, then its prior
+    wait_for(lambda: right.state.series_uid == prior.series_uid)
+    assert left.state.series_uid == current.series_uid
+    controls.set_layout("1x1")

@@ -53,6 +53,8 @@ from viewer.qt.query_retrieve import QueryRetrieveDock
 from viewer.qt.series_tree import SERIES_ROW, SeriesTreeView
 from viewer.qt.study_tree import (
     COLUMNS,
+    SERIES_UID_ROLE,
+    STACK_ROLE,
     StudyFilterProxy,
     StudyTreeModel,
     stack_key,
@@ -160,7 +162,32 @@ class MainWindow(WindowHost):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
         tree.resized.connect(self._fit_columns)
         tree.chosen.connect(self._on_tree_chosen)
+        tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        tree.customContextMenuRequested.connect(self._show_tree_menu)
         return tree
+
+    def _show_tree_menu(self, point: Any) -> None:
+        menu = self.tree_menu(self.tree.indexAt(point))
+        if menu is not None:
+            menu.exec(self.tree.viewport().mapToGlobal(point))
+
+    def tree_menu(self, index: Any) -> QMenu | None:
+        """The context menu of a series (or stack) row: show it, compare it with the prior."""
+        first = index.siblingAtColumn(0) if index.isValid() else index
+        uid = first.data(SERIES_UID_ROLE) if index.isValid() else None
+        if not uid:
+            return None
+        stack = first.data(STACK_ROLE)
+        number = int(stack) if stack is not None else SERIES_ROW
+        menu = QMenu(self.tree)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.addAction("Show", lambda: self._on_tree_chosen(str(uid), number, True))
+        menu.addAction("Compare with prior", lambda: self._compare_row(str(uid), number))
+        return menu
+
+    def _compare_row(self, uid: str, stack: int) -> None:
+        self._on_tree_chosen(uid, stack, True)
+        self.compare_with_prior()
 
     def _tree_panel(self) -> QWidget:
         """The filter box above the study tree."""
