@@ -25,7 +25,7 @@ def shown(
     orientation: Orientation = AXIAL,
     modality: str = "CT",
 ) -> ViewState:
-    if orientation == AXIAL:
+    if orientation != SAGITTAL:  # axial, whichever way its normal points
         positions = tuple((0.0, 0.0, z0 + k * spacing) for k in range(slices))
     else:
         positions = tuple((z0 + k * spacing, 0.0, 0.0) for k in range(slices))
@@ -132,3 +132,22 @@ def test_window_goes_to_the_same_modality_only() -> None:
     assert voi_followers(ct, [other_ct, mr]) == []  # no window set yet
     ct.set_voi(Voi(40.0, 400.0))
     assert voi_followers(ct, [ct, other_ct, mr]) == [other_ct]
+
+
+def test_a_stack_whose_normal_points_the_other_way_follows_the_same_millimetres() -> None:
+    flipped: Orientation = (-1.0, 0.0, 0.0, 0.0, 1.0, 0.0)  # normal towards the feet
+    links = ScrollLinks()
+    current = shown(0.0, 20, 5.0, "for-a")
+    prior = shown(-300.0, 20, 5.0, "for-b", orientation=flipped)
+    current.set_index(10)  # z = 50
+    prior.set_index(6)  # z = -270
+    links.capture(current, prior)
+    link = links.link(current, prior)
+    assert link is not None and link.offset_mm == pytest.approx(320.0)  # along its own normal
+    current.set_index(14)  # 20 mm up
+    index = links.follow(current, prior)
+    assert index is not None
+    prior.set_index(index)
+    assert z(prior) == pytest.approx(-250.0)
+    prior.set_index(2)  # z = -290: 20 mm below where it was
+    assert links.follow(prior, current) == 6  # z = 30
