@@ -23,12 +23,12 @@ from pydicom.uid import generate_uid
 from PySide6.QtCore import QModelIndex, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont, QMouseEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QToolButton
+from PySide6.QtWidgets import QApplication, QDockWidget, QToolButton
 
 from tests import factories
 from tests.gui_driving import focus_viewport, module_main_window, wait_for, wheel_down
 from viewer.qt.app import show_target
-from viewer.qt.main_window import MainWindow
+from viewer.qt.main_window import FIRST_COLUMN_MIN, MainWindow
 from viewer.qt.study_tree import SERIES_MIME, read_payload
 
 SLICES, PHASES = 8, 4
@@ -402,13 +402,25 @@ def test_long_texts_elide_in_the_middle_wrap_or_get_room(window: MainWindow) -> 
     tree = window.tree
     assert tree.textElideMode() == Qt.TextElideMode.ElideMiddle
     header = tree.header()
-    used = sum(header.sectionSize(c) for c in range(header.count()))
-    assert used >= tree.viewport().width() - 2  # column 0 takes what room is left...
-    assert header.sectionSize(0) >= tree.sizeHintForColumn(0)  # ...and never less than its text
-    window.resize(700, 800)  # a narrow window: the tree scrolls sideways, nothing is cut
-    wait_for(lambda: tree.viewport().width() < header.length(), 5)
-    assert header.sectionSize(0) >= tree.sizeHintForColumn(0)
-    window.resize(1200, 800)
+    # At the default dock width every column shows: column 0 takes the room the others leave.
+    assert header.length() == tree.viewport().width()
+    assert not tree.horizontalScrollBar().isVisible()
+    for column in (2, 3):  # date and count whole
+        assert header.sectionSize(column) >= tree.sizeHintForColumn(column)
+    assert header.sectionSize(0) >= tree.sizeHintForColumn(0)  # this study's names have room
+    assert [header.model().headerData(c, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+            for c in (1, 3)] == ["Modality", "Images (frames)"]  # fmt: skip
+    studies = next(d for d in window.findChildren(QDockWidget) if d.objectName() == "studies")
+    dates = header.sectionSize(2)
+    window.resizeDocks([studies], [300], Qt.Orientation.Horizontal)  # a narrow dock
+    wait_for(lambda: tree.viewport().width() < 300, 5)
+    QApplication.processEvents()
+    assert header.sectionSize(2) == dates >= tree.sizeHintForColumn(2)  # the date is never cut
+    assert header.sectionSize(0) < tree.sizeHintForColumn(0)  # descriptions elide instead
+    others = sum(header.sectionSize(c) for c in (1, 2, 3))
+    assert header.sectionSize(0) == max(FIRST_COLUMN_MIN, tree.viewport().width() - others)
+    window.resizeDocks([studies], [470], Qt.Orientation.Horizontal)
+    wait_for(lambda: header.length() == tree.viewport().width(), 5)
     row = proxy_row(window, series_uid(window, "fMRI 4D"))
     assert "fMRI 4D" in str(row.data(Qt.ItemDataRole.ToolTipRole))
     # Problems: the full path on hover, the reason wrapped onto more lines, not cut.

@@ -191,6 +191,66 @@ def test_key_d_shows_the_stack_in_3d_and_again_returns(window: MainWindow) -> No
     assert window.vr_view is None and window.viewports.isVisible()
 
 
+def test_keys_on_the_window_work_after_every_layout_change(window: MainWindow) -> None:
+    """D twice (3D on, off), then M must open the MPR (#19's note); and after each layout
+    change (3D, MPR, 3D straight to MPR, the toolbar's layouts) the image keys reach the
+    active viewport. Every key is a QTest key click on the window, as a user types."""
+    wait_for(lambda: window.current_series is not None, 60)
+
+    def type_key(key: Qt.Key) -> None:
+        QTest.keyClick(window, key)
+        QApplication.processEvents()
+
+    def image_keys_work() -> None:
+        assert window.viewports.isVisible() and QApplication.focusWidget() is window.viewport
+        inverted, index = window.state.invert, window.state.index
+        type_key(Qt.Key.Key_I)
+        assert window.state.invert is not inverted
+        type_key(Qt.Key.Key_I)
+        type_key(Qt.Key.Key_Down if index == 0 else Qt.Key.Key_Up)
+        assert window.state.index != index
+
+    type_key(Qt.Key.Key_D)  # 3D on
+    assert window.vr_view is not None
+    wait_for(lambda: window.vr_view is not None and window.vr_view.was_painted, 120)
+    type_key(Qt.Key.Key_D)  # ...and off
+    assert window.vr_view is None
+    image_keys_work()
+    type_key(Qt.Key.Key_M)  # the MPR opens after 3D was closed
+    assert window.mpr_view is not None and window.mpr_action.isChecked()
+    type_key(Qt.Key.Key_M)
+    assert window.mpr_view is None
+    image_keys_work()
+    type_key(Qt.Key.Key_D)  # 3D, then M straight from it: the MPR replaces the 3D view
+    assert window.vr_view is not None
+    type_key(Qt.Key.Key_M)
+    assert window.mpr_view is not None and window.vr_view is None
+    assert not window.vr_action.isChecked()
+    type_key(Qt.Key.Key_D)  # and D from the MPR: 3D replaces it
+    assert window.vr_view is not None and window.mpr_view is None
+    type_key(Qt.Key.Key_D)
+    image_keys_work()
+    controls = window.view_controls
+    for name in ("2x2", "1x2", "1x1"):  # the toolbar's layout buttons, then keys
+        button = controls.toolbar.widgetForAction(controls.layout_actions[name])
+        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+        QApplication.processEvents()
+        assert window.viewports.layout_name == name
+        image_keys_work()
+        shown = window.viewports.visible_viewports()
+        for _ in shown:  # Tab: the next viewport takes the keys, all the way round
+            before = window.viewport
+            type_key(Qt.Key.Key_Tab)
+            assert window.viewport is shown[(shown.index(before) + 1) % len(shown)]
+            assert QApplication.focusWidget() is window.viewport
+        image_keys_work()
+        type_key(Qt.Key.Key_M)
+        assert window.mpr_view is not None
+        type_key(Qt.Key.Key_M)
+        assert window.mpr_view is None
+        image_keys_work()
+
+
 # --- headless screenshots -------------------------------------------------------------------------
 def screenshot(folder: Path, out: Path, *options: str) -> np.ndarray:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}

@@ -60,6 +60,8 @@ class ViewState:
         self.modality = ""
         #: Series Instance UID of the series shown, "" when unknown.
         self.series_uid = ""
+        #: Who the series shown is of (PatientInfo.key: ID and name), "" when unknown.
+        self.patient = ""
 
     @property
     def frame_count(self) -> int:
@@ -72,12 +74,13 @@ class ViewState:
         frame_of_reference: str = "",
         modality: str = "",
         series_uid: str = "",
+        patient: str = "",
     ) -> None:
         """Show ``stack`` (a series of that one stack); VOI, invert and rotation are reset (the
         first frame's window applies)."""
         self.stacks = [stack] if stack is not None else []
         self.stack_number = 0
-        self._show(stack, index, frame_of_reference, modality, series_uid)
+        self._show(stack, index, frame_of_reference, modality, series_uid, patient)
 
     def set_series(
         self,
@@ -87,14 +90,16 @@ class ViewState:
         frame_of_reference: str = "",
         modality: str = "",
         series_uid: str = "",
+        patient: str = "",
     ) -> None:
         """Show stack ``stack_number`` of a series' ``stacks`` (reset as :meth:`set_stack`)."""
         self.stacks = list(stacks)
         if not self.stacks:
-            self.set_stack(None, index, frame_of_reference, modality, series_uid)
+            self.set_stack(None, index, frame_of_reference, modality, series_uid, patient)
             return
         self.stack_number = min(max(stack_number, 0), len(self.stacks) - 1)
-        self._show(self.stacks[self.stack_number], index, frame_of_reference, modality, series_uid)
+        shown = self.stacks[self.stack_number]
+        self._show(shown, index, frame_of_reference, modality, series_uid, patient)
 
     def _show(
         self,
@@ -103,6 +108,7 @@ class ViewState:
         frame_of_reference: str,
         modality: str,
         series_uid: str,
+        patient: str = "",
     ) -> None:
         self.stack = stack
         self.voi = None
@@ -111,6 +117,7 @@ class ViewState:
         self.frame_of_reference = frame_of_reference
         self.modality = modality
         self.series_uid = series_uid
+        self.patient = patient
         count = self.frame_count
         self.index = min(max(index if index is not None else count // 2, 0), max(count - 1, 0))
         self.changed.emit("stack")

@@ -7,15 +7,22 @@ not a localizer (Image Type value 3 LOCALIZER, C.7.6.1.1.2) and not a secondary 
 dose page (SOP classes in PS3.4 B.5; dose screens are secondary captures or say "dose" in their
 Series Description). When no series is such a volume, the largest displayable stack wins, and
 failing that the first series with frames.
+
+A prior to compare with (:func:`prior_to_compare`) is the same patient's previous study's
+series of the same modality and plane.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from viewer.dicom.catalog.catalog import Catalog, SeriesNode
+import numpy as np
+
+from viewer.dicom.catalog.catalog import Catalog, PatientNode, SeriesNode, StudyNode
+from viewer.dicom.catalog.geometry import slice_normal
 from viewer.dicom.catalog.sop_kinds import object_kind
 from viewer.dicom.catalog.stack import Stack
+from viewer.model.cross_reference import PARALLEL_COSINE
 
 #: Series Description words that mark pages rather than images (dose sheets, reports).
 PAGE_WORDS = ("dose", "report", "summary", "screen", "protocol")
@@ -98,3 +105,66 @@ def _largest_volume(series: Iterable[SeriesNode]) -> tuple[SeriesNode, int] | No
         if best is None or size > best[0]:
             best = (size, item, number)
     return None if best is None else (best[1], best[2])
+
+
+def prior_to_compare(
+    catalog: Catalog, series_uid: str, stack_number: int = 0
+) -> tuple[SeriesNode, int] | None:
+    """(series, stack number) to compare with: of the same patient's previous study (else the
+    nearest later one), the same modality and plane as ``series_uid``'s stack ``stack_number``
+    (the same Series Description first, then the largest volume); None when there is none."""
+    found = _study_of(catalog, series_uid)
+    if found is None:
+        return None
+    patient, study, series = found
+    stacks = series.stacks
+    if not stacks:
+        return None
+    shown = stacks[min(max(stack_number, 0), len(stacks) - 1)]
+    studies = [s for s in patient.sorted_studies() if s.info.uid != study.info.uid]
+    newer = [s for s in studies if _stamp(s) > _stamp(study)]
+    older = [s for s in studies if s not in newer]
+    for candidate in older + newer[::-1]:
+        match = _matching_series(candidate, series, shown)
+        if match is not None:
+            return match
+    return None
+
+
+def _stamp(study: StudyNode) -> str:
+    return study.info.date + study.info.time
+
+
+def _study_of(
+    catalog: Catalog, series_uid: str
+) -> tuple[PatientNode, StudyNode, SeriesNode] | None:
+    for patient in catalog.patients.values():
+        for study in patient.studies.values():
+            series = study.series.get(series_uid)
+            if series is not None:
+                return patient, study, series
+    return None
+
+
+def _matching_series(
+    study: StudyNode, series: SeriesNode, shown: Stack
+) -> tuple[SeriesNode, int] | None:
+    best: tuple[tuple[bool, int], SeriesNode, int] | None = None
+    for item in study.sorted_series():
+        if item.info.modality != series.info.modality or is_page(item):
+            continue
+        for number, stack in enumerate(item.stacks):
+            if stack.localizer or not stack.frames or not same_plane(stack, shown):
+                continue
+            rank = (item.info.description == series.info.description, _volume_size(stack))
+            if best is None or rank > best[0]:
+                best = (rank, item, number)
+    return None if best is None else (best[1], best[2])
+
+
+def same_plane(first: Stack, second: Stack) -> bool:
+    """Both stacks have an orientation and their slices are (near) parallel."""
+    if first.orientation is None or second.orientation is None:
+        return False
+    cosine = float(np.dot(slice_normal(first.orientation), slice_normal(second.orientation)))
+    return abs(cosine) >= PARALLEL_COSINE

@@ -205,6 +205,8 @@ class ImageViewport(pg.GraphicsView):
         self.reference_line = self._make_reference_line()
         self.frame: DecodedFrame | None = None
         self.patient_text: dict[str, str] = {}
+        #: How this viewport scrolls with another when that is worth saying (viewport_grid).
+        self.link_text: list[str] = []
         self.facts = DisplayFacts()
         self.overlay = OverlayLayer(self)
         self.overlay_planes = OverlayPlanes(self.view_box, self)  # 60xx overlays (key O)
@@ -610,6 +612,12 @@ class ImageViewport(pg.GraphicsView):
         self.drop_hint.setVisible(self._hint_wanted and self.state.stack is None)
         self.drop_hint.setGeometry(self.rect())
 
+    def set_link_text(self, lines: list[str]) -> None:
+        """Lines saying how this viewport is linked to another (corner text, bottom left)."""
+        if lines != self.link_text:
+            self.link_text = list(lines)
+            self._update_overlays()
+
     def set_text_visible(self, visible: bool) -> None:
         self.overlay.show_text = visible
         self.overlay.update()
@@ -641,6 +649,7 @@ class ImageViewport(pg.GraphicsView):
             bottom_left.append(_slice_location(stack, self.state.index))
             if stack.slice_thickness:
                 bottom_left.append(f"Thk: {stack.slice_thickness:.3g} mm")
+            bottom_left.extend(self.link_text)
         bottom_left.append(self._cine_text())
         image = self.current_image()
         if image is not None and image.key in self.annotations.key_images:

@@ -35,8 +35,14 @@ from viewer.dicom.catalog.stack import Stack
 from viewer.dicom.io.dicomdir import DirectoryPreview
 from viewer.dicom.io.zips import shown_path
 from viewer.model.display import ViewState
+from viewer.model.linking import link_sentence
 from viewer.model.problems import UNSORTED, Problem, SeriesOfPath, group_label
-from viewer.model.series_choice import best_stack, displayable_in_order, first_to_show
+from viewer.model.series_choice import (
+    best_stack,
+    displayable_in_order,
+    first_to_show,
+    prior_to_compare,
+)
 from viewer.qt.annotation_persistence import AnnotationPersistence
 from viewer.qt.database_browser import DatabaseDock
 from viewer.qt.dates import format_date
@@ -48,6 +54,8 @@ from viewer.qt.query_retrieve import QueryRetrieveDock
 from viewer.qt.series_tree import SERIES_ROW, SeriesTreeView
 from viewer.qt.study_tree import (
     COLUMNS,
+    SERIES_UID_ROLE,
+    STACK_ROLE,
     StudyFilterProxy,
     StudyTreeModel,
     stack_key,
@@ -70,6 +78,12 @@ log = logging.getLogger(__name__)
 #: reported as skipped with this reason; it is no problem of the data (the walk covers its
 #: folder). A DICOMDIR read as the index is never reported at all.
 DICOMDIR_NOTE = "DICOMDIR (media index"
+#: The widest list of modalities a study row shows whole ("CT, SR" and the like); longer
+#: lists elide (the study's tooltip has them).
+MODALITY_ROOM = "CT, SR"
+#: The study tree's first column never gets narrower than this (px); a dock narrower than
+#: the columns need scrolls sideways.
+FIRST_COLUMN_MIN = 160
 #: The note viewer.dicom.catalog.stack gives every phase of a run ("4 phases by echo").
 PHASE_NOTE = re.compile(r"^\d+ phases by ")
 
@@ -119,6 +133,7 @@ class MainWindow(WindowHost):
         remove_stale_folders_in_background()  # zips unpacked by viewers that died
         self._make_mpr_action()
         self._make_3d_action()
+        self._make_compare_action()
         QTimer.singleShot(0, self.apply_network)
 
     @property
@@ -144,15 +159,39 @@ class MainWindow(WindowHost):
         tree.setSortingEnabled(False)  # the proxy sorts: studies newest first, series by number
         header = tree.header()
         header.setStretchLastSection(False)
-        # Sized when rows arrive (:meth:`_fit_columns`), not on every count change
-        # (ResizeToContents would measure every row each time a count changes while indexing).
-        # The first column gets its whole text, the others what they need; when that is more
-        # than the panel, the tree scrolls sideways rather than cut descriptions.
+        # Sized when rows arrive and when the panel resizes (:meth:`_fit_columns`), not on
+        # every count change (ResizeToContents would measure every row each time a count
+        # changes while indexing).
         for column in range(len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
         tree.resized.connect(self._fit_columns)
         tree.chosen.connect(self._on_tree_chosen)
+        tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        tree.customContextMenuRequested.connect(self._show_tree_menu)
         return tree
+
+    def _show_tree_menu(self, point: Any) -> None:
+        menu = self.tree_menu(self.tree.indexAt(point))
+        if menu is not None:
+            menu.exec(self.tree.viewport().mapToGlobal(point))
+
+    def tree_menu(self, index: Any) -> QMenu | None:
+        """The context menu of a series (or stack) row: show it, compare it with the prior."""
+        first = index.siblingAtColumn(0) if index.isValid() else index
+        uid = first.data(SERIES_UID_ROLE) if index.isValid() else None
+        if not uid:
+            return None
+        stack = first.data(STACK_ROLE)
+        number = int(stack) if stack is not None else SERIES_ROW
+        menu = QMenu(self.tree)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.addAction("Show", lambda: self._on_tree_chosen(str(uid), number, True))
+        menu.addAction("Compare with prior", lambda: self._compare_row(str(uid), number))
+        return menu
+
+    def _compare_row(self, uid: str, stack: int) -> None:
+        self._on_tree_chosen(uid, stack, True)
+        self.compare_with_prior()
 
     def _tree_panel(self) -> QWidget:
         """The filter box above the study tree."""
@@ -233,7 +272,7 @@ class MainWindow(WindowHost):
         if self.problems.add_problem(problem) and problem.series_uid != UNSORTED:
             count = self.problems.log.count(problem.series_uid)
             self.tree_model.set_problem_count(problem.series_uid, count)
-            self.tree.resizeColumnToContents(3)  # room for the warning sign
+            self._fit_columns()  # room for the warning sign
 
     def _problem_group_label(self, series_uid: str) -> str:
         series = self.catalog.series(series_uid) if series_uid else None
@@ -367,13 +406,19 @@ class MainWindow(WindowHost):
         self._fit_columns()
 
     def _fit_columns(self) -> None:
-        """Every column as wide as its contents; the first also takes what room is left."""
+        """Modality, date and count as wide as their contents (a study's list of modalities
+        at most :data:`MODALITY_ROOM`), the first column the room left (at least
+        :data:`FIRST_COLUMN_MIN` px): at the default dock width every column shows, long
+        descriptions elide in the middle (their tooltip has them whole), and only a dock
+        narrower than that scrolls sideways."""
         tree, header = self.tree, self.tree.header()
+        metrics = tree.fontMetrics()
+        caps = {1: metrics.horizontalAdvance(MODALITY_ROOM) + 2 * metrics.averageCharWidth()}
         for column in range(1, len(COLUMNS)):
-            tree.resizeColumnToContents(column)
+            wanted = max(tree.sizeHintForColumn(column), header.sectionSizeHint(column))
+            header.resizeSection(column, min(wanted, caps.get(column, wanted)))
         others = sum(header.sectionSize(c) for c in range(1, len(COLUMNS)))
-        wanted = max(tree.sizeHintForColumn(0), header.sectionSizeHint(0))
-        header.resizeSection(0, max(wanted, tree.viewport().width() - others))
+        header.resizeSection(0, max(FIRST_COLUMN_MIN, tree.viewport().width() - others))
 
     def _on_preview(self, preview: DirectoryPreview) -> None:
         """A DICOMDIR's tree, shown before its files are read (then checked against them)."""
@@ -519,7 +564,10 @@ class MainWindow(WindowHost):
         self.current_series = series
         self.viewport.patient_text = self._overlay_text(series)
         info = series.info
-        self.state.set_series(stacks, stack, index, info.frame_of_reference_uid, info.modality, uid)
+        patient = self._patient_key(uid)
+        self.state.set_series(
+            stacks, stack, index, info.frame_of_reference_uid, info.modality, uid, patient
+        )
         shown = stacks[stack]
         # How the series splits into phases is no warning: the tree and the phase bar say it.
         warnings = [w for w in shown.warnings if not PHASE_NOTE.search(w)]
@@ -528,6 +576,12 @@ class MainWindow(WindowHost):
         if warnings:
             self.show_message("Warning: " + "; ".join(warnings))
         return True
+
+    def _patient_key(self, series_uid: str) -> str:
+        for patient in self.catalog.patients.values():
+            if any(series_uid in study.series for study in patient.studies.values()):
+                return patient.info.key
+        return ""
 
     def _mark_shown(self, *_args: Any) -> None:
         """Bold the tree rows of the series (and stack) the active viewport shows; Problems'
@@ -558,6 +612,53 @@ class MainWindow(WindowHost):
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
+
+    # --- prior comparison -------------------------------------------------------------------
+    def _make_compare_action(self) -> None:
+        """View > Compare with prior (and the tree's context menu on a series)."""
+        self.compare_action = QAction("Compare with &prior", self)
+        self.compare_action.setToolTip(
+            "The same patient's previous study beside this one, scrolling together"
+        )
+        self.compare_action.triggered.connect(self.compare_with_prior)
+        for action in self.menuBar().actions():
+            menu = action.menu()
+            if action.text() == "&View" and isinstance(menu, QMenu):
+                menu.insertAction(self.view_controls.sync_action, self.compare_action)
+
+    def compare_with_prior(self) -> bool:
+        """The active viewport's series on the left and the same patient's previous study's
+        series of the same modality and plane on the right (1x2), at the same relative slice,
+        scrolling together (by position with an offset when they share no Frame of
+        Reference); False (with a message) when there is none."""
+        state = self.state
+        if not state.series_uid:
+            self.show_message("Compare with prior: show a series first")
+            return False
+        choice = prior_to_compare(self.catalog, state.series_uid, state.stack_number)
+        if choice is None:
+            self.show_message("Compare with prior: no other study of this patient has a series "
+                              "of the same modality and plane")  # fmt: skip
+            return False
+        prior, number = choice
+        grid, current = self.viewports, self.viewport
+        sync = self.view_controls.sync_action
+        sync.setChecked(False)  # on again below: the offset is what is shown then
+        self.view_controls.set_layout("1x2")
+        grid.put_first(current)
+        left, right = grid.visible_viewports()
+        fraction = state.index / max(state.frame_count - 1, 1)
+        grid.set_active(right)
+        frames = prior.stacks[number].frames
+        self.show_series(prior.uid, number, round(fraction * (frames - 1)))
+        grid.set_active(left)
+        sync.setChecked(True)
+        left.setFocus()
+        study = self._overlay_text(prior).get("date", "")
+        how = link_sentence(grid.links.link(left.state, right.state))
+        what = prior.info.description or "the prior"
+        self.show_message(f"Comparing with {what} of {study}" + (f": {how}" if how else ""))
+        return True
 
     # --- MPR ------------------------------------------------------------------------------
     def _make_mpr_action(self) -> None:

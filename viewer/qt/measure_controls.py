@@ -362,7 +362,14 @@ class MeasureControls(QObject):
                 self.window.show_message("That measurement's image is not open")
                 return
             state = viewport.state
-            state.set_stack(stack, None, state.frame_of_reference, state.modality, state.series_uid)
+            state.set_stack(
+                stack,
+                None,
+                state.frame_of_reference,
+                state.modality,
+                state.series_uid,
+                state.patient,
+            )
         viewport.state.set_index(stack.sources.index(annotation.image.key))
         self.grid.annotations.selected = annotation.id
         viewport.refresh_annotations()

@@ -56,7 +56,10 @@ FRAMES_ROLE = Qt.ItemDataRole.UserRole + 5
 SERIES_MIME = "application/x-dicom-viewer-series"
 #: The row of the series (and stack) a viewport shows: bold, in this colour.
 SHOWN_COLOUR = "#3d8ee8"
-COLUMNS = ("Patient / study / series", "Modality", "Date", "Images")
+#: Header labels, short so that every column fits the default dock (the description elides
+#: in the middle before a date is cut); :data:`COLUMN_TIPS` says them in full.
+COLUMNS = ("Patient / study / series", "Mod.", "Date", "#")
+COLUMN_TIPS = ("Patient, study and series", "Modality", "Study date and time", "Images (frames)")
 ModelIndex = QModelIndex | QPersistentModelIndex
 
 
@@ -142,6 +145,8 @@ class StudyTreeModel(QStandardItemModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.setHorizontalHeaderLabels(list(COLUMNS))
+        for column, tip in enumerate(COLUMN_TIPS):
+            self.setHeaderData(column, Qt.Orientation.Horizontal, tip, Qt.ItemDataRole.ToolTipRole)
         self._patients: dict[str, list[QStandardItem]] = {}
         self._studies: dict[str, list[QStandardItem]] = {}
         self._study_modalities: dict[str, set[str]] = {}
@@ -289,7 +294,9 @@ class StudyTreeModel(QStandardItemModel):
         known = self._study_modalities.setdefault(study_uid, set())
         if modality and modality not in known:
             known.add(modality)
-            self._studies[study_uid][1].setText(", ".join(sorted(known)))
+            text = ", ".join(sorted(known))
+            self._studies[study_uid][1].setText(text)
+            self._studies[study_uid][1].setToolTip(text)  # the column may elide a long list
 
     def _refresh_series(self, state: _SeriesState) -> None:
         """Set what changed (each change is a dataChanged the proxy and the view act on)."""

@@ -260,6 +260,8 @@ class ViewControls(QObject):
             self.layout_actions[name] = action
         self.sync_action = self._toggle(menu, "Synchronise scrolling", self.grid.set_sync_scrolling)
         self.sync_action.setChecked(self.grid.sync_scrolling)
+        self.link_voi_action = self._toggle(menu, "Link window/level", self.grid.set_link_voi)
+        self.link_voi_action.setToolTip("The active window goes to viewports of the same modality")
         self.lines_action = self._toggle(menu, "Reference lines", self.grid.set_reference_lines)
         self.lines_action.setChecked(self.grid.reference_lines)
         self._add(menu, "-", "next_viewport", "corner_text", "overlay_planes")

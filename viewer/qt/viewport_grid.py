@@ -2,10 +2,14 @@
 
 Every viewport has its own ViewState and shares the FrameLoader. The active one (outlined when
 more than one shows) receives keys, menu commands and series chosen in the tree. Linking
-(viewer.model.cross_reference), between stacks sharing a Frame of Reference (PS3.3 C.7.4.1):
-synchronised scrolling moves parallel stacks to the slice nearest the active one, and the
-other views draw a reference line where the active slice cuts them. All viewports draw the
-same way, OpenGL or raster (:meth:`ViewportGrid.set_rendering`, viewer.qt.gpu).
+(viewer.model.linking, viewer.model.cross_reference): synchronised scrolling moves parallel
+stacks sharing a Frame of Reference (PS3.3 C.7.4.1) to the slice nearest the active one, and
+parallel stacks of the same patient without one (a prior study) by position with an offset
+captured when the link is made or scrolling is synchronised again (corner text says so); the
+other views draw a reference line where the active slice cuts them (shared Frame of Reference
+only); "Link window/level" copies the active window to viewports of the same modality. All
+viewports draw the same way, OpenGL or raster (:meth:`ViewportGrid.set_rendering`,
+viewer.qt.gpu).
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from viewer.model.annotations.store import AnnotationStore
-from viewer.model.cross_reference import nearest_slice, reference_segment
+from viewer.model.cross_reference import reference_segment
 from viewer.model.display import ViewState
 from viewer.model.interaction import Interaction
+from viewer.model.linking import FRAME, POSITION, ScrollLinks, link_text, voi_followers
 from viewer.qt.gpu import current_rendering
 from viewer.qt.image_view import ImageViewport
 from viewer.qt.tasks import FrameLoader
@@ -39,6 +44,8 @@ class ViewportGrid(QWidget):
         self.loader = loader
         self.viewports: list[ImageViewport] = []
         self.sync_scrolling = True
+        self.links = ScrollLinks()  # offsets between Frames of Reference (model side)
+        self.link_voi = False  # "Link window/level": the active window goes to the same modality
         self.reference_lines = True
         self.text_visible = True
         self.interaction = Interaction()  # the user's mouse mapping, W/L drag, presets
@@ -105,6 +112,13 @@ class ViewportGrid(QWidget):
             viewport.set_drop_hint(count > 1)
         self._show_outlines()
         self.update_reference_lines()
+        self.update_link_text()
+
+    def put_first(self, viewport: ImageViewport) -> None:
+        """``viewport`` to the first place (top left) of the layout shown."""
+        if self.viewports.index(viewport) != 0:
+            self._bring_into_view(viewport)
+            self.set_layout(self.layout_name)
 
     def _bring_into_view(self, viewport: ImageViewport) -> None:
         """Swap ``viewport`` into the first place, so a smaller layout keeps what it shows."""
@@ -124,6 +138,7 @@ class ViewportGrid(QWidget):
         self.active = viewport
         self._show_outlines()
         self.update_reference_lines()
+        self.update_link_text()
         self.active_changed.emit(viewport)
 
     def next_viewport(self) -> None:
@@ -158,9 +173,26 @@ class ViewportGrid(QWidget):
         self.set_text_visible(not self.text_visible)
 
     def set_sync_scrolling(self, enabled: bool) -> None:
+        """On again after aligning by hand: the offsets of position links are what is shown
+        now (as Weasis); stacks sharing a Frame of Reference snap to the active slice."""
         self.sync_scrolling = enabled
         if enabled:
+            for viewport in self.visible_viewports():
+                if viewport is not self.active:
+                    self.links.capture(self.active.state, viewport.state)
             self._sync_from(self.active)
+        self.update_link_text()
+
+    def set_link_voi(self, enabled: bool) -> None:
+        self.link_voi = enabled
+        if enabled:
+            self._copy_voi_from(self.active)
+
+    def set_link_offset(self, viewport: ImageViewport, offset_mm: float) -> None:
+        """``viewport``'s position link to the active one at ``offset_mm`` (along its normal)."""
+        self.links.set_offset(self.active.state, viewport.state, offset_mm)
+        self._sync_from(self.active)
+        self.update_link_text()
 
     def set_reference_lines(self, enabled: bool) -> None:
         self.reference_lines = enabled
@@ -172,6 +204,8 @@ class ViewportGrid(QWidget):
 
     # --- linking ----------------------------------------------------------------------------
     def _on_state_changed(self, viewport: ImageViewport, what: str) -> None:
+        if what == "voi" and viewport is self.active and self.link_voi:
+            self._copy_voi_from(viewport)
         if what not in ("index", "stack", "phase"):
             return
         if viewport is self.active and what != "index":
@@ -179,37 +213,50 @@ class ViewportGrid(QWidget):
         if viewport is self.active and self.sync_scrolling and not viewport.cine.playing:
             self._sync_from(viewport)
         self.update_reference_lines()
+        if what != "index" or viewport is self.active:
+            self.update_link_text()
+
+    def _copy_voi_from(self, source: ImageViewport) -> None:
+        others = [v.state for v in self.visible_viewports() if v is not source]
+        voi = source.state.voi
+        for state in voi_followers(source.state, others):
+            if voi is not None:
+                state.set_voi(voi)
 
     def _on_view_changed(self, viewport: ImageViewport) -> None:
         if viewport is not self.active and self.reference_lines:
             self._draw_reference_line(viewport)
 
-    def _linked(self, source: ImageViewport) -> list[ImageViewport]:
-        """Other visible viewports whose stack shares ``source``'s Frame of Reference."""
-        reference = source.state.frame_of_reference
-        if not reference or not _has_geometry(source.state):
-            return []
+    def _linked(
+        self, source: ImageViewport, kinds: tuple[str, ...] = (FRAME,)
+    ) -> list[ImageViewport]:
+        """Other visible viewports linked to ``source`` by one of ``kinds`` (FRAME: sharing
+        its Frame of Reference; POSITION: same patient, parallel, by offset)."""
         return [
             viewport
             for viewport in self.visible_viewports()
-            if viewport is not source
-            and viewport.state.frame_of_reference == reference
-            and _has_geometry(viewport.state)
+            if viewport is not source and self.links.kind(source.state, viewport.state) in kinds
         ]
 
     def _sync_from(self, source: ImageViewport) -> None:
-        state = source.state
-        for viewport in self._linked(source):
-            other = viewport.state
-            assert other.stack is not None and state.stack is not None
-            index = nearest_slice(
-                other.stack.positions,  # type: ignore[arg-type]
-                other.stack.orientation,  # type: ignore[arg-type]
-                state.stack.positions[state.index],  # type: ignore[index]
-                state.stack.orientation,  # type: ignore[arg-type]
-            )
+        for viewport in self._linked(source, (FRAME, POSITION)):
+            index = self.links.follow(source.state, viewport.state)
             if index is not None:
-                other.set_index(index)
+                viewport.state.set_index(index)
+
+    def update_link_text(self) -> None:
+        """Each viewport linked by position (to the active one, or the active one to the
+        first such) says so, with its offset."""
+        active = self.active
+        position_linked = self._linked(active, (POSITION,)) if self.sync_scrolling else []
+        for viewport in self.viewports:
+            if viewport in position_linked:
+                lines = link_text(self.links.link(active.state, viewport.state))
+            elif viewport is active and position_linked:
+                lines = link_text(self.links.link(position_linked[0].state, active.state))
+            else:
+                lines = []
+            viewport.set_link_text(lines)
 
     def update_reference_lines(self) -> None:
         for viewport in self.viewports:
@@ -239,13 +286,3 @@ class ViewportGrid(QWidget):
     def on_active(self, method: str, *args: object) -> Callable[[], None]:
         """A zero-argument handler calling ``method`` of whichever viewport is active then."""
         return lambda: getattr(self.active, method)(*args)
-
-
-def _has_geometry(state: ViewState) -> bool:
-    stack = state.stack
-    return (
-        stack is not None
-        and stack.positions is not None
-        and stack.orientation is not None
-        and all(p is not None for p in stack.positions)
-    )
