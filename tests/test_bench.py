@@ -51,9 +51,16 @@ KEYS = [
     "export_pydicom_loop_files_per_s",
     "export_nifti_s",
     "volume_s",
+    "db_import_files_per_s",
+    "db_import_gdcm_files_per_s",
+    *(f"db_query_ms.{search}" for search in ("name", "date", "modality")),
+    "open_first_image_ms",
+    "db_reopen_first_image_ms",
+    *(f"reopen_slices_per_s.{e}" for e in ENCODINGS),
 ]
 if importlib.util.find_spec("SimpleITK") is not None:
     KEYS += [f"load_simpleitk_slices_per_s.{e}" for e in ENCODINGS]
+    KEYS += [f"reopen_simpleitk_slices_per_s.{e}" for e in ENCODINGS]
 if (
     os.geteuid() == 0
     and orthanc_binary() is not None
@@ -109,6 +116,7 @@ def test_ratios_spread_and_machine_are_reported(quick_run: QuickRun) -> None:
     report = quick_run.report
     assert report["quick"] is True
     assert report["ratios"]["index_vs_gdcm"] > 0
+    assert report["ratios"]["db_import_vs_gdcm"] > 0
     assert report["spread"]["index_files_per_s"]["runs"] >= 1
     assert report["machine"]["cores"] >= 1
 
@@ -119,6 +127,7 @@ def test_generated_data_is_reused(quick_run: QuickRun, monkeypatch: pytest.Monke
     data = ensure_data(QUICK, messages.append)
     assert messages == []
     assert len(list(data.ct["rle"].iterdir())) == QUICK.ct_slices
+    assert len(list(data.root.glob("db-*.sqlite.complete"))) == 1  # the query database, once
 
 
 def test_nest_makes_one_level_of_objects() -> None:

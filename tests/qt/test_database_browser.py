@@ -23,6 +23,7 @@ from tests import gui_driving
 from tests.factories import write_series
 from tests.gui_driving import shown_main_window
 from viewer.dicom.io import indexer
+from viewer.qt.app import make_application
 from viewer.qt.database_browser import DATE_PRESETS, DatabaseBrowser
 from viewer.qt.main_window import MainWindow
 from viewer.store import managed
@@ -203,6 +204,40 @@ def test_double_click_reopens_from_the_rows_without_reading_a_header(
     series = window.current_series
     assert series is not None and series.info.modality == "CR"
     assert window.viewport.patient_text["id"] == "XY-7"
+    # The export guard ("never write into a folder it reads") knows the reopened folder.
+    qtbot.waitUntil(lambda: str(people / "p2") in window.opened_paths, timeout=10_000)
+    assert window.opened_paths == [str(people / "p2")]
+
+
+def test_a_window_on_another_database_file_reopens_from_it(
+    qtbot,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``db open --db FILE UID`` starts a window on FILE (run_gui's ``database``): the study
+    comes from FILE's rows, the user's database is not created."""
+    write_series(tmp_path / "elsewhere", slices=4, patient_id="OTHER-1", rows=8, columns=8)
+    other = tmp_path / "other.sqlite"
+    with StudyDatabase(other) as database:
+        (uid,) = import_paths(database, [tmp_path / "elsewhere"]).study_uids
+    read: list[str] = []
+    monkeypatch.setattr(indexer, "read_instance", read.append)
+    monkeypatch.setattr(indexer, "read_chunk", read.extend)
+    make_application()
+    window = MainWindow(database=str(other))
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        assert window.library.path == other
+        window.open_study(uid)
+        qtbot.waitUntil(lambda: window.viewport.frame is not None, timeout=30_000)
+        assert read == []
+        assert window.catalog.instance_count == 4
+        assert window.viewport.patient_text["id"] == "OTHER-1"
+        assert window.opened_paths == [str(tmp_path / "elsewhere")]
+    finally:
+        window.shutdown()
+    assert not default_database_path().exists()
 
 
 def test_delete_removes_from_the_database_and_the_managed_store_only(

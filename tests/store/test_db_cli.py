@@ -160,3 +160,27 @@ def test_a_kill_mid_import_loses_at_most_the_batch_in_flight(tmp_path: Path) -> 
     with StudyDatabase(db) as database:
         assert database.counts()["instances"] == 4000
     shutil.rmtree(folder)
+
+
+def test_open_starts_the_window_on_that_database_and_study(
+    demo_study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``db open --db FILE UID`` hands FILE and UID to the GUI (which reopens from FILE's rows:
+    tests/qt/test_database_browser.py drives that window); an unknown UID exits 1, no GUI."""
+    from viewer.qt import app
+
+    db = _db(tmp_path)
+    assert main(["db", "import", str(demo_study), "--db", db]) == 0
+    with StudyDatabase(db) as database:
+        uid = database.list_studies()[0].uid
+    started: list[tuple[list[str], str | None, str]] = []
+
+    def run_gui(paths: list[str], database: str | None = None, study_uid: str = "") -> int:
+        started.append((list(paths), database, study_uid))
+        return 0
+
+    monkeypatch.setattr(app, "run_gui", run_gui)
+    assert main(["db", "open", uid, "--db", db]) == 0
+    assert started == [([], str(Path(db)), uid)]
+    assert main(["db", "open", "1.2.3.4", "--db", db]) == 1
+    assert len(started) == 1

@@ -24,7 +24,8 @@ UNITS = {"scroll_fps": "frames/s", "cine_fps": "frames/s", "cine_dropped_pct": "
 
 
 def measure_gui(data: BenchData, sizes: BenchSizes, log: Log) -> dict[str, Figure]:
-    """first_image_ms, wl_frame_ms.*, scroll_fps, cine_*, gui_max_stall_ms (what exists)."""
+    """first_image_ms, wl_frame_ms.*, scroll_fps, cine_*, gui_max_stall_ms,
+    open_first_image_ms and db_reopen_first_image_ms (what exists)."""
     config = {
         "ct": str(data.ct["uncompressed"]),
         "radiograph": str(data.radiograph),

@@ -15,8 +15,10 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer
@@ -139,8 +141,8 @@ class ViewWatch(QObject):
             raise RuntimeError(f"the view was not repainted within {timeout_s:g} s")
 
 
-def new_window() -> MainWindow:
-    window = MainWindow()
+def new_window(database: str | None = None) -> MainWindow:
+    window = MainWindow(database=database)
     window.resize(*WINDOW_SIZE)
     window.show()
     return window
@@ -280,6 +282,67 @@ def cine_run(window: MainWindow, watch: ViewWatch, seconds: float) -> tuple[floa
     return shown / elapsed, max(0.0, 1.0 - shown / due) * 100.0
 
 
+def record_study(ct: str) -> str:
+    """Open ``ct`` once so the window records it in the (probe's private) study database; its
+    Study Instance UID."""
+    window = new_window()
+    try:
+        open_and_wait(window, [ct])
+        if not window.library.flush(OPEN_WAIT_S):
+            raise RuntimeError("the study was not recorded in time")
+        series = window.catalog.all_series()
+        return series[0].instances[0].study_uid
+    finally:
+        close_window(window)
+
+
+def first_image_in_new_window(start: Callable[[MainWindow], None], database: str | None) -> float:
+    """A fresh window, shown and settled; then ``start(window)`` -> the first frame painted."""
+    window = new_window(database)
+    try:
+        watch = ViewWatch(window)
+        pause(WINDOW_SETTLE_S)
+        started = time.perf_counter()
+        start(window)
+        watch.wait_frame(0, OPEN_WAIT_S)
+        watch.wait_paint(watch.paints_at_frame)
+        return (time.perf_counter() - started) * 1000.0
+    finally:
+        close_window(window)
+
+
+def open_first_image_ms(ct: str, empty_database: str) -> float:
+    """A first open of the CT folder (a database that does not know it): indexing included."""
+    Path(empty_database).unlink(missing_ok=True)
+    return first_image_in_new_window(lambda window: window.open_paths([ct]), empty_database)
+
+
+def db_reopen_first_image_ms(study_uid: str) -> float:
+    """The CT reopened from the database (the browser's double-click): its rows, no header
+    read (checked: a header read fails the measurement)."""
+    from viewer.dicom.io import indexer
+
+    reads: list[object] = []
+    real = indexer.read_instance, indexer.read_chunk
+
+    def read_instance(path: str) -> Any:
+        reads.append(path)
+        return real[0](path)
+
+    def read_chunk(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args)
+        return real[1](*args, **kwargs)
+
+    indexer.read_instance, indexer.read_chunk = read_instance, read_chunk
+    try:
+        elapsed = first_image_in_new_window(lambda window: window.open_study(study_uid), None)
+    finally:
+        indexer.read_instance, indexer.read_chunk = real
+    if reads:
+        raise RuntimeError(f"reopening from the database read {len(reads)} header(s)")
+    return elapsed
+
+
 # --- driver ---------------------------------------------------------------------------------
 Samples = dict[str, list[float]]
 
@@ -315,6 +378,7 @@ class Probe:
         self.attempt(
             "gui_max_stall_ms", lambda: {"gui_max_stall_ms": self.repeat(lambda: max_stall_ms(ct))}
         )
+        self.attempt("db_reopen_first_image_ms", lambda: self._reopen(ct))
         window = new_window()
         try:
             watch = ViewWatch(window)
@@ -334,6 +398,20 @@ class Probe:
             self.attempt(key, functools.partial(self._wl_samples, key, window, watch, uid))
         self.attempt("scroll_fps", lambda: {"scroll_fps": self._scroll(window, watch, ct)})
         self.attempt("cine", lambda: self._cine(window, watch, series_uid(window, "US")))
+
+    def _reopen(self, ct: str) -> Samples:
+        """open_first_image_ms (a first open) and db_reopen_first_image_ms, alternating."""
+        uid = record_study(ct)
+        samples: Samples = {"open_first_image_ms": [], "db_reopen_first_image_ms": []}
+        with tempfile.TemporaryDirectory(prefix="dicom-viewer-probe-") as scratch:
+            empty = str(Path(scratch) / "empty.sqlite")
+            for run in range(self.warmups + self.runs):
+                first = open_first_image_ms(ct, empty)
+                again = db_reopen_first_image_ms(uid)
+                if run >= self.warmups:
+                    samples["open_first_image_ms"].append(first)
+                    samples["db_reopen_first_image_ms"].append(again)
+        return samples
 
     def _wl_samples(self, key: str, window: MainWindow, watch: ViewWatch, uid: str) -> Samples:
         return {key: self._wl_steps(window, watch, uid)}

@@ -28,6 +28,10 @@ class BenchSizes:
     warmups: int
     gui_steps: int
     startup_runs: int
+    #: The generated query database (db_query_ms): studies and instance rows. Not data_fields:
+    #: it has its own marker, so changing it does not write the files again.
+    db_studies: int = 10_000
+    db_instances: int = 1_000_000
 
     @property
     def folder_name(self) -> str:
@@ -80,4 +84,6 @@ QUICK = BenchSizes(
     warmups=1,
     gui_steps=8,
     startup_runs=1,
+    db_studies=200,
+    db_instances=4_000,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from viewer.bench.data import BenchData, ensure_data
+from viewer.bench.database import measure_database
 from viewer.bench.export import measure_export
 from viewer.bench.gui import measure_gui
 from viewer.bench.indexing import measure_indexing
@@ -37,6 +38,9 @@ MEASUREMENTS: dict[str, Measure] = {
         data.ct["uncompressed"], 1 if sizes.ct_slices < 100 else 3, log
     ),
     "vr": lambda data, sizes, log: measure_vr(data.volume, sizes, log),
+    "database": lambda data, sizes, log: measure_database(
+        data.root, data.index_folder, data.index_files, data.ct, sizes, log
+    ),
 }
 
 

@@ -128,10 +128,11 @@ def _open(args: argparse.Namespace) -> int:
         if database.study(args.study_uid) is None:
             report(f"no study {args.study_uid} in {database.path}")
             return EXIT_FAILED
-        sources = database.study_sources(args.study_uid)
+        path = str(database.path)
     from viewer.qt.app import run_gui
 
-    return run_gui(sources)
+    # From the rows (no header read), in that database: the window records into it too.
+    return run_gui([], database=path, study_uid=args.study_uid)
 
 
 def _remove(args: argparse.Namespace) -> int:

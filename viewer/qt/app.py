@@ -83,16 +83,21 @@ def open_in_window(window: MainWindow, paths: Sequence[str]) -> None:
         window.open_paths([], prepare=demo_paths)
 
 
-def run_gui(paths: Sequence[str]) -> int:
+def run_gui(paths: Sequence[str], database: str | None = None, study_uid: str = "") -> int:
+    """The viewer on ``paths`` (none: the demo), or on ``study_uid`` reopened from the study
+    database (its rows, no header read); ``database``: that file instead of the user's."""
     configure_logging()
     app = make_application()
     install_crash_guard()  # an exception in a slot or thread: logged and shown, never fatal
-    window = MainWindow()
+    window = MainWindow(database=database)
     report_first_paint_if_asked(window)
     window.resize(1400, 900)
     window.window_settings.restore_layout()
     window.show()
-    call_after_first_paint(window, lambda: open_in_window(window, paths))  # window first
+    if study_uid:
+        call_after_first_paint(window, lambda: window.open_study(study_uid))
+    else:
+        call_after_first_paint(window, lambda: open_in_window(window, paths))  # window first
     with quit_signals.notify_on_signals(lambda reader: _quit_on_signal(app, window, reader)):
         status = app.exec()
     stop_workers(window)

@@ -94,9 +94,11 @@ class MainWindow(WindowHost):
     indexing_finished = Signal()
     tree: SeriesTreeView
 
-    def __init__(self) -> None:
+    def __init__(self, database: str | None = None) -> None:
+        """``database``: the study database file to use (None: the user's)."""
         super().__init__()
         self.setWindowTitle("DICOM Viewer")
+        self._database_path = database
         self.setAcceptDrops(True)
         self.catalog = Catalog()
         self.loader = FrameLoader()
@@ -244,7 +246,7 @@ class MainWindow(WindowHost):
     def _make_database_dock(self) -> None:
         """The study database (issue 15): what is opened is recorded in the background; its
         browser is a tab beside the study tree; a study opens from its rows."""
-        self.database_dock = DatabaseDock(self)
+        self.database_dock = DatabaseDock(self, path=self._database_path)
         self.library = self.database_dock.library
         self.database_dock.signals.problem.connect(
             lambda text: self.show_message(f"Study database unavailable ({text}); not recording")
@@ -444,6 +446,8 @@ class MainWindow(WindowHost):
         if task in self._tasks:
             self._tasks.remove(task)
             self.library.release()
+        # A study reopened from the database reads these folders: an export never writes there.
+        self.opened_paths.extend(p for p in task.sources if p not in self.opened_paths)
         study_uid = self._show_study.pop(task, "")
         if not self._tasks:
             self.progress.setVisible(False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -83,6 +84,9 @@ class IndexTask:
         self._known: KnownFiles | None = None
         #: Why the task could not do its work (one line for the status bar), or "".
         self.failure = ""
+        #: A reopened study's folders (a zip's members: the zip), set before its records
+        #: arrive; empty for paths opened (those are the paths themselves).
+        self.sources: list[str] = []
         self._cancel = threading.Event()
         self._thread = threading.Thread(target=self._run, name="index", daemon=True)
 
@@ -123,8 +127,11 @@ class IndexTask:
         if plan.problem:
             self.failure = f"Cannot open the study: {plan.problem}"
         elif plan.paths:
+            self.sources = list(plan.paths)
             self._index(plan.paths)
         else:
+            folders = (os.path.dirname(item.instance.path) for item in plan.items)
+            self.sources = list(dict.fromkeys(folders))
             self.progress.found = self.progress.indexed = len(plan.items)
             self._emit(list(plan.items), record=False)
 
