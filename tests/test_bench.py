@@ -43,6 +43,8 @@ KEYS = [
     "vr_full_ms",
     "vr_mip_ms",
     "vr_first_frame_ms",
+    "vr_refined_ms",
+    "vr_mip_interactive_ms",
     "peak_rss_mb_ct300",
     "voxel_mb_ct300",
     "startup_ms",

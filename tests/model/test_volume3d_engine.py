@@ -221,7 +221,10 @@ def test_presets_and_blend_modes_draw_different_pictures() -> None:
             engine.set_scene(Scene(PRESETS_BY_NAME["CT Bone"], Voi(-1000, 800), mode))
             pictures[mode.value] = engine.render().astype(int)
     for name, picture in pictures.items():
-        assert len(np.unique(picture.sum(axis=2))) > 20, f"{name} looks blank"
+        # From an oblique angle most rays of a MinIP leave the body through air; the CPU
+        # projection does not interpolate along rays, so few grey levels remain.
+        levels = 4 if name == "MinIP" else 20
+        assert len(np.unique(picture.sum(axis=2))) > levels, f"{name} looks blank"
     names = list(pictures)
     for i, first in enumerate(names):
         for second in names[i + 1 :]:
@@ -309,3 +312,21 @@ def test_an_mpr_plane_cuts_the_volume_keeping_the_side_its_normal_points_to() ->
         engine.set_scene(replace(bone_scene(BlendMode.MIP), clip_planes=(cut,)))
         rows = bright_pixels(engine.render())[1]
     assert rows.size and (rows < SIZE[1] / 2).all()  # only the upper (superior) point is left
+
+
+def test_the_cpu_mip_matches_vtks_ray_caster() -> None:
+    """MIP/MinIP are projected on the CPU (shear-warp); an oblique cut that removes nothing
+    sends the same scene to VTK's ray caster: the two pictures agree."""
+    voxels, affine = layered_phantom()
+    far = ((0.0, 0.0, -500.0), (0.0, math.sin(0.3), math.cos(0.3)))  # keeps the whole volume
+    for engine in engine_for(voxels, affine):
+        engine.set_camera(standard_camera(StandardView.ANTERIOR, engine.bounds()).rotated(35, 20))
+        for mode in (BlendMode.MIP, BlendMode.MINIP):
+            scene = Scene(PRESETS_BY_NAME["CT Bone"], Voi(-1000, 800), mode)
+            engine.set_scene(scene)
+            cpu = engine.render().astype(int)
+            assert engine.cpu_projection
+            engine.set_scene(replace(scene, clip_planes=(far,)))
+            ray_cast = engine.render().astype(int)
+            assert not engine.cpu_projection
+            assert np.abs(cpu - ray_cast).mean() < 6, mode

@@ -618,6 +618,78 @@ def _sample(
     return out
 
 
+def reduce_axis(block: NDArray[Any], axis: int, minimum: bool) -> NDArray[Any]:
+    """Max (or min) of ``block`` over array ``axis``, in its dtype (the 3D view's MIP of a
+    standard view): the other two axes stay in order."""
+    if axis == 2:
+        return _reduce_last(block, SlabMode.MINIP if minimum else SlabMode.MIP)
+    if axis == 1:  # reduce each frame on its own thread
+        out = np.empty((block.shape[0], block.shape[2]), block.dtype)
+        reduce = np.minimum.reduce if minimum else np.maximum.reduce
+
+        def frames(start: int, stop: int) -> None:
+            out[start:stop] = reduce(block[start:stop], axis=1)
+
+        _split_rows(frames, block.shape[0])
+        return out
+    out = np.empty(block.shape[1:], block.dtype)
+    combine = np.minimum if minimum else np.maximum
+
+    def rows(start: int, stop: int) -> None:
+        part = block[:, start:stop]
+        out[start:stop] = part[0]
+        for plane in part[1:]:
+            combine(out[start:stop], plane, out=out[start:stop])
+
+    _split_rows(rows, block.shape[1])
+    return out
+
+
+def empty_value(dtype: np.dtype[Any], minimum: bool) -> Any:
+    """What :func:`shear_reduce` leaves where no voxel lands: the dtype's max (min) for a
+    MinIP (MIP)."""
+    info = np.iinfo(dtype) if dtype.kind in "iu" else np.finfo(dtype)
+    return info.max if minimum else info.min
+
+
+def shear_reduce(
+    block: NDArray[Any],
+    axis: int,
+    shift_a: NDArray[np.int64],
+    shift_b: NDArray[np.int64],
+    minimum: bool,
+    shape: tuple[int, int],
+) -> NDArray[Any]:
+    """Shear-warp's first half (the 3D view's MIP/MinIP at any angle): each slice along array
+    ``axis`` (index s) moved by (shift_a[s], shift_b[s]) whole voxels over the other two axes
+    (in order) and reduced by max (or min) into a ``shape`` image in the stored dtype. The
+    voxels are read once, in memory order; each thread reduces its own frames into its own
+    image, and those are combined."""
+    dtype = block.dtype
+    empty = empty_value(dtype, minimum)
+    kernel = _kernels().shear_rows
+    frames = block.shape[0]
+    workers = _worker_count() if frames >= 8 else 1
+    bounds = np.linspace(0, frames, workers + 1).astype(int)
+    parts = [np.full(shape, empty, dtype) for _ in range(workers)]
+    sa, sb = np.ascontiguousarray(shift_a), np.ascontiguousarray(shift_b)
+
+    def work(index: int) -> None:
+        start, stop = int(bounds[index]), int(bounds[index + 1])
+        kernel(block, axis, sa, sb, 1 if minimum else 0, parts[index], start, stop)
+
+    if workers == 1:
+        work(0)
+    else:
+        for future in [_pool().submit(work, i) for i in range(workers)]:
+            future.result()
+    out = parts[0]
+    combine = np.minimum if minimum else np.maximum
+    for part in parts[1:]:
+        combine(out, part, out=out)
+    return out
+
+
 def _split_rows(work: Callable[[int, int], None], rows: int) -> None:
     """Run ``work(start, stop)`` over row bands, one per core (the kernels drop the GIL)."""
     workers = _worker_count()
@@ -646,6 +718,7 @@ def _pool() -> ThreadPoolExecutor:
 class _Kernels:
     sample_rows: Callable[..., None]
     reduce_rows: Callable[..., None]
+    shear_rows: Callable[..., None]
 
 
 @functools.cache
@@ -659,7 +732,7 @@ def _kernels() -> _Kernels:
         except RuntimeError:  # no writable cache location: compile per process
             return numba.njit(nogil=True)(function)
 
-    return _Kernels(jit(_sample_rows_py), jit(_reduce_rows_py))
+    return _Kernels(jit(_sample_rows_py), jit(_reduce_rows_py), jit(_shear_rows_py))
 
 
 #: One compilation at a time: numba serialises compiles with its own lock, but a first call
@@ -707,6 +780,10 @@ def _compile_for(dtype: np.dtype[Any] | type | str) -> None:
     strided = np.zeros((2, 3, 2), dtype=dtype)[:, :2, :]  # views reduce as numba's "A" layout
     for mode in SlabMode:
         _reduce_last(strided, mode)
+    for block in (strided, np.zeros((2, 2, 2), dtype=dtype)):  # "A" and "C" layouts
+        for axis in (0, 1, 2):
+            shift = np.zeros(2, np.int64)
+            shear_reduce(block, axis, shift, shift, False, (3, 3))
 
 
 def _sample_rows_py(
@@ -797,6 +874,30 @@ def _reduce_rows_py(
                 else:
                     total += value
             out[r, c] = total / planes if mode == 2 else total
+
+
+def _shear_rows_py(
+    block: Any, axis: int, shift_a: Any, shift_b: Any, mode: int, out: Any, start: int, stop: int
+) -> None:  # pragma: no cover - compiled by numba; tested through shear_reduce
+    """out[A, B] = max (mode 0) or min (mode 1) of the voxels that land there: a voxel
+    (f, r, c) with principal index s along ``axis`` lands at its other two indices plus
+    (shift_a[s], shift_b[s]). Frames [start, stop) only."""
+    rows, columns = block.shape[1], block.shape[2]
+    for f in range(start, stop):
+        for r in range(rows):
+            if axis != 2:  # a whole row lands on one row of out: (r or f) + shift
+                s = f if axis == 0 else r
+                a, b0 = (r if axis == 0 else f) + shift_a[s], shift_b[s]
+                for c in range(columns):
+                    value = block[f, r, c]
+                    if (value > out[a, b0 + c]) if mode == 0 else (value < out[a, b0 + c]):
+                        out[a, b0 + c] = value
+            else:
+                for c in range(columns):
+                    a, b = f + shift_a[c], r + shift_b[c]
+                    value = block[f, r, c]
+                    if (value > out[a, b]) if mode == 0 else (value < out[a, b]):
+                        out[a, b] = value
 
 
 # --- display ----------------------------------------------------------------------------------

@@ -15,9 +15,18 @@ Memory: the voxels are handed to VTK without a copy (``numpy_to_vtk(deep=False)`
 stored dtype; the engine keeps a reference so they outlive it. Transfer functions are mapped to
 stored values (no float copy of the volume).
 
-Level of detail: :meth:`VolumeEngine.set_interactive` casts one ray per 2 x 2 pixels with a
-sample step of two voxels while the user drags; full quality is one ray per pixel at half a
-voxel's step.
+MIP and MinIP do not use VTK's ray casters: they are projected on the CPU by shear-warp
+(viewer.model.volume3d.projection), which reads each voxel once; VTK then draws only the
+orientation cube and the crosshair over that picture. Clipping that is not aligned with the
+voxel grid (an oblique stack's clip box or cut planes) falls back to VTK's ray caster.
+
+Level of detail: volumes above :data:`LOD_MIN_VOXELS` get a coarse copy (every second voxel
+along each axis, stored dtype, about 1/8 of the memory) with its own VTK mapper. Frames while
+the user drags come from it (one ray per 2 x 2 pixels, one coarse voxel a step), and so does
+the first frame (:meth:`VolumeEngine.render` with ``preview``), which therefore needs the CPU
+mapper's gradient pass over the coarse copy only; the full-resolution volume's gradient pass
+runs when the first full-quality frame is asked for. Full quality is one ray per pixel at one
+voxel's step on the full-resolution volume.
 
 An engine belongs to the thread that made it (its OpenGL context is current there): make it
 and use it on one thread.
@@ -29,15 +38,19 @@ import functools
 import logging
 import os
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from viewer.model.volume3d.projection import Crop, clip_planes, index_crop
 from viewer.model.volume3d.scene import (
     BlendMode,
     Camera,
     Scene,
+    TransferFunction,
     placement,
 )
 
@@ -51,10 +64,28 @@ INTERACTIVE_IMAGE_SAMPLE = 2.0
 INTERACTIVE_SAMPLE_VOXELS = 2.0
 #: Full quality: a sample step of this many voxel spacings.
 FULL_SAMPLE_VOXELS = 1.0
+#: Volumes with more voxels than this get a coarse copy for the first and interactive frames...
+LOD_MIN_VOXELS = 8_000_000
+#: ... and while dragging the coarse copy is sampled at this many of its own voxels a step.
+LOD_SAMPLE_VOXELS = 1.0
 #: Orientation cube: its viewport is this fraction of the view's smaller side (bottom left).
 CUBE_FRACTION = 0.16
 #: The crosshair marker's colours, as the MPR views' frames (axial, coronal, sagittal normal).
 CROSSHAIR_COLOURS = ((1.0, 0.35, 0.35), (0.35, 0.82, 0.35), (0.94, 0.8, 0.24))
+#: A click in 3D (composite) picks the first sample at least this opaque along its ray.
+PICK_OPACITY = 0.15
+
+
+@dataclass(frozen=True, slots=True)
+class _Level:
+    """One resolution of the volume in VTK: its voxels, image, mapper and prop."""
+
+    voxels: NDArray[Any]
+    image: Any
+    scalars: Any
+    mapper: Any
+    volume: Any
+    min_spacing: float
 
 
 @functools.cache
@@ -107,18 +138,11 @@ class VolumeEngine:
             raise RuntimeError(problem)
         if voxels.ndim != 3:
             raise ValueError("a volume is (frames, rows, columns)")
-        from vtkmodules.util import numpy_support
-        from vtkmodules.vtkCommonDataModel import vtkImageData, vtkPiecewiseFunction
-        from vtkmodules.vtkCommonMath import vtkMatrix4x4
+        from vtkmodules.vtkCommonDataModel import vtkPiecewiseFunction
         from vtkmodules.vtkRenderingCore import (
             vtkColorTransferFunction,
             vtkRenderer,
-            vtkVolume,
             vtkVolumeProperty,
-        )
-        from vtkmodules.vtkRenderingVolume import (
-            vtkFixedPointVolumeRayCastMapper,
-            vtkGPUVolumeRayCastMapper,
         )
 
         self._voxels = np.ascontiguousarray(voxels)  # VTK reads this memory: keep it alive
@@ -127,37 +151,33 @@ class VolumeEngine:
         self.gpu = gpu
         place = placement(self.affine)
         self.spacing = place.spacing
-        frames, rows, columns = self._voxels.shape
-        image = vtkImageData()
-        image.SetDimensions(columns, rows, frames)  # x fastest: column, row, frame (C order)
-        image.SetSpacing(*place.spacing)
-        image.SetOrigin(0.0, 0.0, 0.0)
-        scalars = numpy_support.numpy_to_vtk(self._voxels.reshape(-1), deep=False)
-        image.GetPointData().SetScalars(scalars)
-        self._image, self._scalars = image, scalars
-        mapper_class: Any = vtkGPUVolumeRayCastMapper if gpu else vtkFixedPointVolumeRayCastMapper
-        self.mapper: Any = mapper_class()
-        self.mapper.SetInputData(image)
-        self.mapper.SetAutoAdjustSampleDistances(0)
-        if not gpu:
-            self.mapper.SetNumberOfThreads(os.cpu_count() or 1)
+        self._matrix = place.matrix
         self.colour = vtkColorTransferFunction()
         self.opacity = vtkPiecewiseFunction()
         self.property = vtkVolumeProperty()
         self.property.SetColor(self.colour)
         self.property.SetScalarOpacity(self.opacity)
         self.property.SetInterpolationTypeToLinear()
-        self.volume = vtkVolume()
-        self.volume.SetMapper(self.mapper)
-        self.volume.SetProperty(self.property)
-        matrix = vtkMatrix4x4()
-        for i in range(4):
-            for j in range(4):
-                matrix.SetElement(i, j, float(place.matrix[i, j]))
-        self.volume.SetUserMatrix(matrix)
+        self._full = self._make_level(self._voxels, place.spacing)
+        self._image, self.mapper, self.volume = (
+            self._full.image,
+            self._full.mapper,
+            self._full.volume,
+        )
+        self._coarse: _Level | None = None
+        if self._voxels.size > LOD_MIN_VOXELS and min(self._voxels.shape) >= 4:
+            small = np.ascontiguousarray(self._voxels[::2, ::2, ::2])
+            self._coarse = self._make_level(small, tuple(2.0 * v for v in place.spacing))
+            self._coarse_affine = self.affine.copy()
+            self._coarse_affine[:3, :3] *= 2.0
+        self.full_ready = False  # the full-resolution mapper has drawn (its gradients exist)
+        self.preview = False
+        self.cpu_projection = False  # the last frame was a CPU MIP/MinIP
         self.renderer = vtkRenderer()
         self.renderer.SetBackground(0.0, 0.0, 0.0)
-        self.renderer.AddVolume(self.volume)
+        for level in (self._full, self._coarse):
+            if level is not None:
+                self.renderer.AddVolume(level.volume)
         self.window = window if window is not None else _offscreen_window()
         self.window.AddRenderer(self.renderer)
         self.window.SetSize(*size)
@@ -166,10 +186,46 @@ class VolumeEngine:
         self.interactive = False
         self.scene: Scene | None = None
         self.camera: Camera | None = None
-        self._min_spacing = float(min(place.spacing))
-        self.set_interactive(False)
+        self._transfer = TransferFunction(((0.0, (0.0, 0.0, 0.0)),), ((0.0, 0.0),))
+        self._crop: Crop | None = None
 
     # --- set-up --------------------------------------------------------------------------
+    def _make_level(self, voxels: NDArray[Any], spacing: Sequence[float]) -> _Level:
+        """A VTK image over ``voxels`` (no copy) with its own mapper and volume prop."""
+        from vtkmodules.util import numpy_support
+        from vtkmodules.vtkCommonDataModel import vtkImageData
+        from vtkmodules.vtkCommonMath import vtkMatrix4x4
+        from vtkmodules.vtkRenderingCore import vtkVolume
+        from vtkmodules.vtkRenderingVolume import (
+            vtkFixedPointVolumeRayCastMapper,
+            vtkGPUVolumeRayCastMapper,
+        )
+
+        frames, rows, columns = voxels.shape
+        image = vtkImageData()
+        image.SetDimensions(columns, rows, frames)  # x fastest: column, row, frame (C order)
+        image.SetSpacing(*spacing)
+        image.SetOrigin(0.0, 0.0, 0.0)
+        scalars = numpy_support.numpy_to_vtk(voxels.reshape(-1), deep=False)
+        image.GetPointData().SetScalars(scalars)
+        mapper_class: Any = (
+            vtkGPUVolumeRayCastMapper if self.gpu else vtkFixedPointVolumeRayCastMapper
+        )
+        mapper = mapper_class()
+        mapper.SetInputData(image)
+        mapper.SetAutoAdjustSampleDistances(0)
+        if not self.gpu:
+            mapper.SetNumberOfThreads(os.cpu_count() or 1)
+        volume = vtkVolume()
+        volume.SetMapper(mapper)
+        volume.SetProperty(self.property)
+        matrix = vtkMatrix4x4()
+        for i in range(4):
+            for j in range(4):
+                matrix.SetElement(i, j, float(self._matrix[i, j]))
+        volume.SetUserMatrix(matrix)
+        return _Level(voxels, image, scalars, mapper, volume, float(min(spacing)))
+
     def _make_cube(self) -> Any:
         """The orientation cube: a second renderer in the bottom-left corner whose camera
         turns with the main one; faces named by patient direction (LPS axes)."""
@@ -228,13 +284,17 @@ class VolumeEngine:
         self.opacity.RemoveAllPoints()
         for value, alpha in transfer.opacity:
             self.opacity.AddPoint(value, alpha)
+        self._transfer = transfer
         mode = scene.blend_mode
-        if mode is BlendMode.MIP:
-            self.mapper.SetBlendModeToMaximumIntensity()
-        elif mode is BlendMode.MINIP:
-            self.mapper.SetBlendModeToMinimumIntensity()
-        else:
-            self.mapper.SetBlendModeToComposite()
+        for level in self._levels():
+            if mode is BlendMode.MIP:
+                level.mapper.SetBlendModeToMaximumIntensity()
+            elif mode is BlendMode.MINIP:
+                level.mapper.SetBlendModeToMinimumIntensity()
+            else:
+                level.mapper.SetBlendModeToComposite()
+        composite = mode is BlendMode.COMPOSITE
+        self._crop = None if composite else index_crop(scene, self.affine, self._voxels.shape)
         shading = scene.preset.shading
         if mode is BlendMode.COMPOSITE and shading.on:
             self.property.ShadeOn()
@@ -250,25 +310,13 @@ class VolumeEngine:
     def _set_clipping(self, scene: Scene) -> None:
         from vtkmodules.vtkCommonDataModel import vtkPlane
 
-        self.mapper.RemoveAllClippingPlanes()
-        for point, direction in scene.clip_planes:
-            cut = vtkPlane()
-            cut.SetOrigin(*point)
-            cut.SetNormal(*direction)
-            self.mapper.AddClippingPlane(cut)
-        if scene.clip_box is None:
-            return
-        low, high = scene.clip_box
-        for axis in range(3):
-            for bound, sign in ((low, 1.0), (high, -1.0)):
-                plane = vtkPlane()
-                origin = [0.0, 0.0, 0.0]
-                origin[axis] = float(bound[axis])
-                normal = [0.0, 0.0, 0.0]
-                normal[axis] = sign  # VTK keeps what the normal points into
-                plane.SetOrigin(*origin)
-                plane.SetNormal(*normal)
-                self.mapper.AddClippingPlane(plane)
+        for level in self._levels():
+            level.mapper.RemoveAllClippingPlanes()
+            for point, direction in clip_planes(scene):
+                cut = vtkPlane()  # VTK keeps what the normal points into
+                cut.SetOrigin(*point)
+                cut.SetNormal(*direction)
+                level.mapper.AddClippingPlane(cut)
 
     def _set_crosshair(self, scene: Scene) -> None:
         from vtkmodules.vtkFiltersSources import vtkLineSource
@@ -322,18 +370,75 @@ class VolumeEngine:
     def set_interactive(self, interactive: bool) -> None:
         """Coarse and fast (dragging) or full quality (at rest)."""
         self.interactive = interactive
-        voxels = INTERACTIVE_SAMPLE_VOXELS if interactive else FULL_SAMPLE_VOXELS
-        self.mapper.SetSampleDistance(voxels * self._min_spacing)
-        self.mapper.SetImageSampleDistance(INTERACTIVE_IMAGE_SAMPLE if interactive else 1.0)
+
+    def _levels(self) -> list[_Level]:
+        return [level for level in (self._full, self._coarse) if level is not None]
+
+    def _use(self, level: _Level | None, coarse_sampling: bool) -> None:
+        """Show ``level`` (None: no volume, a CPU projection) sampled coarsely or fully."""
+        for each in self._levels():
+            each.volume.SetVisibility(each is level)
+        if level is None:
+            return
+        if level is self._coarse:
+            voxels = LOD_SAMPLE_VOXELS
+        else:
+            voxels = INTERACTIVE_SAMPLE_VOXELS if coarse_sampling else FULL_SAMPLE_VOXELS
+        image_sample = INTERACTIVE_IMAGE_SAMPLE if coarse_sampling else 1.0
+        mapper = level.mapper
+        mapper.SetSampleDistance(voxels * level.min_spacing)
+        mapper.SetImageSampleDistance(image_sample)
         if not self.gpu:
             # The CPU mapper's own LOD would coarsen full-quality frames it thinks are slow.
-            self.mapper.SetInteractiveSampleDistance(voxels * self._min_spacing)
-            self.mapper.SetMinimumImageSampleDistance(1.0)
-            self.mapper.SetMaximumImageSampleDistance(INTERACTIVE_IMAGE_SAMPLE)
+            mapper.SetInteractiveSampleDistance(voxels * level.min_spacing)
+            mapper.SetMinimumImageSampleDistance(image_sample)
+            mapper.SetMaximumImageSampleDistance(max(image_sample, INTERACTIVE_IMAGE_SAMPLE))
+
+    @property
+    def has_preview(self) -> bool:
+        """Whether a coarse copy exists (the first frame can come from it)."""
+        return self._coarse is not None
 
     # --- drawing -------------------------------------------------------------------------
-    def render(self) -> NDArray[np.uint8]:
-        """Draw and read back: (height, width, 3) RGB, top row first."""
+    def render(self, preview: bool = False) -> NDArray[np.uint8]:
+        """Draw and read back: (height, width, 3) RGB, top row first.
+
+        Interactive frames come from the coarse copy (where there is one) at 2 x 2 pixels a
+        ray; ``preview`` draws the coarse copy at one ray a pixel (the first frame, before
+        the full-resolution volume's gradients exist); else full quality."""
+        mode = self.scene.blend_mode if self.scene is not None else BlendMode.COMPOSITE
+        coarse = self._coarse if (self.interactive or preview) else None
+        self.preview = coarse is not None and not self.interactive
+        if mode is not BlendMode.COMPOSITE and self._crop is not None:
+            return self._render_projection(mode, coarse is not None)
+        self.cpu_projection = False
+        self._use(coarse if coarse is not None else self._full, self.interactive)
+        pixels = self._draw()
+        if coarse is None:
+            self.full_ready = True
+        return pixels
+
+    def _render_projection(self, mode: BlendMode, coarse: bool) -> NDArray[np.uint8]:
+        """A CPU MIP/MinIP with VTK's cube and crosshair drawn over it."""
+        from viewer.model.volume3d import projection
+
+        assert self.camera is not None and self._crop is not None
+        self.cpu_projection = True
+        self._use(None, False)
+        overlay = self._draw()
+        voxels, affine, crop = self._voxels, self.affine, self._crop
+        if coarse and self._coarse is not None:
+            voxels, affine = self._coarse.voxels, self._coarse_affine
+            crop = projection.halved(crop)
+        projected = projection.project(
+            voxels, affine, self.camera, self.size, mode is BlendMode.MINIP, crop
+        )
+        pixels = projection.coloured(projected, self._transfer)
+        drawn = overlay.any(axis=2)
+        pixels[drawn] = overlay[drawn]
+        return pixels
+
+    def _draw(self) -> NDArray[np.uint8]:
         from vtkmodules.util import numpy_support
         from vtkmodules.vtkRenderingCore import vtkWindowToImageFilter
 
@@ -348,6 +453,27 @@ class VolumeEngine:
         pixels = output.GetPointData().GetScalars()
         array = numpy_support.vtk_to_numpy(pixels).reshape(height, width, 3)
         return np.ascontiguousarray(array[::-1])
+
+    def pick(self, pixel: tuple[float, float]) -> NDArray[np.float64] | None:
+        """The LPS point a click at ``pixel`` (x right, y down, in the render size) points
+        at: the first sample along the ray whose opacity reaches :data:`PICK_OPACITY`
+        (composite), or the ray's brightest (MIP) or darkest (MinIP) voxel; None: the ray
+        misses what is shown."""
+        from viewer.model.volume3d import projection
+
+        if self.scene is None or self.camera is None:
+            return None
+        return projection.pick(
+            self._voxels,
+            self.affine,
+            self.camera,
+            self.size,
+            pixel,
+            self.scene.blend_mode,
+            self._transfer,
+            clip_planes(self.scene),
+            PICK_OPACITY,
+        )
 
     @property
     def mapper_name(self) -> str:
