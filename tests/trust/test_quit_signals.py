@@ -158,15 +158,30 @@ def demo_ct(demo) -> Path:
     )
 
 
+@pytest.fixture(scope="module")
+def compressed_ct(demo_ct, tmp_path_factory) -> Path:
+    """The first 60 slices of the demo CT, RLE Lossless: compressed frames are decoded in the
+    worker pool (uncompressed volumes are read in-process, with no workers to leave behind)."""
+    import pydicom
+    from pydicom.uid import RLELossless
+
+    folder = tmp_path_factory.mktemp("rle-ct")
+    for source in sorted(demo_ct.iterdir())[:60]:
+        dataset = pydicom.dcmread(source)
+        dataset.compress(RLELossless)
+        dataset.save_as(folder / source.name)
+    return folder
+
+
 def expected_status(number: int) -> int:
     return -number if number == signal.SIGKILL else 128 + number
 
 
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP", "SIGINT", "SIGKILL"])
-def test_volume_verb_leaves_nothing(name, demo_ct, viewer_env, tmp_path):
+def test_volume_verb_leaves_nothing(name, compressed_ct, viewer_env, tmp_path):
     number = getattr(signal, name)
     log = tmp_path / "stderr.txt"
-    process = start(["volume", str(demo_ct), str(tmp_path / "ct.npz")], viewer_env, log)
+    process = start(["volume", str(compressed_ct), str(tmp_path / "ct.npz")], viewer_env, log)
     found = signal_and_list(process, number, log)
     assert found["status"] == expected_status(number), log.read_text()[-2000:]
     assert found["gone"], f"left after {name}: {found['left']} (before: {found['before']})"
@@ -177,10 +192,10 @@ def test_volume_verb_leaves_nothing(name, demo_ct, viewer_env, tmp_path):
 @pytest.mark.parametrize(
     "name", ["SIGTERM", pytest.param("SIGHUP", marks=pytest.mark.slow), "SIGKILL"]
 )
-def test_gui_with_mpr_leaves_nothing(name, demo, viewer_env, tmp_path):
+def test_gui_with_mpr_leaves_nothing(name, compressed_ct, viewer_env, tmp_path):
     number = getattr(signal, name)
     log = tmp_path / "stderr.txt"
-    process = start(["gui-mpr", str(demo)], viewer_env, log)
+    process = start(["gui-mpr", str(compressed_ct)], viewer_env, log)
     found = signal_and_list(process, number, log)
     assert found["status"] == expected_status(number), log.read_text()[-2000:]
     assert found["gone"], f"left after {name}: {found['left']} (before: {found['before']})"
