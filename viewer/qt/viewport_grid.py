@@ -98,12 +98,17 @@ class ViewportGrid(QWidget):
             self._add_viewport()
         if self.viewports.index(self.active) >= count:
             self._bring_into_view(self.active)  # going to 1x1 keeps the active one's series
+        active = self.active
         for viewport in self.viewports:
             self._grid.removeWidget(viewport)
-            viewport.hide()
         for number, viewport in enumerate(self.viewports[:count]):
             self._grid.addWidget(viewport, number // columns, number % columns)
             viewport.show()
+        # Hidden last: hiding the viewport with the focus hands the focus (and so the active
+        # place) to whichever viewport Qt picks next.
+        for viewport in self.viewports[count:]:
+            viewport.hide()
+        self.set_active(active)
         for line in range(2):  # equal shares, whatever the images' size hints say
             self._grid.setRowStretch(line, 1 if line < rows else 0)
             self._grid.setColumnStretch(line, 1 if line < columns else 0)
