@@ -13,6 +13,7 @@ import sys
 
 from viewer.cli.native_stderr import quiet_native_stderr
 from viewer.core.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, report
+from viewer.dicom import reasons
 from viewer.dicom.io.zips import shown_path
 from viewer.store.database import StudyDatabase, StudyRow
 from viewer.store.importer import import_paths
@@ -68,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     except BrokenPipeError:
         return EXIT_FAILED
     except Exception as error:  # fault boundary: one line, never a traceback
-        report(f"db {args.db_action} failed: {type(error).__name__}: {error}")
+        report(f"db {args.db_action} failed: {reasons.explain(error)}")
         return EXIT_FAILED
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from viewer.cli.arguments import zero_based
 from viewer.cli.native_stderr import quiet_native_stderr
 from viewer.core.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, report
+from viewer.dicom import reasons
 
 if TYPE_CHECKING:
     from viewer.dicom.catalog.catalog import Catalog
@@ -142,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         with quiet_native_stderr():
             return _run(args)
     except Exception as error:  # fault boundary: a bug must not print a traceback either
-        report(f"export failed: {type(error).__name__}: {error}")
+        report(f"export failed: {reasons.explain(error)}")
         return EXIT_FAILED
 
 

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from viewer.dicom import decoding_stack, limits
+from viewer.dicom import decoding_stack, limits, reasons
 from viewer.qt.latest_call import LatestCall
 
 if TYPE_CHECKING:  # pydicom is imported in the worker that reads a header, after first paint
@@ -101,7 +101,7 @@ def read_tag_tree(path: str, frame: int) -> TagTree:
         rows += dataset_rows(dataset, frame)
         return TagTree(path, frame, tuple(rows))
     except Exception as error:  # a file we cannot read is one line, not a crash
-        return TagTree(path, frame, (), f"{type(error).__name__}: {error}")
+        return TagTree(path, frame, (), f"{reasons.explain(error)}")
 
 
 def dataset_rows(dataset: Dataset, frame: int | None = None) -> list[TagRow]:
