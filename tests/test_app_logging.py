@@ -107,3 +107,25 @@ def test_logging_resources_and_user_dirs_import_no_qt() -> None:
         "viewer.core.resources.toolbar_icon_svg('zoom')"
     )
     assert _imports_qt(code) == []
+
+
+def test_log_lines_show_control_characters_escaped(configured: Path, tmp_path: Path) -> None:
+    """A file name with ESC, BEL, CR, a newline or a bidi override cannot rewrite a terminal
+    or forge a log line (issue 13 item 12): the message is one line, escapes shown; a
+    traceback keeps its own lines, each escaped."""
+    hostile = tmp_path / "scan\x1b[2J\x07\r\nFAKE CRITICAL line\u202e.dcm"
+    hostile.write_bytes(b"not DICOM")
+    log = logging.getLogger("viewer.test")
+    log.warning("skipped %s: not a DICOM file", hostile)
+    try:
+        raise ValueError(f"cannot read {hostile}")
+    except ValueError:
+        log.exception("reading failed")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    text = configured.read_text(encoding="utf-8")
+    assert "\x1b" not in text and "\x07" not in text and "\r" not in text
+    assert "\u202e" not in text
+    assert "scan\\x1b[2J\\x07\\x0d\\x0aFAKE CRITICAL line\\u202e.dcm" in text
+    assert not any(line.startswith("FAKE") for line in text.splitlines())
+    assert "  Traceback (most recent call last):" in text.splitlines()  # its lines kept

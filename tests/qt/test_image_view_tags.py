@@ -73,3 +73,24 @@ def test_filter_matches_tag_numbers_keywords_and_values(qtbot) -> None:  # type:
     assert proxy.rowCount() == model.rowCount()
     proxy.set_text("gems_iden_01")  # private tags are found by their creator
     assert proxy.rowCount() > 3
+
+
+def test_a_textual_value_read_as_un_shows_as_text(tmp_path: Path) -> None:
+    """Over 64 KiB a PN or LO value is written as UN (PS3.5 6.2.2): its dictionary VR is
+    textual, so the browser shows the text, not "<N bytes>" (issue 13 item 12)."""
+    import struct
+
+    path = get_testdata_file("CT_small.dcm")
+    assert path is not None
+    source = Path(str(path)).read_bytes()
+    at = source.index(struct.pack("<HH", 0x0010, 0x0010) + b"PN")
+    length = struct.unpack_from("<H", source, at + 6)[0]
+    value = b"Doe^Jane" + b"x" * 70_000
+    element = struct.pack("<HH", 0x0010, 0x0010) + b"UN\0\0" + struct.pack("<L", len(value))
+    target = tmp_path / "un.dcm"
+    target.write_bytes(source[:at] + element + value + source[at + 8 + length :])
+    row = find(read_tag_tree(str(target), 0).rows, "(0010,0010)")
+    assert row.vr == "UN"
+    assert row.value.startswith("Doe^Janexxx") and row.value.endswith("…"), row.value[:40]
+    private = find(read_tag_tree(str(target), 0).rows, "(0009,1001)")
+    assert not private.value.startswith("<")  # other values unchanged

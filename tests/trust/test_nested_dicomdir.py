@@ -353,3 +353,54 @@ def test_a_missing_or_broken_nested_file_is_reported_and_its_folder_scanned(tmp_
         "DICOMDIR",
         "DICOMDIR references 1 missing file(s); scanning its folder too",
     )
+
+
+def philips_media(tmp_path: Path) -> Media:
+    """No PATIENT record anywhere, as on Philips media: the root's STUDY record names
+    ``S1/DIRFILE``, whose SERIES records name ``S1/S110/DIRFILE``, whose IMAGE records name
+    the images (every File ID from the media root)."""
+    root = tmp_path / "cdrom"
+    series = [
+        factories.write_series(
+            root / "S1" / f"S1{n}0", slices=2 + n, series_number=n, study_uid=uid
+        )
+        for uid in [generate_uid()]
+        for n in (1, 2)
+    ]
+    nested: list[Path] = []
+    relayed = []
+    for truth in series:
+        index = Path(truth.folder) / DIRFILE
+        images = [
+            (0, media.directory_record("IMAGE", list(Path(p).relative_to(root).parts)))
+            for p in truth.paths
+        ]
+        media.write_directory_file(index, images)  # type: ignore[arg-type]
+        nested.append(index)
+        relayed.append((0, Builder.series_record(truth, list(index.relative_to(root).parts))))
+    study = root / "S1" / DIRFILE
+    media.write_directory_file(study, relayed)  # type: ignore[arg-type]
+    nested.append(study)
+    top = [(0, Builder.study_record(series[0], ["S1", DIRFILE]))]
+    media.write_directory_file(root / "DICOMDIR", top)  # type: ignore[arg-type]
+    return Media(root, series, sorted(nested))
+
+
+def test_philips_media_without_patient_records(qtbot, window, tmp_path):  # type: ignore[no-untyped-def]
+    disc = philips_media(tmp_path)
+    reading = open_dicomdir(str(disc.dicomdir))
+    assert reading.problems == [] and len(reading.files) == disc.instances
+    assert {e.patient.name for e in reading.previews[0].series} == {""}  # none on the media
+    catalog = index_paths([disc.dicomdir], workers=0)
+    assert catalog.skipped == [] and catalog.instance_count == disc.instances
+    assert catalog.scanned == disc.instances + 1 + len(disc.nested)
+    open_and_wait(qtbot, window, [str(disc.dicomdir)])
+    rows = window.tree_proxy
+    assert rows.rowCount() == 1, [rows.index(r, 0).data() for r in range(rows.rowCount())]
+    assert "Test, Patient" in str(rows.index(0, 0).data())  # named by the files
+    counts = sorted(window.tree_model.series_count_text(t.series_uid) for t in disc.series)
+    assert counts == ["3", "4"]
+    shots = os.environ.get("NESTED_SHOTS")
+    if shots:
+        window.tree.expandAll()
+        window.grab().save(os.path.join(shots, "philips-no-patient-tree.png"))

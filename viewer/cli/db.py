@@ -12,8 +12,9 @@ import json
 import sys
 
 from viewer.cli.native_stderr import quiet_native_stderr
+from viewer.cli.skipped import problem_lines, problem_list
 from viewer.core.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, report
-from viewer.dicom.io.zips import shown_path
+from viewer.dicom import reasons
 from viewer.store.database import StudyDatabase, StudyRow
 from viewer.store.importer import import_paths
 from viewer.store.query import StudyQuery, parse_date_range
@@ -28,6 +29,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     importing.add_argument("paths", nargs="+", metavar="PATH")
     importing.add_argument(
         "--copy", action="store_true", help="copy the files into the managed store"
+    )
+    importing.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object on stdout: counts, study UIDs and every skipped file",
     )
     listing = actions.add_parser("list", help="list studies (newest first), optionally searched")
     listing.add_argument(
@@ -68,20 +74,31 @@ def run(args: argparse.Namespace) -> int:
     except BrokenPipeError:
         return EXIT_FAILED
     except Exception as error:  # fault boundary: one line, never a traceback
-        report(f"db {args.db_action} failed: {type(error).__name__}: {error}")
+        report(f"db {args.db_action} failed: {reasons.explain(error)}")
         return EXIT_FAILED
 
 
 def _import(args: argparse.Namespace) -> int:
     with StudyDatabase(args.db, check=True) as database, quiet_native_stderr():
         summary = import_paths(database, args.paths, copy=args.copy)
-    for skipped in summary.skipped:
-        report(f"skipped {shown_path(skipped.path)}: {skipped.reason}")
-    print(
-        f"{summary.recorded + summary.unchanged} instance(s) in {len(summary.study_uids)} "
-        f"study(ies): {summary.recorded} recorded, {summary.unchanged} unchanged, "
-        f"{summary.copied} copied, {len(summary.skipped)} skipped"
-    )
+    skipped = [(item.path, item.reason) for item in summary.skipped]
+    for line in problem_lines(skipped, "skipped"):
+        report(line)
+    if args.json:
+        counts = {
+            "recorded": summary.recorded,
+            "unchanged": summary.unchanged,
+            "copied": summary.copied,
+            "studies": sorted(summary.study_uids),
+            "skipped": problem_list(skipped),
+        }
+        print(json.dumps(counts, indent=1))
+    else:
+        print(
+            f"{summary.recorded + summary.unchanged} instance(s) in {len(summary.study_uids)} "
+            f"study(ies): {summary.recorded} recorded, {summary.unchanged} unchanged, "
+            f"{summary.copied} copied, {len(summary.skipped)} skipped"
+        )
     return EXIT_OK if summary.study_uids else EXIT_FAILED
 
 

@@ -13,6 +13,7 @@ arguments. No Qt.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +21,9 @@ from typing import TYPE_CHECKING
 
 from viewer.cli.arguments import zero_based
 from viewer.cli.native_stderr import quiet_native_stderr
+from viewer.cli.skipped import problem_lines, problem_list
 from viewer.core.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, report
+from viewer.dicom import reasons
 
 if TYPE_CHECKING:
     from viewer.dicom.catalog.catalog import Catalog
@@ -75,6 +78,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--salt", metavar="TEXT", help="same salt, same new UIDs and pseudonyms (keep it secret)"
     )
     parser.add_argument("--dicomdir", action="store_true", help="write a File-set with DICOMDIR")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object on stdout: written, out, skipped, failed, warnings",
+    )
     parser.add_argument(
         "--reencode",
         action="store_true",
@@ -142,13 +150,12 @@ def run(args: argparse.Namespace) -> int:
         with quiet_native_stderr():
             return _run(args)
     except Exception as error:  # fault boundary: a bug must not print a traceback either
-        report(f"export failed: {type(error).__name__}: {error}")
+        report(f"export failed: {reasons.explain(error)}")
         return EXIT_FAILED
 
 
 def _run(args: argparse.Namespace) -> int:
     from viewer.dicom.io.indexer import index_paths
-    from viewer.dicom.io.zips import shown_path
     from viewer.dicom.write.export import ExportError
     from viewer.dicom.write.jobs import ExportRequest, check_output, run_export
 
@@ -177,8 +184,9 @@ def _run(args: argparse.Namespace) -> int:
         report(str(error))
         return EXIT_FAILED
     catalog = index_paths(sources)
-    for skipped in catalog.skipped:
-        report(f"skipped {shown_path(skipped.path)}: {skipped.reason}")
+    skipped = [(item.path, item.reason) for item in catalog.skipped]
+    for line in problem_lines(skipped, "skipped"):
+        report(line)
     chosen = _chosen(catalog, args, sources)
     if isinstance(chosen, str):
         report(chosen)
@@ -188,11 +196,21 @@ def _run(args: argparse.Namespace) -> int:
     except ExportError as error:
         report(str(error))
         return EXIT_FAILED
-    for name, reason in result.failures:
-        report(f"not exported {shown_path(name)}: {reason}")
+    for line in problem_lines(result.failures, "not exported"):
+        report(line)
     for warning in result.warnings:
         report(f"warning: {warning}")
-    print(result.summary or f"{result.written} file(s) written to {result.out}", file=sys.stdout)
+    if args.json:
+        summary = {
+            "written": result.written,
+            "out": str(result.out),
+            "skipped": problem_list(skipped),
+            "failed": problem_list(result.failures),
+            "warnings": list(result.warnings),
+        }
+        print(json.dumps(summary, indent=1), file=sys.stdout)
+    else:
+        print(result.summary or f"{result.written} file(s) written to {result.out}")
     return EXIT_FAILED if result.failures else EXIT_OK
 
 

@@ -16,6 +16,7 @@ from viewer.cli.inspect_report import catalog_report, text_report
 from viewer.cli.native_stderr import quiet_native_stderr
 from viewer.cli.skipped import skipped_lines
 from viewer.core.errors import EXIT_FAILED, EXIT_OK, report
+from viewer.dicom import reasons
 from viewer.dicom.io.indexer import index_paths
 
 HELP = "index PATHs (folders, files, zips, DICOMDIR) and report patients, studies, series, stacks"
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         _silence_stdout()
         return EXIT_FAILED
     except Exception as error:  # fault boundary: a bug must not print a traceback either
-        report(f"cannot inspect {' '.join(args.paths)}: {type(error).__name__}: {error}")
+        report(f"cannot inspect {' '.join(args.paths)}: {reasons.explain(error)}")
         return EXIT_FAILED
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from viewer.cli.arguments import zero_based
 from viewer.cli.native_stderr import quiet_native_stderr
 from viewer.core.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, report
+from viewer.dicom import reasons
 
 HELP = "measure a line or a region of one image (statistics in modality units), optionally as SR"
 
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         with quiet_native_stderr():
             return _run(args, *shape)
     except Exception as error:  # fault boundary: one line, never a traceback
-        report(f"measure failed: {type(error).__name__}: {error}")
+        report(f"measure failed: {reasons.explain(error)}")
         return EXIT_FAILED
 
 
@@ -95,7 +96,7 @@ def _run(args: argparse.Namespace, kind: str, points: tuple[tuple[float, float],
     try:
         header = dcmread(args.file, stop_before_pixels=True)
     except Exception as error:
-        report(f"cannot read {args.file}: {type(error).__name__}")
+        report(f"cannot read {args.file}: {reasons.explain(error)}")
         return EXIT_FAILED
     frames = int(header.get("NumberOfFrames", 1) or 1)
     if args.frame >= frames:

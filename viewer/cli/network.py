@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from viewer.core.errors import EXIT_FAILED, EXIT_USAGE, report
+from viewer.dicom import reasons
 from viewer.net.errors import Cancelled, NetError
 from viewer.net.nodes import NodeError, load_nodes, resolve_node, with_local
 from viewer.store.schema import DatabaseError
@@ -78,7 +79,7 @@ def guarded(verb: str, body: Callable[[argparse.Namespace], int]) -> Callable[..
         except BrokenPipeError:
             return EXIT_FAILED
         except Exception as error:  # fault boundary: one line, never a traceback
-            report(f"{verb} failed: {type(error).__name__}: {error}")
+            report(f"{verb} failed: {reasons.explain(error)}")
             return EXIT_FAILED
 
     return run

@@ -12,6 +12,7 @@ import argparse
 from viewer.cli.arguments import zero_based
 from viewer.cli.native_stderr import quiet_native_stderr
 from viewer.core.errors import EXIT_FAILED, EXIT_OK, report
+from viewer.dicom import reasons
 
 HELP = "write one frame as an 8-bit PNG at 1:1, as the viewer shows it (no overlays)"
 
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         report(f"cannot render {error.path}: {error.reason}")
         return EXIT_FAILED
     except Exception as error:  # fault boundary: a bug must not print a traceback either
-        report(f"cannot render {args.file}: {type(error).__name__}: {error}")
+        report(f"cannot render {args.file}: {reasons.explain(error)}")
         return EXIT_FAILED
     try:
         # uint8 (rows, cols) -> mode L, uint8 (rows, cols, 3) -> mode RGB.

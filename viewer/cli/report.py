@@ -11,6 +11,7 @@ import json
 
 from viewer.cli.native_stderr import quiet_native_stderr
 from viewer.core.errors import EXIT_FAILED, EXIT_OK, report
+from viewer.dicom import reasons
 
 HELP = "show the measurements and text of an SR, the graphics of a GSPS, the images of a KO"
 
@@ -25,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
         with quiet_native_stderr():
             return _run(args)
     except Exception as error:  # fault boundary: one line, never a traceback
-        report(f"report failed: {type(error).__name__}: {error}")
+        report(f"report failed: {reasons.explain(error)}")
         return EXIT_FAILED
 
 
@@ -37,7 +38,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         ds = dcmread(args.file)
     except Exception as error:
-        report(f"cannot read {args.file}: {type(error).__name__}")
+        report(f"cannot read {args.file}: {reasons.explain(error)}")
         return EXIT_FAILED
     try:
         found = read_report(ds)

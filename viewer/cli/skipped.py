@@ -23,16 +23,29 @@ def skipped_lines(
     skipped: Sequence[Skipped], full_list: str = "--json lists them all"
 ) -> list[str]:
     """One line per file for the first SHOWN, then one line counting the rest by reason."""
-    lines = [f"skipped {shown_path(item.path)}: {item.reason}" for item in skipped[:SHOWN]]
-    rest = skipped[SHOWN:]
+    return problem_lines([(item.path, item.reason) for item in skipped], "skipped", full_list)
+
+
+def problem_lines(
+    problems: Sequence[tuple[str, str]], label: str, full_list: str = "--json lists them all"
+) -> list[str]:
+    """``label PATH: reason`` for the first SHOWN (path, reason) pairs, then one line
+    ``label N more: 55 not a DICOM file; ...`` counting the rest by reason."""
+    lines = [f"{label} {shown_path(path)}: {reason}" for path, reason in problems[:SHOWN]]
+    rest = problems[SHOWN:]
     if rest:
-        counts = Counter(_kind(item.reason) for item in rest).most_common()
+        counts = Counter(_kind(reason) for _, reason in rest).most_common()
         named = [f"{count} {reason}" for reason, count in counts[:REASONS_NAMED]]
         others = sum(count for _, count in counts[REASONS_NAMED:])
         if others:
             named.append(f"{others} for other reasons")
-        lines.append(f"skipped {len(rest)} more: {'; '.join(named)} ({full_list})")
+        lines.append(f"{label} {len(rest)} more: {'; '.join(named)} ({full_list})")
     return lines
+
+
+def problem_list(problems: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+    """The full list for ``--json``: ``[{"path", "reason"}]``, as ``inspect --json`` gives."""
+    return [{"path": shown_path(path), "reason": reason} for path, reason in problems]
 
 
 def _kind(reason: str) -> str:

@@ -15,6 +15,7 @@ from viewer.cli.arguments import zero_based
 from viewer.cli.native_stderr import quiet_native_stderr
 from viewer.cli.skipped import skipped_lines
 from viewer.core.errors import EXIT_FAILED, EXIT_OK, report
+from viewer.dicom import reasons
 
 HELP = "write one stack as voxels (modality values) and its index->LPS affine to an .npz"
 
@@ -63,7 +64,7 @@ def _run(args: argparse.Namespace) -> int:
         report(f"cannot load stack {args.stack} of {args.path}: {error}")
         return EXIT_FAILED
     except Exception as error:  # fault boundary: a bug must not print a traceback either
-        report(f"cannot load stack {args.stack} of {args.path}: {type(error).__name__}: {error}")
+        report(f"cannot load stack {args.stack} of {args.path}: {reasons.explain(error)}")
         return EXIT_FAILED
     for warning in volume.warnings:
         report(f"warning: stack {args.stack}: {warning}")

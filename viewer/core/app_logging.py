@@ -18,7 +18,9 @@ from collections.abc import Callable, Iterable
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
+from viewer.core.printable import printable
 from viewer.core.user_dirs import log_dir
 
 LOG_FILE_NAME = "dicom-viewer.log"
@@ -127,8 +129,38 @@ def configure_logging(level: int = logging.INFO) -> Path | None:
     return path
 
 
+class PrintableFormatter(logging.Formatter):
+    """Log lines with control characters escaped (:func:`viewer.core.printable.printable`).
+
+    A file name or patient name with ESC, CR or a newline cannot rewrite the terminal or
+    forge a log line: the message is one line, escapes shown. A traceback keeps its lines,
+    each escaped and indented (an exception's message may hold a newline: no line of it
+    starts where a record starts)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        cached = record.exc_text  # another handler's formatter may have cached it raw
+        record.exc_text = None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_text = cached
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return printable(super().formatMessage(record))
+
+    def formatException(self, ei: Any) -> str:
+        return _lines_printable(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        return _lines_printable(super().formatStack(stack_info))
+
+
+def _lines_printable(text: str) -> str:
+    return "\n".join(f"  {printable(line)}" for line in text.split("\n"))
+
+
 def _add_handler(root: logging.Logger, handler: logging.Handler) -> None:
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.setFormatter(PrintableFormatter(LOG_FORMAT))
     handler.addFilter(PATIENT_NAMES)
     handler._viewer_handler = True  # type: ignore[attr-defined]
     root.addHandler(handler)

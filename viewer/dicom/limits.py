@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from viewer.dicom import decoding_stack
+from viewer.dicom import decoding_stack, reasons
 from viewer.dicom.catalog.frame_ref import local_path
 from viewer.dicom.catalog.records import InstanceRecord, ScannedFile, Skipped
 from viewer.dicom.io import header_parser as hp
@@ -701,7 +701,8 @@ def isolated_decode(source: str | bytes, frame: int, name: str = "") -> Any:
     except TimedOut as error:  # the worker was stuck and has been replaced
         raise DecodeError(path, f"decode {error}") from None
     except Exception as error:  # no worker could be started, or the result did not arrive
-        raise DecodeError(path, f"cannot decode in a worker process: {error}") from error
+        why = reasons.explain(error, path)
+        raise DecodeError(path, f"cannot decode in a worker process: {why}") from error
     if isinstance(outcome, str):
         raise DecodeError(path, outcome)
     return outcome

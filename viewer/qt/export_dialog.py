@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from viewer.dicom import reasons
 from viewer.dicom.catalog.catalog import Catalog, SeriesNode
 from viewer.dicom.catalog.stack import Stack
 from viewer.dicom.write.export import ExportCancelled, ExportError, ExportResult, source_folders
@@ -432,7 +433,7 @@ class ExportDialog(QDialog):
             outcome = str(error)
         except Exception as error:  # the worker must never die silently
             log.exception("export failed")
-            outcome = f"Export failed: {type(error).__name__}: {error}"
+            outcome = f"Export failed: {reasons.explain(error)}"
         with contextlib.suppress(RuntimeError):  # the dialog was deleted meanwhile
             self._bridge.finished.emit(outcome)
 

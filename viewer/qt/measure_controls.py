@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
+from viewer.dicom import reasons
 from viewer.model.annotations.export import ExportRefused, write_study_objects
 from viewer.model.annotations.shapes import Annotation, ImageRef
 from viewer.model.tools import draw, edit
@@ -237,7 +238,7 @@ class MeasureControls(QObject):
         if isinstance(result, ExportRefused):
             self.window.show_message(str(result))
         elif isinstance(result, Exception):
-            self.window.show_message(f"Could not save: {type(result).__name__}: {result}")
+            self.window.show_message(f"Could not save: {reasons.explain(result)}")
         elif isinstance(result, list):
             self.last_written = [str(p) for p in result]
             folder = Path(result[0]).parent if result else ""

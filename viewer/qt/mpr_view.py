@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from viewer.dicom import reasons
 from viewer.dicom.catalog.stack import Stack
 from viewer.model import mpr
 from viewer.model.interaction import Interaction
@@ -170,7 +171,7 @@ class ReformatWorker:
                 result = reformat_for(self._volume, request)
             except Exception as error:  # the worker must never die silently
                 log.exception("reformat failed")
-                self.bridge.failed.emit(request, f"{type(error).__name__}: {error}")
+                self.bridge.failed.emit(request, f"{reasons.explain(error)}")
                 continue
             if not self._stopped:
                 self.bridge.done.emit(result)

@@ -16,6 +16,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from viewer.dicom import reasons
+
 log = logging.getLogger(__name__)
 
 
@@ -67,6 +69,6 @@ class NetJob:
             self.bridge.failed.emit(str(error))
         except Exception as error:  # fault boundary: a bug must not kill the thread silently
             log.exception("network job %s failed", self.name)
-            self.bridge.failed.emit(f"{self.name} failed: {type(error).__name__}: {error}")
+            self.bridge.failed.emit(f"{self.name} failed: {reasons.explain(error)}")
         else:
             self.bridge.done.emit(result)

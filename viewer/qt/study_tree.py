@@ -150,6 +150,9 @@ class StudyTreeModel(QStandardItemModel):
         self._patients: dict[str, list[QStandardItem]] = {}
         self._studies: dict[str, list[QStandardItem]] = {}
         self._study_modalities: dict[str, set[str]] = {}
+        #: Studies shown from a DICOMDIR's records, by the patient the records gave (maybe
+        #: none: nested Philips media have no PATIENT record); their files have the last word.
+        self._previewed_under: dict[str, PatientInfo] = {}
         self._series: dict[str, _SeriesState] = {}
         self._shown: tuple[str, int | None] | None = None
 
@@ -179,6 +182,9 @@ class StudyTreeModel(QStandardItemModel):
         rows = len(self._series)
         touched: dict[int, tuple[Added, _SeriesState]] = {}
         for change in changes:
+            previewed = self._previewed_under.pop(change.study.info.uid, None)
+            if previewed is not None and previewed.key != change.patient.info.key:
+                self._move_study(change.study.info.uid, previewed, change.patient.info)
             if change.moved_from is not None:
                 self._move_study(change.study.info.uid, change.moved_from.info, change.patient.info)
             if id(change.series) not in touched:
@@ -220,6 +226,8 @@ class StudyTreeModel(QStandardItemModel):
                 continue
             state = self._series.get(entry.series.uid)
             if state is None:
+                if entry.study.uid not in self._studies:
+                    self._previewed_under[entry.study.uid] = entry.patient
                 state = self._new_series(entry.patient, entry.study, entry.series)
             if preview.path not in state.previews:
                 state.previews.add(preview.path)

@@ -11,6 +11,7 @@ punctuation), keywords and values; Ctrl+C copies the selected rows.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from viewer.dicom import decoding_stack, limits
+from viewer.dicom import decoding_stack, limits, reasons
 from viewer.qt.latest_call import LatestCall
 
 if TYPE_CHECKING:  # pydicom is imported in the worker that reads a header, after first paint
@@ -101,14 +102,18 @@ def read_tag_tree(path: str, frame: int) -> TagTree:
         rows += dataset_rows(dataset, frame)
         return TagTree(path, frame, tuple(rows))
     except Exception as error:  # a file we cannot read is one line, not a crash
-        return TagTree(path, frame, (), f"{type(error).__name__}: {error}")
+        return TagTree(path, frame, (), f"{reasons.explain(error)}")
 
 
 def dataset_rows(dataset: Dataset, frame: int | None = None) -> list[TagRow]:
-    return [element_row(element, frame) for element in dataset]
+    return [element_row(element, frame, dataset) for element in dataset]
 
 
-def element_row(element: DataElement, frame: int | None = None) -> TagRow:
+def element_row(
+    element: DataElement, frame: int | None = None, dataset: Dataset | None = None
+) -> TagRow:
+    """One element's row; ``dataset`` (the element's own) lets a textual value read as UN
+    (too long for its VR's 16-bit length, PS3.5 6.2.2) show as the text it is."""
     tag = f"({element.tag.group:04X},{element.tag.element:04X})"
     vr = str(element.VR)
     if vr == "SQ":
@@ -119,7 +124,12 @@ def element_row(element: DataElement, frame: int | None = None) -> TagRow:
             children = tuple(_item_row(n, item) for n, item in enumerate(items))
         return TagRow(tag, _keyword(element), vr, str(len(items)), f"{len(items)} item(s)",
                       children)  # fmt: skip
-    return TagRow(tag, _keyword(element), vr, str(element.VM), _value_text(element))
+    value = element.value
+    if vr == "UN" and dataset is not None and isinstance(value, bytes):
+        from viewer.dicom.io.header_fields import textual
+
+        value = textual(dataset, element.tag)
+    return TagRow(tag, _keyword(element), vr, str(element.VM), _value_text(element, value))
 
 
 def _item_row(number: int, item: Dataset, note: str = "") -> TagRow:
@@ -150,13 +160,13 @@ def _keyword(element: DataElement) -> str:
     return f"{name} [{creator or 'no creator'}]"
 
 
-def _value_text(element: DataElement) -> str:
-    value = element.value
+def _value_text(element: DataElement, value: Any) -> str:
     if isinstance(value, bytes | bytearray):
         return f"<{len(value)} bytes>"
     if value is None:
         return ""
-    text = str(value) if element.VM <= 1 else "\\".join(str(v) for v in value)
+    many = element.VM > 1 or (not isinstance(value, str) and isinstance(value, Sequence))
+    text = "\\".join(str(v) for v in value) if many else str(value)
     text = " ".join(text.split())
     return text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS] + "…"
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from viewer.dicom import decoding_stack
+from viewer.dicom import decoding_stack, reasons
 from viewer.dicom.catalog.records import ScannedFile, Skipped
 from viewer.dicom.io.dicomdir import DirectoryPreview
 from viewer.dicom.io.indexer import IndexProgress, index_stream
@@ -362,7 +362,7 @@ class FrameLoader:
             result = f"{TIMED_OUT} after {error.seconds:g} s"
         except Exception as error:  # fault boundary around every file
             log.exception("decoding %s frame %d failed", *key)
-            result = f"{type(error).__name__}: {error}"
+            result = f"{reasons.explain(error)}"
         if isinstance(result, DecodedFrame):
             self.cache.put(key, result)
         with self._lock:

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from viewer.dicom import limits
+from viewer.dicom import limits, reasons
 from viewer.dicom.catalog.stack import Stack
 from viewer.model.mpr import MprVolume
 from viewer.model.volume3d.engine import vtk_problem
@@ -159,7 +159,7 @@ class RenderWorker:
             self.description = f"{engine.mapper_name} on {engine.renderer_name()}"
         except Exception as error:  # a readable reason, never a dead thread
             log.exception("starting the 3D engine failed")
-            self.bridge.failed.emit(f"3D cannot start: {type(error).__name__}: {error}")
+            self.bridge.failed.emit(f"3D cannot start: {reasons.explain(error)}")
             return
         self.bridge.ready.emit(self.description)
         try:
@@ -175,7 +175,7 @@ class RenderWorker:
                     elapsed = (time.perf_counter() - start) * 1000
                 except Exception as error:
                     log.exception("3D render failed")
-                    self.bridge.failed.emit(f"3D render failed: {type(error).__name__}: {error}")
+                    self.bridge.failed.emit(f"3D render failed: {reasons.explain(error)}")
                     continue
                 if not self._stopped:
                     self.bridge.done.emit(Rendered(request, image, elapsed))

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from viewer.dicom import decoding_stack, limits
+from viewer.dicom import decoding_stack, limits, reasons
 from viewer.dicom.catalog import records
 from viewer.dicom.catalog.person_name import format_person_name
 from viewer.dicom.catalog.records import PatientInfo, SeriesInfo, Skipped, StudyInfo
@@ -382,8 +382,10 @@ def read_records(path: str) -> list[DirectoryRecord]:
         return _read_records_fast(path)
     except hp.Unusual:
         return _read_records_pydicom(path)
-    except (OSError, ValueError) as error:
-        raise DirectoryError(f"unreadable: {error}") from error
+    except OSError as error:
+        raise DirectoryError(f"unreadable: {error.strerror or error}") from error
+    except ValueError as error:
+        raise DirectoryError(f"unreadable: {reasons.explain(error, path)}") from error
 
 
 def _read_records_fast(path: str) -> list[DirectoryRecord]:
@@ -487,7 +489,7 @@ def _read_records_pydicom(path: str) -> list[DirectoryRecord]:
             dataset = limits.bounded(pydicom.dcmread, path, force=True)
             items = list(dataset.get("DirectoryRecordSequence", []))
     except Exception as error:  # fault boundary: a broken DICOMDIR falls back to a folder scan
-        raise DirectoryError(f"unreadable: {type(error).__name__}: {error}") from error
+        raise DirectoryError(f"unreadable: {reasons.explain(error, path)}") from error
     if len(items) > MAX_RECORDS:
         raise DirectoryError("too many records")
     return [_record(int(getattr(item, "seq_item_tell", 0)), DatasetValues(item)) for item in items]

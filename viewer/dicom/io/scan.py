@@ -24,7 +24,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from viewer.core.scratch import scratch_root
-from viewer.dicom import decoding_stack, limits
+from viewer.dicom import decoding_stack, limits, reasons
 from viewer.dicom.catalog.records import ScannedFile, Skipped
 from viewer.dicom.io import pixel_module
 from viewer.dicom.io.dicomdir import (
@@ -300,12 +300,16 @@ def read_instance_pydicom(path: str) -> ScannedFile | Skipped:
             return Skipped(path, reason) if reason else built
     except InvalidDicomError as error:
         return Skipped(path, f"not a DICOM file ({error})")
-    except (OSError, EOFError) as error:
-        return Skipped(path, f"cannot read header: {error}")
+    except OSError as error:
+        return Skipped(
+            path, f"cannot read header: {error.strerror or reasons.explain(error, path)}"
+        )
+    except EOFError as error:
+        return Skipped(path, f"cannot read header: {reasons.explain(error, path)}")
     except limits.Refused as error:  # a deflate bomb, a device...: the reason says which
         return Skipped(path, str(error))
     except Exception as error:  # fault boundary: a broken header must not stop the scan
-        return Skipped(path, f"unreadable header: {type(error).__name__}: {error}")
+        return Skipped(path, f"unreadable header: {reasons.explain(error, path)}")
 
 
 def _pixel_module(path: str, ds: Dataset) -> pixel_module.PixelModule:

@@ -35,7 +35,7 @@ from pydicom.pixels import apply_color_lut, pixel_array
 from pydicom.pixels.decoders.base import DecodeRunner, get_decoder
 from pydicom.uid import UID
 
-from viewer.dicom import limits
+from viewer.dicom import limits, reasons
 from viewer.dicom.catalog.frame_ref import local_path
 from viewer.dicom.codecs import jpeg_turbo
 from viewer.dicom.io import frame_sources
@@ -522,8 +522,7 @@ def _reason(error: BaseException) -> str:
     if isinstance(error, InvalidDicomError):
         return "not a DICOM file"
     if "exceptions were raised by all available plugins" in text:
-        details = text.split("plugins:", 1)[-1].strip()
-        return f"the decoders failed (corrupt data?): {details}"
+        return reasons.decoders_failed(str(error))
     if "missing dependencies" in text:
         return f"no decoder installed: {text}"
     if "no 'Pixel Data'" in text:
@@ -532,7 +531,7 @@ def _reason(error: BaseException) -> str:
         return f"pixel data truncated: {text}"
     if isinstance(error, (KeyError, AttributeError)) and "Missing required element" in text:
         return text.replace("Missing required element:", "missing required element").strip()
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return reasons.explain(error, "decoding")
 
 
 # --- header -> PixelTransform ---------------------------------------------------------------

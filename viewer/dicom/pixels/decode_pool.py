@@ -51,7 +51,7 @@ from pydicom.pixels import get_decoder
 from pydicom.uid import UID
 
 from viewer.core import quit_signals
-from viewer.dicom import limits
+from viewer.dicom import limits, reasons
 from viewer.dicom.catalog.frame_ref import local_path
 from viewer.dicom.io import frame_sources
 from viewer.dicom.pixels.decode import DecodedFrame, DecodeError, chosen_plugins, read_frame
@@ -329,7 +329,7 @@ def fill_frame(target: NDArray[Any], index: int, path: str, frame: int) -> Frame
     except DecodeError as error:
         return FrameOutcome(index, error=error.reason)
     except Exception as error:  # fault boundary: one bad file must not stop the volume
-        return FrameOutcome(index, error=f"{type(error).__name__}: {error}")
+        return FrameOutcome(index, error=reasons.explain(error, f"{path} frame {frame}"))
     transform = decoded.transform
     return FrameOutcome(
         index,
@@ -378,7 +378,7 @@ def decode_frame(source: str | bytes, frame: int, name: str = "") -> DecodedFram
     except DecodeError as error:
         return error.reason
     except Exception as error:  # fault boundary
-        return f"{type(error).__name__}: {error}"
+        return reasons.explain(error, f"frame {frame}")
 
 
 # --- the pool --------------------------------------------------------------------------------

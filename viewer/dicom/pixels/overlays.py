@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from viewer.dicom import decoding_stack, limits
+from viewer.dicom import decoding_stack, limits, reasons
 from viewer.dicom.io import header_parser as hp
 
 if TYPE_CHECKING:  # pydicom is imported where a file is read: the GUI appears before it loads
@@ -138,7 +138,7 @@ def overlays_of_dataset(ds: Dataset, frame: int = 0) -> OverlayResult:
         try:
             mask = _plane(ds, group, frame)
         except ValueError as error:
-            problems.append(f"overlay {group:04X}: {error}")
+            problems.append(f"overlay {group:04X}: {reasons.explain(error)}")
             continue
         if mask is not None:
             masks.append(mask)
@@ -238,7 +238,7 @@ def _read_header(path: str | os.PathLike[str]) -> Dataset | str:
             warnings.simplefilter("ignore")
             return limits.bounded(dcmread, path, stop_before_pixels=True, force=True)
     except Exception as error:  # fault boundary: overlays are optional
-        return f"cannot read {os.fspath(path)}: {error}"
+        return f"cannot read {os.fspath(path)}: {reasons.explain(error)}"
 
 
 @dataclass(frozen=True, eq=False)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from viewer.dicom import reasons
 from viewer.dicom.io.scan import Cancel, never_cancelled
 from viewer.dicom.write.anonymize import Deidentifier, DeidError, DeidPolicy, FileFacts
 from viewer.dicom.write.nifti import NiftiPart
@@ -301,4 +302,4 @@ def burned_in_warnings(facts: Sequence[FileFacts]) -> list[str]:
 def _reason(error: BaseException) -> str:
     if isinstance(error, OSError):
         return error.strerror or str(error)
-    return " ".join(str(error).split()) or type(error).__name__
+    return reasons.explain(error, "export")
