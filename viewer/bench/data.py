@@ -3,7 +3,7 @@
 A run deletes what it generated once it is done (:func:`bench_data`), unless asked to keep it
 (``bench --keep``): the next run then reuses it. Either way the run says where the data is
 and how big (issue 13, item 13: a run used to leave 5.7 GB behind). The full set is about
-1.3 GB: the 10,000 indexing files are 128 x 128 (indexing reads headers only, and 512 x 512
+1.1 GB: the 10,000 indexing files are 128 x 128 (indexing reads headers only, and 512 x 512
 made them 5.2 GB).
 
 Each item is written into a temporary sibling folder, renamed into place, and then marked
