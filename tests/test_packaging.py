@@ -32,6 +32,8 @@ def test_built_app_inspects_the_demo_study() -> None:
     assert result.returncode == 0, result.stderr[-4000:]
     assert "inspect:" in result.stdout and "CT" in result.stdout
     assert (REPO / "dist" / "dicom-viewer" / "dicom-viewer").is_file()
+    assert "libtbb" not in result.stderr  # issue 13 item 9: numba's TBB layer is left out
+    assert not list((REPO / "dist" / "dicom-viewer").rglob("tbbpool*"))
 
 
 def test_desktop_entry_opens_dicom_files_with_the_app_icon() -> None:
