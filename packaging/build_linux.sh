@@ -31,8 +31,22 @@ find "$work/source" -name __pycache__ -prune -exec rm -rf {} +
 echo "== pyinstaller" >&2
 started=$(date +%s)
 DICOM_VIEWER_SITE="$work/site" "$here/.venv/bin/pyinstaller" --noconfirm --log-level WARN \
-    --workpath "$work/work" --distpath "$dist" packaging/dicom-viewer.spec
+    --workpath "$work/work" --distpath "$dist" packaging/dicom-viewer.spec 2>&1 \
+    | tee "$work/pyinstaller.log" >&2
 echo "built in $(( $(date +%s) - started )) s: $app" >&2
+
+# A library PyInstaller cannot resolve is missing from the bundle: the app then fails on a
+# machine without it (numba's libtbb.so.12 was one; the spec leaves numba's TBB layer out).
+# Qt's GTK theme plugin is optional (Qt falls back to its own style), so its GTK is not needed.
+unresolved=$(grep -o "could not resolve '[^']*', dependency of '[^']*'" "$work/pyinstaller.log" \
+    | grep -v "/platformthemes/libqgtk3.so'" | cut -d"'" -f2 | sort -u || true)
+if [[ -n "$unresolved" ]]; then
+    echo "build_linux: the bundle lacks these libraries (not on this build machine):" \
+        $unresolved >&2
+    echo "  install them here and build again (Debian/Ubuntu: libxcb-icccm4 libxcb-keysyms1" \
+        "for the X11 platform plugin), or the app needs them on the target machine" >&2
+    [[ "${DICOM_VIEWER_STRICT_BUNDLE:-0}" == 1 ]] && exit 1
+fi
 
 echo "== smoke test" >&2
 smoke="$work/smoke"

@@ -1,12 +1,14 @@
 """``dicom-viewer bench --quick --json`` end to end: every key present and positive.
 
 Speed is never asserted here (the bench reports it); this proves the command works, that its
-JSON has the contract's keys, and that generated data is reused. Runs the quick suite once
-(about 30-60 s on a 2-core machine), in a private cache folder.
+JSON has the contract's keys, and that generated data is reused with ``--keep`` (without it,
+what a run generated is deleted: tested on a tiny set through the data module). Runs the quick
+suite once (about 30-60 s on a 2-core machine), in a private cache folder.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import os
@@ -18,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from viewer.bench.data import ensure_data
+from viewer.bench.data import bench_data, cache_root, ensure_data
 from viewer.bench.orthanc import dicomweb_plugin, orthanc_binary
 from viewer.bench.report import nest, ratios
-from viewer.bench.sizes import QUICK
+from viewer.bench.sizes import FULL, QUICK
 from viewer.bench.stats import Figure
 
 ENCODINGS = ("uncompressed", "rle", "jpeg_lossless", "jpeg_ls", "jpeg2000")
@@ -93,7 +95,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> QuickRun:
     cache = tmp_path_factory.mktemp("bench-cache")
     env = {**os.environ, "XDG_CACHE_HOME": str(cache), "QT_QPA_PLATFORM": "offscreen"}
     result = subprocess.run(
-        [sys.executable, "-m", "viewer", "bench", "--quick", "--json"],
+        [sys.executable, "-m", "viewer", "bench", "--quick", "--json", "--keep"],
         capture_output=True,
         text=True,
         env=env,
@@ -143,3 +145,59 @@ def test_ratios_are_ours_over_the_reference() -> None:
         "index_files_per_s": Figure.of([5.0], "files/s"),
     }
     assert ratios(figures) == {"load_vs_simpleitk.rle": 4.0}
+
+
+def test_the_quick_run_says_where_its_data_is_and_how_big(quick_run: QuickRun) -> None:
+    root = quick_run.cache / "dicom-viewer" / QUICK.folder_name
+    assert f"bench: data: {root}, " in quick_run.stderr
+    assert f"bench: data kept (--keep): {root}, " in quick_run.stderr
+    assert root.is_dir()
+
+
+#: Smaller than --quick: generation takes a second or two.
+TINY = dataclasses.replace(
+    QUICK, name="bench-tiny", ct_slices=3, ct_matrix=32, index_files=4, index_matrix=32,
+    radiograph_matrix=32, cine_frames=2, cine_rows=16, cine_columns=16, volume_slices=4,
+    volume_matrix=16,
+)  # fmt: skip
+
+
+def _tiny_run(keep: bool, fail: bool = False) -> list[str]:
+    said: list[str] = []
+    try:
+        with bench_data(TINY, said.append, keep=keep) as data:
+            assert len(list(data.ct["rle"].iterdir())) == TINY.ct_slices
+            if fail:
+                raise KeyboardInterrupt  # Ctrl+C (or SIGTERM) in the middle of measuring
+    except KeyboardInterrupt:
+        assert fail
+    return said
+
+
+def test_a_run_deletes_the_data_it_generated_unless_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13 item 13: nothing is left in the user cache unless --keep; the output says
+    where the data is and how big."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    root = cache_root(TINY)
+    said = _tiny_run(keep=False)
+    assert not root.exists() and not list((tmp_path / "dicom-viewer").iterdir())
+    assert any(line.startswith(f"data: {root}, ") and "MiB" in line for line in said), said
+    assert any(line.startswith("data removed: ") and str(root) in line for line in said), said
+
+    said = _tiny_run(keep=False, fail=True)  # interrupted: removed all the same
+    assert not root.exists(), said
+
+    said = _tiny_run(keep=True)
+    assert root.is_dir() and any(line.startswith("data kept (--keep): ") for line in said)
+    kept = sorted(path.name for path in root.iterdir())
+    said = _tiny_run(keep=False)  # an earlier --keep run's data is reused and left alone
+    assert not any(line.startswith("generating") for line in said), said
+    assert sorted(path.name for path in root.iterdir()) == kept
+    assert any(line.startswith("data kept (an earlier run's --keep): ") for line in said), said
+
+
+def test_the_full_set_stays_under_2_gb() -> None:
+    """Even if no encoding compressed at all (it was 5.7 GB with 512 x 512 indexing files)."""
+    assert FULL.pixel_bytes() + FULL.index_files * 4096 < 2 * 10**9

@@ -97,14 +97,20 @@ def start(arguments: list[str], env: dict[str, str], log: Path) -> subprocess.Po
         )
 
 
-def signal_and_list(process: subprocess.Popen[bytes], number: int, log: Path) -> dict:
-    """Wait for busy workers, send ``number``; what ran before and what is left after."""
+def signal_and_list(
+    process: subprocess.Popen[bytes], number: int, log: Path, group: bool = False
+) -> dict:
+    """Wait for busy workers, send ``number`` (to the whole process group with ``group``, as
+    a closed terminal does); what ran before and what is left after."""
     sid = process.pid
     busy = wait_for(lambda: len(workers(session(sid), sid)) >= 1, START_TIMEOUT_S)
     before = session(sid)
     assert busy, f"no decode worker started:\n{log.read_text()[-2000:]}\n{before}"
     segments = shared_memory(before)
-    process.send_signal(number)
+    if group:
+        os.killpg(process.pid, number)
+    else:
+        process.send_signal(number)
     try:
         status = process.wait(QUIT_TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -202,3 +208,17 @@ def test_gui_with_mpr_leaves_nothing(name, compressed_ct, viewer_env, tmp_path):
     assert found["kept"] == [], f"/dev/shm kept after {name}: {found['kept']}"
     if number != signal.SIGKILL:
         assert f"{name} received" in log.read_text()
+
+
+@pytest.mark.parametrize("name", ["SIGHUP", "SIGTERM"])
+def test_a_signal_to_the_whole_process_group_is_clean(name, demo_ct, viewer_env, tmp_path):
+    """A hangup reaches every process of the terminal's group: the resource tracker and the
+    fork server used to die of it at once (and the tracker's relaunch printed KeyErrors)."""
+    number = getattr(signal, name)
+    log = tmp_path / "stderr.txt"
+    process = start(["volume", str(demo_ct), str(tmp_path / "ct.npz")], viewer_env, log)
+    found = signal_and_list(process, number, log, group=True)
+    assert found["status"] == expected_status(number), log.read_text()[-2000:]
+    assert found["gone"], f"left after {name}: {found['left']} (before: {found['before']})"
+    assert found["kept"] == [], f"/dev/shm kept after {name}: {found['kept']}"
+    assert "Traceback" not in log.read_text() and "leak" not in log.read_text()

@@ -37,6 +37,18 @@ class BenchSizes:
     def folder_name(self) -> str:
         return f"{self.name}-v{DATA_VERSION}"
 
+    def pixel_bytes(self, encodings: int = 5) -> int:
+        """The generated set's pixel data if no encoding compressed at all (an upper bound of
+        its size, headers aside): the CT once per encoding, the indexing files, the 16-bit
+        radiograph, the RGB cine and the 16-bit MPR volume."""
+        return (
+            encodings * self.ct_slices * self.ct_matrix**2 * 2
+            + self.index_files * self.index_matrix**2 * 2
+            + self.radiograph_matrix**2 * 2
+            + self.cine_frames * self.cine_rows * self.cine_columns * 3
+            + self.volume_slices * self.volume_matrix**2 * 2
+        )
+
     def data_fields(self) -> dict[str, int]:
         """The sizes that shape the generated data (a change means generating again)."""
         return {
@@ -53,7 +65,7 @@ FULL = BenchSizes(
     ct_slices=300,
     ct_matrix=512,
     index_files=10_000,
-    index_matrix=512,
+    index_matrix=128,  # indexing reads headers: 512 x 512 made the set 5.2 GB (issue 13)
     radiograph_matrix=3000,
     cine_frames=90,
     cine_rows=480,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from viewer.bench.data import BenchData, ensure_data
+from viewer.bench.data import BenchData, bench_data
 from viewer.bench.database import measure_database
 from viewer.bench.export import measure_export
 from viewer.bench.gui import measure_gui
@@ -44,18 +44,19 @@ MEASUREMENTS: dict[str, Measure] = {
 }
 
 
-def run_suite(sizes: BenchSizes, log: Log) -> dict[str, Figure]:
-    """Generate (or reuse) the data, then measure; returns flat dotted keys -> figures."""
-    data = ensure_data(sizes, log)
+def run_suite(sizes: BenchSizes, log: Log, keep: bool = False) -> dict[str, Figure]:
+    """Generate (or reuse) the data, then measure; returns flat dotted keys -> figures.
+    What this run generated is deleted afterwards unless ``keep``."""
     figures: dict[str, Figure] = {}
-    for name, measure in MEASUREMENTS.items():
-        log(f"measuring {name}")
-        try:
-            found = measure(data, sizes, log)
-        except Exception as error:  # one broken measurement must not hide the others
-            log(f"{name} failed: {type(error).__name__}: {error}")
-            continue
-        if not found:
-            log(f"{name}: not measured (the feature does not exist yet)")
-        figures.update(found)
+    with bench_data(sizes, log, keep) as data:
+        for name, measure in MEASUREMENTS.items():
+            log(f"measuring {name}")
+            try:
+                found = measure(data, sizes, log)
+            except Exception as error:  # one broken measurement must not hide the others
+                log(f"{name} failed: {type(error).__name__}: {error}")
+                continue
+            if not found:
+                log(f"{name}: not measured (the feature does not exist yet)")
+            figures.update(found)
     return figures

@@ -8,13 +8,18 @@ import sys
 
 from viewer.core.errors import EXIT_FAILED, EXIT_OK, report
 
-HELP = "generate benchmark data (cached) and measure indexing, loading, display, MPR and startup"
+HELP = "generate benchmark data and measure indexing, loading, display, MPR and startup"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.add_argument(
         "--quick", action="store_true", help="small data and fewer runs (for CI; not comparable)"
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the generated data in the user cache for the next run (default: deleted)",
     )
 
 
@@ -29,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     sizes = QUICK if args.quick else FULL
     try:
-        figures = run_suite(sizes, progress)
+        figures = run_suite(sizes, progress, keep=args.keep)
     except OSError as error:
         report(f"bench: cannot write the benchmark data: {error}")
         return EXIT_FAILED

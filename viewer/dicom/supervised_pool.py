@@ -185,6 +185,26 @@ def _run_task(
 
 
 # --- in the parent process -----------------------------------------------------------------------
+def start_helpers(context: Any = None) -> None:
+    """Start multiprocessing's resource tracker (and, for a forkserver ``context``, the fork
+    server) with SIGHUP blocked, so that they and the workers forked from the server inherit
+    it blocked. A hangup reaches the whole process group (a closed terminal): the viewer
+    handles it (it stops the workers itself), but the helpers would die of it on the spot,
+    and the tracker's relaunch then fills stderr with KeyErrors. Cheap once they run."""
+    hangup = getattr(signal, "SIGHUP", None)
+    if hangup is None or not hasattr(signal, "pthread_sigmask"):
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {hangup})  # this thread only
+    try:
+        resource_tracker.ensure_running()
+        if context is not None and context.get_start_method() == "forkserver":
+            from multiprocessing import forkserver
+
+            forkserver.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 @dataclass(eq=False)
 class _Task:
     """One submitted call, across the executors it may be resubmitted to."""
@@ -293,6 +313,7 @@ class SupervisedPool:
             executor.shutdown(wait=False, cancel_futures=True)
             executor = self._executor = None
         if executor is None:
+            start_helpers(self._context)
             executor = ProcessPoolExecutor(
                 self.workers,
                 mp_context=self._context,
@@ -326,6 +347,7 @@ class SupervisedPool:
     def _board_memory(self) -> NDArray[np.float64] | None:
         if self._board_view is None:
             try:
+                start_helpers()
                 self._board = SharedMemory(create=True, size=BOARD_SLOTS * _FIELDS * 8)
             except OSError:  # no shared memory: tasks run without deadlines
                 return None

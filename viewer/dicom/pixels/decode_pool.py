@@ -63,6 +63,7 @@ from viewer.dicom.supervised_pool import (
     WorkerLost,
     attach_unowned,
     beat,
+    start_helpers,
 )
 
 #: At most this many frames per task: small enough for progress and a fair share between
@@ -130,6 +131,7 @@ class SharedBlock:
         self.dtype = np.dtype(dtype)
         self.nbytes = math.prod(self.shape) * self.dtype.itemsize
         _check_shared_memory_room(self.nbytes + 1)
+        start_helpers()  # the resource tracker, immune to a hangup of the process group
         self._memory = SharedMemory(create=True, size=max(self.nbytes, 1) + 1)
         self.name = self._memory.name
         base = _SharedArrayBase(self._memory, (self.nbytes + 1,), np.dtype(np.uint8))
