@@ -129,6 +129,7 @@ def test_compare_links_by_position_with_an_offset(
     click(left)
     window.view_controls.sync_action.trigger()
     new_offset = offset + 2 * SPACING
+    assert "on: linked by position, offset -320.0 mm" in window.statusBar().currentMessage()
     assert "offset -320.0 mm" in corner(right)
     wheel(left, 3)
     assert z(right) == pytest.approx(z(left) + new_offset)

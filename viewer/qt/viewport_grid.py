@@ -23,7 +23,14 @@ from viewer.model.annotations.store import AnnotationStore
 from viewer.model.cross_reference import reference_segment
 from viewer.model.display import ViewState
 from viewer.model.interaction import Interaction
-from viewer.model.linking import FRAME, POSITION, ScrollLinks, link_text, voi_followers
+from viewer.model.linking import (
+    FRAME,
+    POSITION,
+    ScrollLinks,
+    link_sentence,
+    link_text,
+    voi_followers,
+)
 from viewer.qt.gpu import current_rendering
 from viewer.qt.image_view import ImageViewport
 from viewer.qt.tasks import FrameLoader
@@ -186,6 +193,10 @@ class ViewportGrid(QWidget):
                 if viewport is not self.active:
                     self.links.capture(self.active.state, viewport.state)
             self._sync_from(self.active)
+            followers = self._linked(self.active, (POSITION,))
+            if followers:
+                link = self.links.link(self.active.state, followers[0].state)
+                self.status.emit(f"Synchronised scrolling on: {link_sentence(link)}")
         self.update_link_text()
 
     def set_link_voi(self, enabled: bool) -> None:
