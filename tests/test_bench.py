@@ -29,6 +29,7 @@ KEYS = [
     "index_files_per_s",
     "index_gdcm_files_per_s",
     *(f"load_slices_per_s.{e}" for e in ENCODINGS),
+    *(f"load_whole_process_s.{e}" for e in ENCODINGS),
     "first_image_ms",
     "wl_frame_ms.512",
     "wl_frame_ms.3000",
@@ -54,6 +55,8 @@ KEYS = [
 ]
 if importlib.util.find_spec("SimpleITK") is not None:
     KEYS += [f"load_simpleitk_slices_per_s.{e}" for e in ENCODINGS]
+    KEYS += [f"load_whole_process_simpleitk_s.{e}" for e in ENCODINGS]
+    KEYS += [f"ratios.load_whole_process_ratio.{e}" for e in ENCODINGS]
 if (
     os.geteuid() == 0
     and orthanc_binary() is not None
@@ -132,3 +135,11 @@ def test_ratios_are_ours_over_the_reference() -> None:
         "index_files_per_s": Figure.of([5.0], "files/s"),
     }
     assert ratios(figures) == {"load_vs_simpleitk.rle": 4.0}
+
+
+def test_whole_process_ratio_is_the_reference_seconds_over_ours() -> None:
+    figures = {
+        "load_whole_process_s.uncompressed": Figure.of([0.5, 0.5, 0.5], "s"),
+        "load_whole_process_simpleitk_s.uncompressed": Figure.of([1.5, 1.5, 1.5], "s"),
+    }
+    assert ratios(figures) == {"load_whole_process_ratio.uncompressed": 3.0}
