@@ -16,10 +16,11 @@ import pytest
 from tests.robustness import bad_files
 from tests.robustness.conftest import PEAK_BYTES, BadInputs, no_hang, one_line, peak_allocation
 from viewer.dicom import limits
-from viewer.dicom.pixels.decode import DecodedFrame, DecodeError, read_frame
+from viewer.dicom.pixels.decode import DecodedFrame, DecodeError
 from viewer.dicom.pixels.decode_pool import fill_frame
 from viewer.dicom.pixels.display import render_frame
 from viewer.dicom.pixels.overlays import OverlayResult, read_overlays
+from viewer.dicom.pixels.reading import read_frame
 
 CLASSES = list(bad_files.GENERATORS)
 

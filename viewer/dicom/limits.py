@@ -30,7 +30,6 @@ import errno
 import functools
 import io
 import math
-import multiprocessing
 import os
 import stat
 import struct
@@ -312,7 +311,7 @@ def _check_inflation(reader: BoundedReader | MemoryReader, key: _InflationKey | 
 
 def _inflation_verdict(reader: BoundedReader | MemoryReader, head: bytes) -> str:
     """ "" when the deflated data set is sound and small enough, else the reason."""
-    meta = transfer_syntax_of(head)
+    meta = hp.meta_transfer_syntax(head)
     if meta is None:
         return "deflated data set with unreadable File Meta Information"
     syntax, start = meta
@@ -346,34 +345,6 @@ def _inflated_size(reader: BoundedReader | MemoryReader, cap: int) -> tuple[int,
             break
         total += len(inflater.decompress(pending, INFLATE_STEP))
     return total, inflater.eof
-
-
-def transfer_syntax_of(head: bytes) -> tuple[str, int] | None:
-    """(Transfer Syntax UID, where the data set starts) from a Part 10 file's first bytes.
-
-    The meta (PS3.10 7.1, explicit VR little endian) follows the preamble's ``DICM``, or, as
-    pydicom also reads it, starts the file. None when there is no meta or it does not end
-    within ``head``.
-    """
-    at = 132 if head[128:132] == b"DICM" else 0
-    if head[at : at + 2] != b"\x02\x00":
-        return None
-    syntax = ""
-    try:
-        while head[at : at + 2] == b"\x02\x00":
-            element = struct.unpack_from("<H", head, at + 2)[0]
-            if head[at + 4 : at + 6] in _LONG_VRS:
-                length, at = struct.unpack_from("<L", head, at + 8)[0], at + 12
-            else:
-                length, at = struct.unpack_from("<H", head, at + 6)[0], at + 8
-            if at + length > len(head):
-                return None
-            if element == 0x0010:
-                syntax = head[at : at + length].decode("ascii", "replace").strip("\x00 ")
-            at += length
-    except struct.error:
-        return None
-    return syntax, at
 
 
 # --- frame size ------------------------------------------------------------------------------
@@ -630,81 +601,6 @@ def decoder_failure(error: BaseException) -> Exception:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else "panic"
         return DecoderCrashed(f"the decoder crashed on corrupt data ({first_line})")
     raise error
-
-
-# --- decoders that abort the process ---------------------------------------------------------
-#: JPEG baseline, extended, lossless and lossless SV1: GDCM decodes them (first, or after
-#: Pillow) with its libjpeg codec, which on corrupt data throws a C++ exception through its
-#: Python binding: std::terminate aborts the whole process (found by the fuzz test). JPEG 2000
-#: (lossless, lossy, and the Part 2 multi-component ones) likewise when GDCM's OpenJPEG codec
-#: gets a scrambled code-stream after pylibjpeg gave up (5 in 12 scrambled CT slices). Their
-#: frames are decoded in a worker process when asked for in the main process.
-ABORT_PRONE_SYNTAXES = frozenset(
-    [
-        "1.2.840.10008.1.2.4.50",
-        "1.2.840.10008.1.2.4.51",
-        "1.2.840.10008.1.2.4.57",
-        "1.2.840.10008.1.2.4.70",
-        "1.2.840.10008.1.2.4.90",
-        "1.2.840.10008.1.2.4.91",
-        "1.2.840.10008.1.2.4.92",
-        "1.2.840.10008.1.2.4.93",
-    ]
-)
-
-
-def abort_prone(syntax: str) -> bool:
-    """True when decoding ``syntax`` here could abort the application's main process."""
-    return syntax in ABORT_PRONE_SYNTAXES and multiprocessing.parent_process() is None
-
-
-def decode_in_worker(source: str | bytes) -> bool:
-    """True when ``source``'s frames (a path's, or an instance's bytes) must be decoded in a
-    worker process (see abort_prone)."""
-    if multiprocessing.parent_process() is not None:
-        return False
-    if isinstance(source, bytes):
-        meta = transfer_syntax_of(source[:META_BYTES])
-        return meta is not None and abort_prone(meta[0])
-    path = source
-    try:
-        fd = os.open(path, _OPEN_FLAGS)
-        try:
-            head = os.read(fd, META_BYTES) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
-        finally:
-            os.close(fd)
-    except OSError:
-        return False
-    meta = transfer_syntax_of(head)
-    return meta is not None and abort_prone(meta[0])
-
-
-def isolated_decode(source: str | bytes, frame: int, name: str = "") -> Any:
-    """read_frame in the decode pool's worker: an abort costs the worker, not this process.
-
-    ``source``: a path, or an instance's bytes named ``name`` (its URI) in errors.
-    Returns the DecodedFrame; raises DecodeError (and nothing else), as read_frame does.
-    """
-    from concurrent.futures.process import BrokenProcessPool
-
-    path = name or (source if isinstance(source, str) else "")
-    decoding_stack.load()
-    from viewer.dicom.pixels.decode import DecodeError
-    from viewer.dicom.pixels.decode_pool import shared_pool
-
-    pool = shared_pool()
-    try:
-        outcome = pool.decode(source, frame, path).result()
-    except BrokenProcessPool:
-        pool.restart()
-        raise DecodeError(path, "the decoder crashed on this frame (corrupt data?)") from None
-    except TimedOut as error:  # the worker was stuck and has been replaced
-        raise DecodeError(path, f"decode {error}") from None
-    except Exception as error:  # no worker could be started, or the result did not arrive
-        raise DecodeError(path, f"cannot decode in a worker process: {error}") from error
-    if isinstance(outcome, str):
-        raise DecodeError(path, outcome)
-    return outcome
 
 
 # --- time box --------------------------------------------------------------------------------

@@ -52,8 +52,9 @@ from pydicom.uid import UID
 
 from viewer.dicom import limits
 from viewer.dicom.catalog.frame_ref import local_path
+from viewer.dicom.codecs import policy
 from viewer.dicom.io import frame_sources
-from viewer.dicom.pixels.decode import DecodedFrame, DecodeError, chosen_plugins, read_frame
+from viewer.dicom.pixels.decode import DecodedFrame, DecodeError, FrameSource, read_frame
 from viewer.dicom.pixels.layout import FrameOutcome, PixelLayout, fits, read_native_into
 from viewer.dicom.pixels.layout import pixel_layout as plain_layout
 from viewer.dicom.supervised_pool import (
@@ -78,8 +79,6 @@ MAX_WORKERS = 8
 #: An encapsulated frame larger than this many times its decoded size (plus 1 MiB) is left
 #: to read_frame (a file with junk after the pixel data, say).
 MAX_ENCAPSULATED_FACTOR = 4
-#: Plugins tried first when decoding for a volume (see :func:`volume_plugins`).
-VOLUME_PREFERRED_PLUGINS: dict[str, str] = {"1.2.840.10008.1.2.4.90": "pylibjpeg"}
 
 #: What a frame whose worker was killed at its deadline reports (followed by "after N s").
 TIMED_OUT = "decode timed out"
@@ -180,11 +179,6 @@ def pixel_layout(path: str) -> PixelLayout | None:
     return layout
 
 
-#: Plugins that report corrupt data with an exception, never by aborting the process: the
-#: only ones tried in the main process for a syntax GDCM can abort on (limits.abort_prone).
-NEVER_ABORTING_PLUGINS = frozenset(["pylibjpeg"])
-
-
 def _decodable_encapsulated(syntax: str) -> bool:
     uid = UID(syntax)
     if not uid.is_encapsulated:
@@ -199,24 +193,19 @@ def _plugins_here(syntax: str) -> list[str]:
     """:func:`volume_plugins`, without those that could abort this process (in the main
     process, for an abort-prone syntax; read_frame then sends a failure to a worker)."""
     plugins = volume_plugins(syntax)
-    if limits.abort_prone(syntax):
-        return [plugin for plugin in plugins if plugin in NEVER_ABORTING_PLUGINS]
+    if policy.abort_prone(syntax):
+        return [plugin for plugin in plugins if plugin in policy.NEVER_ABORTING_PLUGINS]
     return plugins
 
 
 def volume_plugins(syntax: str) -> list[str]:
     """Decoding plugins to try in a worker, best first, then pydicom's own order ("").
 
-    In a pool every core is busy, so what counts is CPU time per frame, not wall time: GDCM
-    decodes JPEG 2000 lossless on two threads (faster alone, 54 ms CPU for a 512 x 512 CT
-    frame) but pylibjpeg-openjpeg uses less CPU (47 ms), so it goes first here. Otherwise
-    :data:`viewer.dicom.pixels.decode.PREFERRED_PLUGINS`.
+    In a pool every core is busy, so what counts is CPU time per frame, not wall time: the
+    policy's ``volume_plugins`` where it has them (:mod:`viewer.dicom.codecs.policy`).
     """
     available = get_decoder(UID(syntax)).available_plugins
-    volume_choice = VOLUME_PREFERRED_PLUGINS.get(syntax)
-    if volume_choice in available:
-        return [volume_choice, ""]
-    return [*chosen_plugins(syntax, available), ""]
+    return [*policy.chosen_plugins(syntax, available, volume=True), ""]
 
 
 def read_frame_into(path: str, frame: int, target: NDArray[Any]) -> PixelLayout | None:
@@ -317,13 +306,41 @@ def _fill_frames(
     return outcomes
 
 
+def isolated_decode(source: str | bytes, frame: int, name: str = "") -> DecodedFrame:
+    """read_frame in the shared pool's worker: an abort costs the worker, not this process.
+
+    ``source``: a path, or an instance's bytes named ``name`` (its URI) in errors.
+    Returns the DecodedFrame; raises DecodeError (and nothing else), as read_frame does.
+    """
+    path = name or (source if isinstance(source, str) else "")
+    pool = shared_pool()
+    try:
+        outcome = pool.decode(source, frame, path).result()
+    except BrokenProcessPool:
+        pool.restart()
+        raise DecodeError(path, "the decoder crashed on this frame (corrupt data?)") from None
+    except limits.TimedOut as error:  # the worker was stuck and has been replaced
+        raise DecodeError(path, f"decode {error}") from None
+    except Exception as error:  # no worker could be started, or the result did not arrive
+        raise DecodeError(path, f"cannot decode in a worker process: {error}") from error
+    if isinstance(outcome, str):
+        raise DecodeError(path, outcome)
+    return outcome
+
+
+def read_isolated(source: FrameSource, frame: int = 0, *, name: str = "") -> DecodedFrame:
+    """:func:`viewer.dicom.pixels.decode.read_frame`, with frames whose decoder could abort
+    this process decoded in a worker (:func:`isolated_decode`)."""
+    return read_frame(source, frame, name=name, isolate=isolated_decode)
+
+
 def fill_frame(target: NDArray[Any], index: int, path: str, frame: int) -> FrameOutcome:
     """Decode one frame into ``target``; never raises (the error is in the outcome)."""
     try:
         layout = read_frame_into(path, frame, target)
         if layout is not None:
             return FrameOutcome(index, layout.rescale_slope, layout.rescale_intercept)
-        decoded = read_frame(path, frame)
+        decoded = read_isolated(path, frame)
         store_frame(target, decoded.stored)
     except DecodeError as error:
         return FrameOutcome(index, error=error.reason)
@@ -373,7 +390,7 @@ def decode_frame(source: str | bytes, frame: int, name: str = "") -> DecodedFram
     the frame, or the one-line reason it failed."""
     beat(frame, limits.deadline_scale(_declared_frame_bytes(source)))
     try:
-        return read_frame(source, frame, name=name)
+        return read_isolated(source, frame, name=name)
     except DecodeError as error:
         return error.reason
     except Exception as error:  # fault boundary
