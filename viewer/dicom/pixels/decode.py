@@ -41,7 +41,7 @@ from viewer.core import lazy
 from viewer.dicom import limits
 from viewer.dicom.catalog.frame_ref import local_path
 from viewer.dicom.codecs import policy
-from viewer.dicom.io import frame_sources, header_parser
+from viewer.dicom.io import bounded, frame_sources, header_parser
 from viewer.dicom.pixels import display, lut
 from viewer.dicom.pixels.frames import (
     DecodedFrame,
@@ -259,9 +259,9 @@ def render_frame(
 
 def _decode_pixels(source: str | bytes, name: str, frame: int) -> tuple[Dataset, NDArray[Any], str]:
     """(header, pixels of one frame, decoder label), streaming from the file when possible."""
-    limits.check_frame_allocation(source, frame)  # before pydicom allocates what it declares
+    bounded.check_frame_allocation(source, frame)  # before pydicom allocates what it declares
     try:
-        syntax = limits.read_file_meta(source).get("TransferSyntaxUID")
+        syntax = bounded.read_file_meta(source).get("TransferSyntaxUID")
         has_meta = True
     except (InvalidDicomError, EOFError, ValueError, KeyError, TypeError):
         syntax, has_meta = None, False  # no File Meta Information: maybe a bare data set
@@ -325,7 +325,7 @@ def _decode_streaming(
     for plugin in _plugin_attempts(syntax):
         header = Dataset()
         try:
-            pixels = limits.bounded(
+            pixels = bounded.bounded(
                 pixel_array,
                 source,
                 index=frame,
@@ -347,7 +347,7 @@ def _decode_in_memory(
     """Read the whole file (deflated, bare data sets, odd encodings) and decode one frame."""
     path = name
     try:
-        dataset = limits.bounded(dcmread, source, force=True)
+        dataset = bounded.bounded(dcmread, source, force=True)
     except Exception as error:
         if has_meta and not isinstance(error, (InvalidDicomError, EOFError)):
             raise
@@ -414,7 +414,7 @@ def _check_supported(path: str, syntax: UID) -> None:
 def _header_only(source: str | bytes) -> Dataset:
     """The header up to the pixel data (for error messages; empty if unreadable)."""
     try:
-        return limits.bounded(dcmread, source, stop_before_pixels=True, force=True)
+        return bounded.bounded(dcmread, source, stop_before_pixels=True, force=True)
     except Exception:
         return Dataset()
 

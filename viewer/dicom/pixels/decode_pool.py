@@ -24,7 +24,7 @@ over DEADLINE_FRAME_BYTES): the pool is a :class:`~viewer.dicom.supervised_pool.
 so a worker stuck on one frame (a decoder looping on corrupt data) is killed and replaced, that
 frame is reported ("decode timed out after 20 s") and the others are decoded. Each task also
 carries the memory budget the user set, so a worker refuses a frame over it just as the GUI's
-process would (:func:`viewer.dicom.limits.check_frame_allocation`).
+process would (:func:`viewer.dicom.bounded.check_frame_allocation`).
 
 The pool is created on first use, kept warm for the next load and shut down at exit.
 """
@@ -53,7 +53,7 @@ from pydicom.uid import UID
 from viewer.dicom import limits
 from viewer.dicom.catalog.frame_ref import local_path
 from viewer.dicom.codecs import policy
-from viewer.dicom.io import frame_sources
+from viewer.dicom.io import bounded, frame_sources
 from viewer.dicom.pixels.decode import DecodedFrame, DecodeError, FrameSource, read_frame
 from viewer.dicom.pixels.layout import FrameOutcome, PixelLayout, fits, read_native_into
 from viewer.dicom.pixels.layout import pixel_layout as plain_layout
@@ -375,7 +375,7 @@ def _declared_frame_bytes(source: str | bytes) -> int:
     if isinstance(source, str) and local_path(source) is None:
         return 0
     try:
-        declared = limits.declared_pixels(source)
+        declared = bounded.declared_pixels(source)
     except (OSError, ValueError):
         return 0
     return declared.frame_bytes if declared is not None else 0
