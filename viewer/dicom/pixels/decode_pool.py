@@ -34,9 +34,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import math
-import multiprocessing
 import os
-import signal
 import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -59,10 +57,10 @@ from viewer.dicom.pixels.layout import FrameOutcome, PixelLayout, fits, read_nat
 from viewer.dicom.pixels.layout import pixel_layout as plain_layout
 from viewer.dicom.supervised_pool import (
     DeadlineExceeded,
-    SupervisedPool,
     WorkerLost,
     attach_unowned,
     beat,
+    worker_pool,
 )
 
 #: At most this many frames per task: small enough for progress and a fair share between
@@ -260,10 +258,9 @@ def _decode_encapsulated(path: str, layout: PixelLayout, target: NDArray[Any]) -
 def _init_worker(
     setup: WorkerSetup | None = None, sources: Mapping[str, str] | None = None
 ) -> None:
-    """Worker start: Ctrl+C belongs to the parent; the parent's frame-source readers
-    (:func:`viewer.dicom.io.frame_sources.registered`); load the decoders once, not per frame;
-    then ``setup`` (see :class:`DecodePool`)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """Worker start (after :func:`viewer.dicom.supervised_pool.worker_pool`'s): the parent's
+    frame-source readers (:func:`viewer.dicom.io.frame_sources.registered`); load the decoders
+    once, not per frame; then ``setup`` (see :class:`DecodePool`)."""
     if sources:
         frame_sources.install(sources)
     for module in ("gdcm", "openjpeg", "rle", "jpeg_ls", "PIL.Image", "imagecodecs._jpeg8"):
@@ -407,16 +404,6 @@ def default_workers() -> int:
     return max(1, min(cores, MAX_WORKERS))
 
 
-def _context() -> Any:
-    """forkserver where available (its server starts from a clean interpreter), else spawn."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        # Workers fork from a server that has already imported pydicom and numpy.
-        context.set_forkserver_preload([__name__])
-        return context
-    return multiprocessing.get_context("spawn")
-
-
 def chunked(jobs: Sequence[FrameJob], workers: int, cheap: bool = False) -> list[list[FrameJob]]:
     """Consecutive jobs in chunks sized for the work per frame.
 
@@ -459,9 +446,10 @@ class DecodePool:
     ) -> None:
         self.workers = workers or default_workers()
         self.frame_deadline = frame_deadline
-        self._pool = SupervisedPool(
+        # Workers fork from a server that has already imported pydicom and numpy (this module).
+        self._pool = worker_pool(
             self.workers,
-            _context(),
+            [__name__],
             initializer=_init_worker,
             initargs=(worker_setup, frame_sources.registered()),
         )
