@@ -31,6 +31,7 @@ KEYS = [
     "index_files_per_s",
     "index_gdcm_files_per_s",
     *(f"load_slices_per_s.{e}" for e in ENCODINGS),
+    *(f"load_whole_process_s.{e}" for e in ENCODINGS),
     "first_image_ms",
     "wl_frame_ms.512",
     "wl_frame_ms.3000",
@@ -65,6 +66,8 @@ KEYS = [
 if importlib.util.find_spec("SimpleITK") is not None:
     KEYS += [f"load_simpleitk_slices_per_s.{e}" for e in ENCODINGS]
     KEYS += [f"reopen_simpleitk_slices_per_s.{e}" for e in ENCODINGS]
+    KEYS += [f"load_whole_process_simpleitk_s.{e}" for e in ENCODINGS]
+    KEYS += [f"ratios.load_whole_process_ratio.{e}" for e in ENCODINGS]
 if (
     os.geteuid() == 0
     and orthanc_binary() is not None
@@ -201,3 +204,11 @@ def test_a_run_deletes_the_data_it_generated_unless_kept(
 def test_the_full_set_stays_under_2_gb() -> None:
     """Even if no encoding compressed at all (it was 5.7 GB with 512 x 512 indexing files)."""
     assert FULL.pixel_bytes() + FULL.index_files * 4096 < 2 * 10**9
+
+
+def test_whole_process_ratio_is_the_reference_seconds_over_ours() -> None:
+    figures = {
+        "load_whole_process_s.uncompressed": Figure.of([0.5, 0.5, 0.5], "s"),
+        "load_whole_process_simpleitk_s.uncompressed": Figure.of([1.5, 1.5, 1.5], "s"),
+    }
+    assert ratios(figures) == {"load_whole_process_ratio.uncompressed": 3.0}

@@ -33,9 +33,11 @@ from pydicom.uid import (
     generate_uid,
 )
 
+from viewer.dicom.codecs import policy
 from viewer.dicom.pixels import decode
-from viewer.dicom.pixels.decode import DecodedFrame, DecodeError, Window, read_frame
+from viewer.dicom.pixels.decode import DecodedFrame, DecodeError, Window
 from viewer.dicom.pixels.display import to_display
+from viewer.dicom.pixels.reading import read_frame
 
 DATA = Path(get_testdata_file("CT_small.dcm") or "").parent
 
@@ -614,5 +616,13 @@ def test_no_gpl_decoder_is_installed_or_needed() -> None:
     # and JPEG lossless (its main use) decodes through libjpeg-turbo (grey) and GDCM anyway.
     assert importlib.util.find_spec("libjpeg") is None
     assert read_frame(bundled("SC_rgb_jpeg_gdcm.dcm")).decoder == "gdcm"
-    for syntax, plugin in decode.PREFERRED_PLUGINS.items():
-        assert plugin in ("gdcm", "libjpeg-turbo", "pillow", "pyjpegls", "pylibjpeg"), syntax
+    for syntax, entry in policy.POLICY.items():
+        for plugin in (*entry.plugins, *(entry.volume_plugins or ())):
+            assert plugin in (
+                "gdcm",
+                "gdcm-extended",
+                "libjpeg-turbo",
+                "pillow",
+                "pyjpegls",
+                "pylibjpeg",
+            ), syntax

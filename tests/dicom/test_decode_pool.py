@@ -12,7 +12,7 @@ from pydicom.data import get_testdata_file, get_testdata_files
 from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from tests import factories
-from viewer.dicom.pixels.decode import DecodeError, read_frame
+from viewer.dicom.pixels.decode import DecodeError
 from viewer.dicom.pixels.decode_pool import (
     DecodePool,
     LoadCancelled,
@@ -22,6 +22,7 @@ from viewer.dicom.pixels.decode_pool import (
     pixel_layout,
     read_frame_into,
 )
+from viewer.dicom.pixels.reading import read_frame
 
 NATIVE = (ExplicitVRLittleEndian, ImplicitVRLittleEndian)
 #: Bundled single-frame encapsulated monochrome files the lean path must decode as read_frame does.

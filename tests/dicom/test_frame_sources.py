@@ -24,8 +24,9 @@ from tests.sources import memory_source
 from viewer.dicom.catalog.frame_ref import FrameRef, local_path, scheme_of
 from viewer.dicom.catalog.stack import Stack
 from viewer.dicom.io import frame_sources, zips
-from viewer.dicom.pixels.decode import DecodedFrame, DecodeError, read_frame
+from viewer.dicom.pixels.decode import DecodedFrame, DecodeError
 from viewer.dicom.pixels.decode_pool import DecodePool
+from viewer.dicom.pixels.reading import read_frame
 from viewer.dicom.pixels.volume import load_volume
 
 #: pydicom's bundled files (its own test files, as tests/dicom/test_decode.py walks them).

@@ -70,6 +70,7 @@ def test_a_reload_copies_instead_of_decoding(
     first = loaded(folder)
     assert np.array_equal(first, native_voxels(tmp_path, syntax, 8))
     assert len(store().entries()) == 7  # every frame but the first (decoded for its header)
+    # volume reaches fill_frame through lazy.load (pydicom only when a frame needs decoding)
     monkeypatch.setattr(decode_pool, "fill_frame", lambda *args: pytest.fail("decoded again"))
     assert np.array_equal(loaded(folder), first)
 

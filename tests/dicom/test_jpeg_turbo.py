@@ -19,7 +19,7 @@ from pydicom.uid import UID, ExplicitVRLittleEndian, JPEGLossless, JPEGLosslessS
 from viewer.bench.encodings import _gdcm_convert
 from viewer.dicom.codecs import jpeg_turbo
 from viewer.dicom.io.indexer import index_paths
-from viewer.dicom.pixels.decode import read_frame
+from viewer.dicom.pixels.reading import read_frame
 from viewer.dicom.pixels.volume import load_volume
 
 # (bits allocated, bits stored, signed, syntax)

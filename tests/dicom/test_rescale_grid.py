@@ -28,8 +28,8 @@ from viewer.__main__ import main
 from viewer.dicom.catalog.stack import Stack
 from viewer.dicom.io.indexer import index_paths
 from viewer.dicom.pixels import display, lut
-from viewer.dicom.pixels.decode import read_frame
 from viewer.dicom.pixels.frames import DecodedFrame, PixelTransform
+from viewer.dicom.pixels.reading import read_frame
 from viewer.dicom.pixels.volume import load_volume, modality_voxels
 from viewer.model import mpr, presentation
 

@@ -15,8 +15,8 @@ from viewer.demo import CT_LANDMARKS, CT_ORIGIN, CT_RESCALE_INTERCEPT, CT_SLICES
 from viewer.dicom.catalog.catalog import Catalog
 from viewer.dicom.catalog.stack import Stack
 from viewer.dicom.io.indexer import index_paths
-from viewer.dicom.pixels.decode import read_frame
 from viewer.dicom.pixels.decode_pool import DecodePool
+from viewer.dicom.pixels.reading import read_frame
 from viewer.dicom.pixels.volume import (
     Volume,
     VolumeError,

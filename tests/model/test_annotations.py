@@ -12,7 +12,7 @@ from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 
-from viewer.dicom.pixels.decode import read_frame
+from viewer.dicom.pixels.reading import read_frame
 from viewer.model.annotations import shapes
 from viewer.model.annotations.calibration import (
     CALIBRATED,

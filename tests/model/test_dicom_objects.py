@@ -13,7 +13,7 @@ import pydicom
 import pytest
 from pydicom.data import get_testdata_file
 
-from viewer.dicom.pixels.decode import read_frame
+from viewer.dicom.pixels.reading import read_frame
 from viewer.model.annotations import dicom_objects, shapes
 from viewer.model.annotations.calibration import read_calibration
 from viewer.model.annotations.measure import measure

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from viewer.dicom.pixels.decode import DecodedFrame, LookupTable, PixelTransform, Window, read_frame
+from viewer.dicom.pixels.decode import DecodedFrame, LookupTable, PixelTransform, Window
+from viewer.dicom.pixels.reading import read_frame
 from viewer.model.presentation import (
     Region,
     auto_voi,

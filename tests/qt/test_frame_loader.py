@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 from pydicom.data import get_testdata_file
 
-from viewer.dicom.pixels.decode import DecodedFrame, read_frame
+from viewer.dicom.pixels.decode import DecodedFrame
+from viewer.dicom.pixels.reading import read_frame
 from viewer.qt.tasks import FrameLoader, FrameRequest
 
 

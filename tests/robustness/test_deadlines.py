@@ -24,8 +24,8 @@ from tests.robustness.conftest import no_hang
 from viewer.dicom import limits
 from viewer.dicom.io import indexer
 from viewer.dicom.io.indexer import index_paths
-from viewer.dicom.pixels.decode import read_frame
 from viewer.dicom.pixels.decode_pool import DecodePool
+from viewer.dicom.pixels.reading import read_frame
 from viewer.dicom.pixels.volume import load_volume
 from viewer.dicom.supervised_pool import DeadlineExceeded, SupervisedPool
 

@@ -15,11 +15,12 @@ import pytest
 
 from tests.robustness import bad_files
 from tests.robustness.conftest import PEAK_BYTES, BadInputs, no_hang, one_line, peak_allocation
-from viewer.dicom import limits
-from viewer.dicom.pixels.decode import DecodedFrame, DecodeError, read_frame
+from viewer.dicom.io import bounded
+from viewer.dicom.pixels.decode import DecodedFrame, DecodeError
 from viewer.dicom.pixels.decode_pool import fill_frame
 from viewer.dicom.pixels.display import render_frame
 from viewer.dicom.pixels.overlays import OverlayResult, read_overlays
+from viewer.dicom.pixels.reading import read_frame
 
 CLASSES = list(bad_files.GENERATORS)
 
@@ -55,7 +56,7 @@ def test_decoding_gives_a_frame_or_one_reason(bad_inputs: BadInputs, name: str) 
 def volume_slice_for(path: Path) -> np.ndarray:
     """A volume slice of the size the header claims (when that is sane), else 16 x 16."""
     try:
-        declared = limits.declared_pixels(path)
+        declared = bounded.declared_pixels(path)
     except (ValueError, OSError):
         declared = None
     if declared is None or not (0 < declared.rows <= 1024 and 0 < declared.columns <= 1024):

@@ -19,8 +19,9 @@ from pydicom.data import get_testdata_file
 
 from tests import factories
 from viewer.dicom import limits
-from viewer.dicom.pixels.decode import DecodedFrame, DecodeError, read_frame
+from viewer.dicom.pixels.decode import DecodedFrame, DecodeError
 from viewer.dicom.pixels.decode_pool import DecodePool
+from viewer.dicom.pixels.reading import read_frame
 
 TIMEOUT_S = 120
 

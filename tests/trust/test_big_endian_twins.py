@@ -23,7 +23,7 @@ from pydicom.data import get_testdata_file
 
 from viewer.dicom.io.indexer import index_paths
 from viewer.dicom.pixels import display
-from viewer.dicom.pixels.decode import read_frame
+from viewer.dicom.pixels.reading import read_frame
 from viewer.dicom.pixels.volume import load_volume
 
 TWIN_MARKS = ("_expb", "_bigendian", "_big_endian")

@@ -24,7 +24,8 @@ from pydicom.data import get_testdata_file
 from viewer.dicom.catalog.records import Skipped
 from viewer.dicom.io.indexer import index_paths
 from viewer.dicom.io.scan import read_instance, read_instance_pydicom
-from viewer.dicom.pixels.decode import DecodeError, read_frame
+from viewer.dicom.pixels.decode import DecodeError
+from viewer.dicom.pixels.reading import read_frame
 
 SIZE = 2 * 1024**3
 #: What reading one such file may cost; the files are 2 GiB.

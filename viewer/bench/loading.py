@@ -4,16 +4,30 @@ Ours: index the folder (viewer.dicom.io.indexer), take its stack,
 viewer.dicom.pixels.volume.load_volume.
 SimpleITK: ImageSeriesReader.GetGDCMSeriesFileNames on the folder, then Execute. The two run
 alternately on the same files, so a noisy machine slows both alike.
+
+Whole process (``load_whole_process_s``, issue 13 item 10): interpreter start to .npz written,
+``python -m viewer volume FOLDER OUT.npz`` against the same work as a SimpleITK script
+(:mod:`viewer.bench.sitk_volume`, run as a file). Both run with bytecode written to a private
+cache (as after ``pip install``, whatever PYTHONDONTWRITEBYTECODE says), after a warm-up.
 """
 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from viewer.bench.sizes import BenchSizes
 from viewer.bench.stats import Figure, interleaved_runs, rate
+
+#: The SimpleITK script of the whole-process comparison.
+SITK_VOLUME_SCRIPT = Path(__file__).with_name("sitk_volume.py")
+#: Seconds one whole-process run may take before the bench gives up on it.
+WHOLE_PROCESS_TIMEOUT_S = 600
 
 Log = Callable[[str], None]
 
@@ -76,3 +90,47 @@ def _measure_one(encoding: str, folder: Path, slices: int, sizes: BenchSizes) ->
         f"{name}.{encoding}": rate(slices, durations, "slices/s")
         for name, durations in zip(names, samples, strict=False)
     }
+
+
+def measure_whole_process(
+    folders: dict[str, Path], sizes: BenchSizes, log: Log
+) -> dict[str, Figure]:
+    """load_whole_process_s.<encoding> (ours) and load_whole_process_simpleitk_s.<encoding>."""
+    figures: dict[str, Figure] = {}
+    with tempfile.TemporaryDirectory(prefix="dicom-viewer-bench-") as scratch:
+        env = {**os.environ, "PYTHONPYCACHEPREFIX": os.path.join(scratch, "pycache")}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        out = os.path.join(scratch, "out.npz")
+        for encoding, folder in folders.items():
+            log(f"whole-process volume {encoding}")
+            commands = [[sys.executable, "-m", "viewer", "volume", str(folder), out]]
+            if has_simpleitk():
+                commands.append([sys.executable, str(SITK_VOLUME_SCRIPT), str(folder), out])
+            try:
+                samples = interleaved_runs(
+                    [_process(command, env) for command in commands],
+                    sizes.runs,
+                    max(1, sizes.warmups),
+                )
+            except (OSError, subprocess.SubprocessError) as error:
+                log(f"whole-process volume {encoding} failed: {error}")
+                continue
+            names = ("load_whole_process_s", "load_whole_process_simpleitk_s")
+            for name, durations in zip(names, samples, strict=False):
+                figures[f"{name}.{encoding}"] = Figure.of(durations, "s")
+    return figures
+
+
+def _process(command: Sequence[str], env: dict[str, str]) -> Callable[[], None]:
+    def run() -> None:
+        subprocess.run(
+            command,
+            env=env,
+            check=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=WHOLE_PROCESS_TIMEOUT_S,
+        )
+
+    return run

@@ -68,7 +68,7 @@ def _vm_hwm_mib(pid: str) -> float:
 
 def main(folder: str) -> dict[str, float]:
     from viewer.dicom.io.indexer import index_paths
-    from viewer.dicom.pixels.decode import read_frame
+    from viewer.dicom.pixels.reading import read_frame
     from viewer.dicom.pixels.volume import load_volume
 
     stack = index_paths([folder]).all_stacks()[0]

@@ -9,7 +9,7 @@ from viewer.bench.database import measure_database
 from viewer.bench.export import measure_export
 from viewer.bench.gui import measure_gui
 from viewer.bench.indexing import measure_indexing
-from viewer.bench.loading import measure_loading
+from viewer.bench.loading import measure_loading, measure_whole_process
 from viewer.bench.memory import measure_memory
 from viewer.bench.mpr import measure_mpr
 from viewer.bench.retrieve import measure_retrieve
@@ -27,6 +27,7 @@ MEASUREMENTS: dict[str, Measure] = {
         data.index_folder, data.index_files, sizes
     ),
     "loading": lambda data, sizes, log: measure_loading(data.ct, sizes.ct_slices, sizes, log),
+    "whole_process": lambda data, sizes, log: measure_whole_process(data.ct, sizes, log),
     "memory": lambda data, sizes, log: measure_memory(data.ct["uncompressed"]),
     "gui": measure_gui,
     "startup": lambda data, sizes, log: measure_startup(data.ct["uncompressed"], sizes),

@@ -87,7 +87,7 @@ def _run(args: argparse.Namespace, kind: str, points: tuple[tuple[float, float],
     from pydicom import dcmread
 
     from viewer.dicom import decoding_stack
-    from viewer.dicom.pixels.decode import read_frame
+    from viewer.dicom.pixels.reading import read_frame
     from viewer.model.annotations.calibration import read_calibration
     from viewer.model.annotations.measure import measure
     from viewer.model.annotations.shapes import Annotation, ImageRef

@@ -27,8 +27,10 @@ set in the worker before the task runs: a worker refuses what the parent would, 
 the user changed the budget (no restart needed).
 
 Workers come from the start method the caller gives (forkserver or spawn, never fork in a
-process that runs Qt threads). Every worker ends when the process that made the pool ends,
-even when that one was killed (:func:`viewer.core.lifeline.exit_with`), and
+process that runs Qt threads). :func:`worker_pool` is the one way the viewer's pools (the
+decode pool, the index pool) are made: one start method, one forkserver preload list shared by
+all of them, Ctrl+C left to the parent. Every worker ends when the process that made the pool
+ends, even when that one was killed (:func:`viewer.core.lifeline.exit_with`), and
 :meth:`SupervisedPool.stop_now` ends them at once (a signal asked the process to quit). No Qt.
 """
 
@@ -36,12 +38,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import multiprocessing
 import os
 import queue
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -547,3 +550,40 @@ def _resolve(future: Future[Any], result: Any = None, error: BaseException | Non
             future.set_exception(error)
         else:
             future.set_result(result)
+
+
+# --- the one worker-pool factory -------------------------------------------------------------
+#: Modules the forkserver imports once, before it forks any worker: the union of what every pool
+#: asked for. A process has one forkserver, so one list (set before the server starts).
+_preload: list[str] = []
+_preload_lock = threading.Lock()
+
+
+def worker_context(preload: Sequence[str] = ()) -> Any:
+    """forkserver where available (its server starts from a clean interpreter, never a fork of
+    a process running Qt threads), with ``preload`` added to the one preload list; else spawn."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    with _preload_lock:
+        _preload.extend(module for module in preload if module not in _preload)
+        context.set_forkserver_preload(list(_preload))
+    return context
+
+
+def worker_pool(
+    workers: int,
+    preload: Sequence[str] = (),
+    initializer: Callable[..., None] | None = None,
+    initargs: tuple[Any, ...] = (),
+) -> SupervisedPool:
+    """A :class:`SupervisedPool` of ``workers`` from :func:`worker_context` (``preload``), whose
+    workers leave Ctrl+C to the parent and then run ``initializer(*initargs)`` (module-level)."""
+    start = functools.partial(_quiet_worker, initializer)
+    return SupervisedPool(workers, worker_context(preload), initializer=start, initargs=initargs)
+
+
+def _quiet_worker(initializer: Callable[..., None] | None, *args: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if initializer is not None:
+        initializer(*args)

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from viewer.dicom import decoding_stack, limits
+from viewer.dicom import decoding_stack
+from viewer.dicom.io import bounded
 from viewer.dicom.pixels import display, lut
 from viewer.dicom.pixels.display import modality_values
 from viewer.dicom.pixels.frames import DecodedFrame, LookupTable
@@ -224,7 +225,7 @@ def read_display_facts(path: str | os.PathLike[str]) -> DisplayFacts:
     from pydicom import dcmread  # not at import: the window appears before pydicom loads
 
     try:
-        ds = limits.bounded(
+        ds = bounded.bounded(
             dcmread, path, stop_before_pixels=True, specific_tags=_FACT_TAGS, force=True
         )
         return DisplayFacts(_aspect(ds.get("PixelAspectRatio")), _letters(ds), read_calibration(ds))

@@ -36,7 +36,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from viewer.dicom import decoding_stack, limits, reasons
+from viewer.dicom import decoding_stack, reasons
+from viewer.dicom.io import bounded
 from viewer.qt.latest_call import LatestCall
 
 if TYPE_CHECKING:  # pydicom is imported in the worker that reads a header, after first paint
@@ -84,7 +85,7 @@ class _HeaderCache:
         decoding_stack.load()
         from pydicom import dcmread
 
-        dataset = limits.bounded(dcmread, path, stop_before_pixels=True, force=True)
+        dataset = bounded.bounded(dcmread, path, stop_before_pixels=True, force=True)
         with self._lock:
             self._last = (path, dataset)
         return dataset

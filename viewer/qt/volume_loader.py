@@ -92,7 +92,7 @@ class VolumeLoader:
     def _middle_frame(self) -> DecodedFrame | None:
         """The middle slice (its window and photometric interpretation apply to the volume)."""
         decoding_stack.load()
-        from viewer.dicom.pixels.decode import read_frame
+        from viewer.dicom.pixels.reading import read_frame
 
         try:
             return read_frame(*self._stack.sources[self._stack.frames // 2])

@@ -30,7 +30,7 @@ DECODER_DEPENDENCIES = {
     dicom_uid.JPEGLosslessSV1: ("imagecodecs>=2024.9",),
 }
 
-#: The label this plugin is registered under (see viewer.dicom.pixels.decode.PREFERRED_PLUGINS).
+#: The label this plugin is registered under (viewer.dicom.codecs.policy.CODECS).
 LABEL = "libjpeg-turbo"
 
 

@@ -31,10 +31,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from viewer.dicom import decoding_stack, limits, reasons
+from viewer.dicom import decoding_stack, reasons
 from viewer.dicom.catalog import records
 from viewer.dicom.catalog.person_name import format_person_name
 from viewer.dicom.catalog.records import PatientInfo, SeriesInfo, Skipped, StudyInfo
+from viewer.dicom.io import bounded
 from viewer.dicom.io import header_parser as hp
 from viewer.dicom.io.fast_header import Header
 
@@ -486,7 +487,7 @@ def _read_records_pydicom(path: str) -> list[DirectoryRecord]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            dataset = limits.bounded(pydicom.dcmread, path, force=True)
+            dataset = bounded.bounded(pydicom.dcmread, path, force=True)
             items = list(dataset.get("DirectoryRecordSequence", []))
     except Exception as error:  # fault boundary: a broken DICOMDIR falls back to a folder scan
         raise DirectoryError(f"unreadable: {reasons.explain(error, path)}") from error

@@ -136,11 +136,27 @@ def open_part10_fd(fd: int, size: int) -> tuple[Source, Elements, int]:
     return _part10(Source(functools.partial(os.read, fd), size, os.read(fd, INITIAL_READ)))
 
 
-def _part10(source: Source) -> tuple[Source, Elements, int]:
+def meta_transfer_syntax(head: bytes) -> tuple[str, int] | None:
+    """(Transfer Syntax UID, where the data set starts) from a file's first bytes ``head``.
+
+    The File Meta Information (PS3.10 7.1) follows the preamble's ``DICM`` or, as pydicom also
+    reads it, starts the file. None when there is none or it does not end within ``head``.
+    """
+    at = PREAMBLE_END if head[128:PREAMBLE_END] == b"DICM" else 0
+    if head[at : at + 2] != b"\x02\x00":
+        return None
+    try:
+        _, meta, start = _part10(Source(lambda _n: b"", len(head), head), at)
+    except (Unusual, struct.error):
+        return None
+    raw = meta.get(0x00020010, (b"", b""))[1]
+    return raw.decode("ascii", "replace").strip("\x00 "), start
+
+
+def _part10(source: Source, pos: int = PREAMBLE_END) -> tuple[Source, Elements, int]:
     data = source.data
-    if data[128:PREAMBLE_END] != b"DICM":
+    if pos == PREAMBLE_END and data[128:PREAMBLE_END] != b"DICM":
         raise Unusual("no DICM preamble")
-    pos = PREAMBLE_END
     meta: Elements = {}
     unpack = _EXPLICIT[True].unpack_from
     while True:

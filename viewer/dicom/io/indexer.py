@@ -19,9 +19,7 @@ read again. (Files read in the calling thread have no deadline: a thread cannot 
 from __future__ import annotations
 
 import atexit
-import multiprocessing
 import os
-import signal
 import threading
 import time
 from collections import deque
@@ -30,7 +28,6 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any
 
 from viewer.core import quit_signals
 from viewer.dicom import limits
@@ -38,7 +35,7 @@ from viewer.dicom.catalog.catalog import Catalog
 from viewer.dicom.catalog.records import ScannedFile, Skipped
 from viewer.dicom.io.dicomdir import DirectoryPreview
 from viewer.dicom.io.scan import Cancel, iter_files, never_cancelled, read_chunk, read_instance
-from viewer.dicom.supervised_pool import DeadlineExceeded, SupervisedPool
+from viewer.dicom.supervised_pool import DeadlineExceeded, SupervisedPool, worker_pool
 
 #: A walk that finds more files than this starts the worker processes (the files before, and
 #: those found while the workers start, are read in the calling thread: first rows at once).
@@ -283,21 +280,6 @@ def default_workers() -> int:
     return max(1, min(MAX_WORKERS, int(cores - busy - 1 + 0.5)))
 
 
-def _start_method() -> Any:
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["viewer.dicom.io.scan"])
-        return context
-    return multiprocessing.get_context("spawn")
-
-
-def _init_worker(setup: WorkerSetup | None = None) -> None:
-    """Ctrl+C belongs to the parent process; then ``setup`` (see warm_index_pool)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if setup is not None:
-        setup()
-
-
 _pool: SupervisedPool | None = None
 _pool_size = 0
 _pool_lock = threading.Lock()
@@ -314,9 +296,7 @@ def index_pool(workers: int, worker_setup: WorkerSetup | None = None) -> Supervi
             if _pool is not None:
                 _pool.shutdown(wait=False)
             _mark_warm(0)
-            _pool = SupervisedPool(
-                workers, _start_method(), initializer=_init_worker, initargs=(worker_setup,)
-            )
+            _pool = worker_pool(workers, ["viewer.dicom.io.scan"], initializer=worker_setup)
             _pool_size = workers
         return _pool
 

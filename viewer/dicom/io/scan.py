@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from viewer.core.scratch import scratch_root
 from viewer.dicom import decoding_stack, limits, reasons
 from viewer.dicom.catalog.records import ScannedFile, Skipped
-from viewer.dicom.io import pixel_module
+from viewer.dicom.io import bounded, pixel_module
 from viewer.dicom.io.dicomdir import (
     DicomdirReading,
     DirectoryPreview,
@@ -339,7 +339,7 @@ def _dcmread_header(path: str, force: bool) -> Dataset:
     decoding_stack.load()
     import pydicom
 
-    return limits.bounded(pydicom.dcmread, path, stop_before_pixels=True, force=force)
+    return bounded.bounded(pydicom.dcmread, path, stop_before_pixels=True, force=force)
 
 
 def _needs_force(path: str) -> bool:

@@ -8,7 +8,7 @@ index=...)`` seeks to it, native or encapsulated, without reading other frames) 
 pydicom Dataset kept. Every failure is one :class:`DecodeError` with a readable reason.
 
 Decoders are pydicom's plugins; which one is tried first per transfer syntax is decided in
-:data:`PREFERRED_PLUGINS` (measured, see there), pydicom's own order being the fallback.
+:mod:`viewer.dicom.codecs.policy` (measured, see there), pydicom's own order the fallback.
 pylibjpeg-libjpeg (GPL) is not used: JPEG lossless and 12-bit JPEG go to GDCM (BSD).
 """
 
@@ -17,11 +17,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import multiprocessing
 import os
+import stat
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO, NamedTuple
 
@@ -32,13 +34,14 @@ from pydicom import uid as dicom_uid
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels import apply_color_lut, pixel_array
-from pydicom.pixels.decoders.base import DecodeRunner, get_decoder
+from pydicom.pixels.decoders.base import get_decoder
 from pydicom.uid import UID
 
+from viewer.core import lazy
 from viewer.dicom import limits, reasons
 from viewer.dicom.catalog.frame_ref import local_path
-from viewer.dicom.codecs import jpeg_turbo
-from viewer.dicom.io import frame_sources
+from viewer.dicom.codecs import policy
+from viewer.dicom.io import bounded, frame_sources, header_parser
 from viewer.dicom.pixels import display, lut
 from viewer.dicom.pixels.frames import (
     DecodedFrame,
@@ -49,55 +52,11 @@ from viewer.dicom.pixels.frames import (
 )
 
 # --- decoder choice -------------------------------------------------------------------------
-#: The pydicom decoding plugin tried first for each compressed transfer syntax. If it fails (or
-#: is not installed) pydicom's default order over all available plugins is tried next.
-#: Measured with pydicom 3.0.2 on a 2-core machine, 512x512 CT (14-bit signed, with
-#: noise) and 8-bit derivatives, one frame per call, wall time (CPU time in brackets where the
-#: decoder is multi-threaded):
-#:
-#: * JPEG 2000 lossless (.90): gdcm 35-43 ms (55-68 ms CPU: GDCM's OpenJPEG decodes on both
-#:   cores) vs pylibjpeg-openjpeg 52-55 ms, Pillow 52-60 ms: 28.5 vs 19.1 slices/s on a real
-#:   512x512 CT (the lead saw ~32 vs 20). GDCM first.
-#: * JPEG 2000 (.91), usually irreversible: pylibjpeg-openjpeg 4-19 ms vs gdcm 13-28 ms at
-#:   compression 10:1 to 40:1 (1.4-3x faster; GDCM only wins near 5:1). OpenJPEG first.
-#: * HTJ2K: pylibjpeg-openjpeg is the only decoder.
-#: * JPEG baseline: Pillow 3.0 ms (mono) / 17 ms (YBR colour) vs gdcm 7.7 / 30 ms; on a
-#:   128 x 128 grey frame Pillow 0.41 ms, libjpeg-turbo 0.51 ms, gdcm 0.98 ms. Pillow first.
-#: * JPEG extended (12-bit grey): libjpeg-turbo 1.2 ms vs GDCM 2.6 ms (pydicom's gdcm plugin
-#:   refuses 12 bits although GDCM decodes them: our "gdcm-extended" plugin is the fallback,
-#:   and Pillow's libjpeg is 8-bit only). Same values to the last bit on pydicom's files.
-#: * JPEG lossless (.57/.70), grey: libjpeg-turbo 2.8 ms vs gdcm 8.2 ms per 512 x 512 14-bit
-#:   CT frame through pydicom (CPU). Colour: gdcm (viewer.dicom.codecs.jpeg_turbo is grey only).
-#: * JPEG-LS: pyjpegls 12.7 ms vs gdcm 18.7 ms.
-#: * RLE: pylibjpeg-rle 2.4 ms vs pydicom's pure-Python decoder 18 ms.
-#: * Native and deflated: numpy, 1.2 ms; no plugin.
-#:
-#: No plugin releases the GIL enough for two threads to beat one (measured: 0.7-1.2x), which
-#: is why decoding is serialised (see :func:`read_frame`); GDCM's own J2K threads then have
-#: both cores.
-PREFERRED_PLUGINS: dict[str, str] = {
-    dicom_uid.JPEGBaseline8Bit: "pillow",
-    dicom_uid.JPEGExtended12Bit: jpeg_turbo.LABEL,
-    dicom_uid.JPEGLossless: jpeg_turbo.LABEL,
-    dicom_uid.JPEGLosslessSV1: jpeg_turbo.LABEL,
-    dicom_uid.JPEGLSLossless: "pyjpegls",
-    dicom_uid.JPEGLSNearLossless: "pyjpegls",
-    dicom_uid.JPEG2000Lossless: "gdcm",
-    dicom_uid.JPEG2000: "pylibjpeg",
-    dicom_uid.HTJ2KLossless: "pylibjpeg",
-    dicom_uid.HTJ2KLosslessRPCL: "pylibjpeg",
-    dicom_uid.HTJ2K: "pylibjpeg",
-    dicom_uid.RLELossless: "pylibjpeg",
-}
-
-#: Tried after the preferred plugin where it declines some images (libjpeg-turbo: colour).
-SECOND_CHOICE_PLUGINS: dict[str, str] = {
-    dicom_uid.JPEGExtended12Bit: "gdcm-extended",
-    dicom_uid.JPEGLossless: "gdcm",
-    dicom_uid.JPEGLosslessSV1: "gdcm",
-}
-
-#: Label of the plugin in :data:`PREFERRED_PLUGINS` that pydicom's default order tries.
+# Which plugin is tried first per transfer syntax, measured: viewer.dicom.codecs.policy.
+# No plugin releases the GIL enough for two threads to beat one (measured: 0.7-1.2x), which
+# is why decoding is serialised (see :func:`read_frame`); GDCM's own J2K threads then have
+# both cores.
+#: The decoder label when pydicom's default plugin order decided.
 DEFAULT_ORDER = "pydicom default order"
 
 #: Transfer syntaxes whose data is lossy whatever the header says (DCT or video codecs).
@@ -143,60 +102,6 @@ class TransferSyntaxSupport(NamedTuple):
     detail: str  # the plugin used first, or why it cannot be decoded
 
 
-# --- GDCM for JPEG extended (12-bit) --------------------------------------------------------
-# pydicom's decoding-plugin protocol: a module with `is_available(uid)`, `DECODER_DEPENDENCIES`
-# and the decode function. pydicom's own gdcm plugin refuses 12-bit JPEG extended although
-# GDCM decodes it; this plugin is the same call without that refusal.
-DECODER_DEPENDENCIES = {dicom_uid.JPEGExtended12Bit: ("gdcm>=3.0.10",)}
-_GDCM_EXTENDED = "gdcm-extended"
-
-
-def is_available(uid: str) -> bool:
-    """pydicom plugin protocol: whether :func:`_decode_jpeg_extended_with_gdcm` can run."""
-    try:
-        import gdcm  # noqa: F401
-    except ImportError:
-        return False
-    return uid == dicom_uid.JPEGExtended12Bit
-
-
-def _decode_jpeg_extended_with_gdcm(src: bytes, runner: DecodeRunner) -> bytes:
-    """Decode one JPEG extended (process 2 and 4) frame, 8- or 12-bit, with GDCM."""
-    import gdcm
-
-    fragment = gdcm.Fragment()
-    fragment.SetByteStringValue(src)
-    fragments = gdcm.SequenceOfFragments.New()
-    fragments.AddFragment(fragment)
-    element = gdcm.DataElement(gdcm.Tag(0x7FE0, 0x0010))
-    element.SetValue(fragments.__ref__())
-    image = gdcm.Image()
-    image.SetNumberOfDimensions(2)
-    image.SetDimensions((runner.columns, runner.rows, 1))
-    image.SetDataElement(element)
-    kind = gdcm.PhotometricInterpretation.GetPIType(runner.photometric_interpretation)
-    image.SetPhotometricInterpretation(gdcm.PhotometricInterpretation(kind))
-    if runner.samples_per_pixel > 1:
-        image.SetPlanarConfiguration(runner.planar_configuration)
-    syntax = gdcm.TransferSyntax.GetTSType(str.__str__(runner.transfer_syntax))
-    image.SetTransferSyntax(gdcm.TransferSyntax(syntax))
-    bits = runner.bits_stored
-    image.SetPixelFormat(
-        gdcm.PixelFormat(
-            runner.samples_per_pixel,
-            runner.bits_allocated,
-            bits,
-            bits - 1,
-            runner.pixel_representation,
-        )
-    )
-    buffer = image.GetBuffer()
-    if buffer is None:
-        raise RuntimeError("GDCM could not decode the JPEG extended frame")
-    # GDCM hands char* back as str: undo its surrogate escaping to get the bytes.
-    return bytes(buffer.encode("utf-8", "surrogateescape"))
-
-
 def _register_plugin(syntaxes: Iterable[str], label: str, module: str, function: str) -> None:
     """Add ``module.function`` to pydicom's decoders for ``syntaxes`` under ``label`` (once)."""
     for syntax in syntaxes:
@@ -207,12 +112,15 @@ def _register_plugin(syntaxes: Iterable[str], label: str, module: str, function:
             decoder.add_plugin(label, (module, function))
 
 
-_register_plugin(
-    [dicom_uid.JPEGExtended12Bit], _GDCM_EXTENDED, __name__, "_decode_jpeg_extended_with_gdcm"
-)
-_register_plugin(
-    jpeg_turbo.DECODER_DEPENDENCIES, jpeg_turbo.LABEL, jpeg_turbo.__name__, "decode_frame"
-)
+def _register_codec(label: str, module: str) -> None:
+    """Hand one of our codecs (:data:`viewer.dicom.codecs.policy.CODECS`) to pydicom."""
+    dependencies = lazy.load(f"{module}:DECODER_DEPENDENCIES")
+    _register_plugin(dependencies, label, module, "decode_frame")
+
+
+for _label_, _module_ in policy.CODECS.items():
+    _register_codec(_label_, _module_)
+policy.on_register(_register_codec)
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -229,7 +137,13 @@ FrameSource = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
 IN_MEMORY = "<in memory>"
 
 
-def read_frame(source: FrameSource, frame: int = 0, *, name: str = "") -> DecodedFrame:
+#: Decodes (source, frame, name) where an abort costs another process, not this one.
+Isolate = Callable[[str | bytes, int, str], DecodedFrame]
+
+
+def read_frame(
+    source: FrameSource, frame: int = 0, *, name: str = "", isolate: Isolate | None = None
+) -> DecodedFrame:
     """Decode frame ``frame`` (0-based) of the DICOM instance ``source``.
 
     ``source`` is a local path (decoded from the file, which is opened, never read whole), a
@@ -241,17 +155,25 @@ def read_frame(source: FrameSource, frame: int = 0, *, name: str = "") -> Decode
     Only that frame is decoded. Raises :class:`DecodeError` (and nothing else) when the
     instance cannot be read, has no pixel data, the frame does not exist, no decoder can
     decode it, or the data is corrupt or truncated.
+
+    ``isolate``: how a frame whose decoder could abort this process (an abort-prone syntax,
+    :mod:`viewer.dicom.codecs.policy`, in the main process) is decoded instead; None decodes
+    it here. Callers use :func:`viewer.dicom.pixels.reading.read_frame`, which passes the
+    decode pool's worker.
     """
     if isinstance(source, (str, os.PathLike)):
         text = os.fspath(source)
         path = local_path(text)
         if path is None:
-            return _read_frame_from_source(text, frame, name or text)
-        return _read_frame(path, frame, name or path)
-    return _read_frame(_instance_bytes(source, name or IN_MEMORY), frame, name or IN_MEMORY)
+            return _read_frame_from_source(text, frame, name or text, isolate)
+        return _read_frame(path, frame, name or path, isolate)
+    data = _instance_bytes(source, name or IN_MEMORY)
+    return _read_frame(data, frame, name or IN_MEMORY, isolate)
 
 
-def _read_frame_from_source(uri: str, frame: int, name: str) -> DecodedFrame:
+def _read_frame_from_source(
+    uri: str, frame: int, name: str, isolate: Isolate | None
+) -> DecodedFrame:
     """A frame of a non-file source: its reader gives the bytes, decoded from memory."""
     if frame < 0:
         raise DecodeError(name, f"frame {frame} does not exist (frames count from 0)")
@@ -263,7 +185,7 @@ def _read_frame_from_source(uri: str, frame: int, name: str) -> DecodedFrame:
         raise DecodeError(name, str(error)) from error
     except Exception as error:  # a reader's failure, one readable line
         raise DecodeError(name, _reason(error)) from error
-    return _read_frame(_instance_bytes(data, name), frame, name)
+    return _read_frame(_instance_bytes(data, name), frame, name, isolate)
 
 
 def _instance_bytes(data: bytes | bytearray | memoryview | BinaryIO, name: str) -> bytes:
@@ -280,12 +202,14 @@ def _instance_bytes(data: bytes | bytearray | memoryview | BinaryIO, name: str) 
         raise DecodeError(name, _reason(error)) from error
 
 
-def _read_frame(source: str | bytes, frame: int, name: str) -> DecodedFrame:
+def _read_frame(
+    source: str | bytes, frame: int, name: str, isolate: Isolate | None
+) -> DecodedFrame:
     """Decode one frame of a local file (``source`` its path) or of an instance in memory."""
     if frame < 0:
         raise DecodeError(name, f"frame {frame} does not exist (frames count from 0)")
-    if limits.decode_in_worker(source):  # GDCM's JPEG codec aborts the process on corrupt data
-        return limits.isolated_decode(source, frame, name)
+    if isolate is not None and decode_in_worker(source):  # GDCM can abort on corrupt data
+        return isolate(source, frame, name)
     with _DECODE_LOCK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -301,6 +225,30 @@ def _read_frame(source: str | bytes, frame: int, name: str) -> DecodedFrame:
     return DecodedFrame(stored, transform, name, frame, decoder, messages)
 
 
+def decode_in_worker(source: str | bytes) -> bool:
+    """True when ``source``'s frames (a path's, or an instance's bytes) must be decoded in a
+    worker process (:func:`viewer.dicom.codecs.policy.abort_prone`)."""
+    if multiprocessing.parent_process() is not None:
+        return False
+    if isinstance(source, bytes):
+        head = source[: limits.META_BYTES]
+    else:
+        try:
+            fd = os.open(source, _OPEN_FLAGS)
+            try:
+                head = os.read(fd, limits.META_BYTES) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+            finally:
+                os.close(fd)
+        except OSError:
+            return False
+    meta = header_parser.meta_transfer_syntax(head)
+    return meta is not None and policy.abort_prone(meta[0])
+
+
+#: Opening never waits on a pipe or device (they are refused after a look at fstat).
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
 def render_frame(
     path: str | os.PathLike[str], frame: int = 0, window: tuple[float, float] | None = None
 ) -> NDArray[np.uint8]:
@@ -311,9 +259,9 @@ def render_frame(
 
 def _decode_pixels(source: str | bytes, name: str, frame: int) -> tuple[Dataset, NDArray[Any], str]:
     """(header, pixels of one frame, decoder label), streaming from the file when possible."""
-    limits.check_frame_allocation(source, frame)  # before pydicom allocates what it declares
+    bounded.check_frame_allocation(source, frame)  # before pydicom allocates what it declares
     try:
-        syntax = limits.read_file_meta(source).get("TransferSyntaxUID")
+        syntax = bounded.read_file_meta(source).get("TransferSyntaxUID")
         has_meta = True
     except (InvalidDicomError, EOFError, ValueError, KeyError, TypeError):
         syntax, has_meta = None, False  # no File Meta Information: maybe a bare data set
@@ -358,10 +306,9 @@ def _plugin_attempts(syntax: UID) -> list[str]:
 
 
 def chosen_plugins(syntax: str, available: Sequence[str]) -> list[str]:
-    """The measured choices for ``syntax`` (:data:`PREFERRED_PLUGINS`, then
-    :data:`SECOND_CHOICE_PLUGINS`) that are installed, best first."""
-    choices = (PREFERRED_PLUGINS.get(syntax), SECOND_CHOICE_PLUGINS.get(syntax))
-    return [name for name in choices if name and name in available]
+    """The policy's choices for ``syntax`` (:mod:`viewer.dicom.codecs.policy`) that are
+    installed, best first."""
+    return policy.chosen_plugins(syntax, available)
 
 
 def _label(syntax: UID, plugin: str) -> str:
@@ -378,7 +325,7 @@ def _decode_streaming(
     for plugin in _plugin_attempts(syntax):
         header = Dataset()
         try:
-            pixels = limits.bounded(
+            pixels = bounded.bounded(
                 pixel_array,
                 source,
                 index=frame,
@@ -400,7 +347,7 @@ def _decode_in_memory(
     """Read the whole file (deflated, bare data sets, odd encodings) and decode one frame."""
     path = name
     try:
-        dataset = limits.bounded(dcmread, source, force=True)
+        dataset = bounded.bounded(dcmread, source, force=True)
     except Exception as error:
         if has_meta and not isinstance(error, (InvalidDicomError, EOFError)):
             raise
@@ -467,7 +414,7 @@ def _check_supported(path: str, syntax: UID) -> None:
 def _header_only(source: str | bytes) -> Dataset:
     """The header up to the pixel data (for error messages; empty if unreadable)."""
     try:
-        return limits.bounded(dcmread, source, stop_before_pixels=True, force=True)
+        return bounded.bounded(dcmread, source, stop_before_pixels=True, force=True)
     except Exception:
         return Dataset()
 
@@ -955,7 +902,7 @@ def decodable_transfer_syntaxes() -> list[TransferSyntaxSupport]:
             missing = "; ".join(decoder.missing_dependencies) or "no plugin"
             rows.append(TransferSyntaxSupport(syntax, syntax.name, False, f"missing: {missing}"))
             continue
-        preferred = PREFERRED_PLUGINS.get(syntax, "")
+        preferred = policy.preferred_plugin(syntax)
         first = preferred if preferred in available else available[0]
         others = [name for name in available if name != first]
         detail = first + (f" (then {', '.join(others)})" if others else "")

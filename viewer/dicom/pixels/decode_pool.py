@@ -24,7 +24,7 @@ over DEADLINE_FRAME_BYTES): the pool is a :class:`~viewer.dicom.supervised_pool.
 so a worker stuck on one frame (a decoder looping on corrupt data) is killed and replaced, that
 frame is reported ("decode timed out after 20 s") and the others are decoded. Each task also
 carries the memory budget the user set, so a worker refuses a frame over it just as the GUI's
-process would (:func:`viewer.dicom.limits.check_frame_allocation`).
+process would (:func:`viewer.dicom.bounded.check_frame_allocation`).
 
 The pool is created on first use, kept warm for the next load and shut down at exit.
 """
@@ -34,9 +34,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import math
-import multiprocessing
 import os
-import signal
 import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -53,17 +51,18 @@ from pydicom.uid import UID
 from viewer.core import quit_signals
 from viewer.dicom import limits, reasons
 from viewer.dicom.catalog.frame_ref import local_path
-from viewer.dicom.io import frame_sources
-from viewer.dicom.pixels.decode import DecodedFrame, DecodeError, chosen_plugins, read_frame
+from viewer.dicom.codecs import policy
+from viewer.dicom.io import bounded, frame_sources
+from viewer.dicom.pixels.decode import DecodedFrame, DecodeError, FrameSource, read_frame
 from viewer.dicom.pixels.layout import FrameOutcome, PixelLayout, fits, read_native_into
 from viewer.dicom.pixels.layout import pixel_layout as plain_layout
 from viewer.dicom.supervised_pool import (
     DeadlineExceeded,
-    SupervisedPool,
     WorkerLost,
     attach_unowned,
     beat,
     start_helpers,
+    worker_pool,
 )
 
 #: At most this many frames per task: small enough for progress and a fair share between
@@ -80,8 +79,6 @@ MAX_WORKERS = 8
 #: An encapsulated frame larger than this many times its decoded size (plus 1 MiB) is left
 #: to read_frame (a file with junk after the pixel data, say).
 MAX_ENCAPSULATED_FACTOR = 4
-#: Plugins tried first when decoding for a volume (see :func:`volume_plugins`).
-VOLUME_PREFERRED_PLUGINS: dict[str, str] = {"1.2.840.10008.1.2.4.90": "pylibjpeg"}
 
 #: What a frame whose worker was killed at its deadline reports (followed by "after N s").
 TIMED_OUT = "decode timed out"
@@ -183,11 +180,6 @@ def pixel_layout(path: str) -> PixelLayout | None:
     return layout
 
 
-#: Plugins that report corrupt data with an exception, never by aborting the process: the
-#: only ones tried in the main process for a syntax GDCM can abort on (limits.abort_prone).
-NEVER_ABORTING_PLUGINS = frozenset(["pylibjpeg"])
-
-
 def _decodable_encapsulated(syntax: str) -> bool:
     uid = UID(syntax)
     if not uid.is_encapsulated:
@@ -202,24 +194,19 @@ def _plugins_here(syntax: str) -> list[str]:
     """:func:`volume_plugins`, without those that could abort this process (in the main
     process, for an abort-prone syntax; read_frame then sends a failure to a worker)."""
     plugins = volume_plugins(syntax)
-    if limits.abort_prone(syntax):
-        return [plugin for plugin in plugins if plugin in NEVER_ABORTING_PLUGINS]
+    if policy.abort_prone(syntax):
+        return [plugin for plugin in plugins if plugin in policy.NEVER_ABORTING_PLUGINS]
     return plugins
 
 
 def volume_plugins(syntax: str) -> list[str]:
     """Decoding plugins to try in a worker, best first, then pydicom's own order ("").
 
-    In a pool every core is busy, so what counts is CPU time per frame, not wall time: GDCM
-    decodes JPEG 2000 lossless on two threads (faster alone, 54 ms CPU for a 512 x 512 CT
-    frame) but pylibjpeg-openjpeg uses less CPU (47 ms), so it goes first here. Otherwise
-    :data:`viewer.dicom.pixels.decode.PREFERRED_PLUGINS`.
+    In a pool every core is busy, so what counts is CPU time per frame, not wall time: the
+    policy's ``volume_plugins`` where it has them (:mod:`viewer.dicom.codecs.policy`).
     """
     available = get_decoder(UID(syntax)).available_plugins
-    volume_choice = VOLUME_PREFERRED_PLUGINS.get(syntax)
-    if volume_choice in available:
-        return [volume_choice, ""]
-    return [*chosen_plugins(syntax, available), ""]
+    return [*policy.chosen_plugins(syntax, available, volume=True), ""]
 
 
 def read_frame_into(path: str, frame: int, target: NDArray[Any]) -> PixelLayout | None:
@@ -274,10 +261,9 @@ def _decode_encapsulated(path: str, layout: PixelLayout, target: NDArray[Any]) -
 def _init_worker(
     setup: WorkerSetup | None = None, sources: Mapping[str, str] | None = None
 ) -> None:
-    """Worker start: Ctrl+C belongs to the parent; the parent's frame-source readers
-    (:func:`viewer.dicom.io.frame_sources.registered`); load the decoders once, not per frame;
-    then ``setup`` (see :class:`DecodePool`)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """Worker start (after :func:`viewer.dicom.supervised_pool.worker_pool`'s): the parent's
+    frame-source readers (:func:`viewer.dicom.io.frame_sources.registered`); load the decoders
+    once, not per frame; then ``setup`` (see :class:`DecodePool`)."""
     if sources:
         frame_sources.install(sources)
     for module in ("gdcm", "openjpeg", "rle", "jpeg_ls", "PIL.Image", "imagecodecs._jpeg8"):
@@ -320,13 +306,42 @@ def _fill_frames(
     return outcomes
 
 
+def isolated_decode(source: str | bytes, frame: int, name: str = "") -> DecodedFrame:
+    """read_frame in the shared pool's worker: an abort costs the worker, not this process.
+
+    ``source``: a path, or an instance's bytes named ``name`` (its URI) in errors.
+    Returns the DecodedFrame; raises DecodeError (and nothing else), as read_frame does.
+    """
+    path = name or (source if isinstance(source, str) else "")
+    pool = shared_pool()
+    try:
+        outcome = pool.decode(source, frame, path).result()
+    except BrokenProcessPool:
+        pool.restart()
+        raise DecodeError(path, "the decoder crashed on this frame (corrupt data?)") from None
+    except limits.TimedOut as error:  # the worker was stuck and has been replaced
+        raise DecodeError(path, f"decode {error}") from None
+    except Exception as error:  # no worker could be started, or the result did not arrive
+        why = reasons.explain(error, path)
+        raise DecodeError(path, f"cannot decode in a worker process: {why}") from error
+    if isinstance(outcome, str):
+        raise DecodeError(path, outcome)
+    return outcome
+
+
+def read_isolated(source: FrameSource, frame: int = 0, *, name: str = "") -> DecodedFrame:
+    """:func:`viewer.dicom.pixels.decode.read_frame`, with frames whose decoder could abort
+    this process decoded in a worker (:func:`isolated_decode`)."""
+    return read_frame(source, frame, name=name, isolate=isolated_decode)
+
+
 def fill_frame(target: NDArray[Any], index: int, path: str, frame: int) -> FrameOutcome:
     """Decode one frame into ``target``; never raises (the error is in the outcome)."""
     try:
         layout = read_frame_into(path, frame, target)
         if layout is not None:
             return FrameOutcome(index, layout.rescale_slope, layout.rescale_intercept)
-        decoded = read_frame(path, frame)
+        decoded = read_isolated(path, frame)
         store_frame(target, decoded.stored)
     except DecodeError as error:
         return FrameOutcome(index, error=error.reason)
@@ -361,7 +376,7 @@ def _declared_frame_bytes(source: str | bytes) -> int:
     if isinstance(source, str) and local_path(source) is None:
         return 0
     try:
-        declared = limits.declared_pixels(source)
+        declared = bounded.declared_pixels(source)
     except (OSError, ValueError):
         return 0
     return declared.frame_bytes if declared is not None else 0
@@ -376,7 +391,7 @@ def decode_frame(source: str | bytes, frame: int, name: str = "") -> DecodedFram
     the frame, or the one-line reason it failed."""
     beat(frame, limits.deadline_scale(_declared_frame_bytes(source)))
     try:
-        return read_frame(source, frame, name=name)
+        return read_isolated(source, frame, name=name)
     except DecodeError as error:
         return error.reason
     except Exception as error:  # fault boundary
@@ -391,16 +406,6 @@ def default_workers() -> int:
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
     return max(1, min(cores, MAX_WORKERS))
-
-
-def _context() -> Any:
-    """forkserver where available (its server starts from a clean interpreter), else spawn."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        # Workers fork from a server that has already imported pydicom and numpy.
-        context.set_forkserver_preload([__name__])
-        return context
-    return multiprocessing.get_context("spawn")
 
 
 def chunked(jobs: Sequence[FrameJob], workers: int, cheap: bool = False) -> list[list[FrameJob]]:
@@ -445,9 +450,10 @@ class DecodePool:
     ) -> None:
         self.workers = workers or default_workers()
         self.frame_deadline = frame_deadline
-        self._pool = SupervisedPool(
+        # Workers fork from a server that has already imported pydicom and numpy (this module).
+        self._pool = worker_pool(
             self.workers,
-            _context(),
+            [__name__],
             initializer=_init_worker,
             initargs=(worker_setup, frame_sources.registered()),
         )

@@ -120,5 +120,5 @@ def render_frame(
     decoded.
     """
     decoding_stack.load()
-    read_frame = lazy.load("viewer.dicom.pixels.decode:read_frame")  # pydicom: on first use
+    read_frame = lazy.load("viewer.dicom.pixels.reading:read_frame")  # pydicom: on first use
     return to_display(read_frame(path, frame), window)

@@ -6,7 +6,7 @@ few Image Pixel values (PS3.3 C.7.6.3) a volume needs. :func:`read_native_into` 
 native little-endian frame straight into its place in the volume: no Dataset, no decoder, no
 copy. Anything the walk is not certain of (another transfer syntax, colour, 1-bit or float
 samples, a Modality LUT or functional groups, lengths that do not fit the file) gives None:
-the caller decodes that file with :func:`viewer.dicom.pixels.decode.read_frame`.
+the caller decodes that file with :func:`viewer.dicom.pixels.reading.read_frame`.
 
 This module imports neither pydicom nor the decode pool, so that a ``volume`` of native frames
 starts no worker and loads no decoder (issue 13 item 10).

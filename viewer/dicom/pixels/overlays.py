@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from viewer.dicom import decoding_stack, limits, reasons
+from viewer.dicom import decoding_stack, reasons
+from viewer.dicom.io import bounded
 from viewer.dicom.io import header_parser as hp
 
 if TYPE_CHECKING:  # pydicom is imported where a file is read: the GUI appears before it loads
@@ -236,7 +237,7 @@ def _read_header(path: str | os.PathLike[str]) -> Dataset | str:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return limits.bounded(dcmread, path, stop_before_pixels=True, force=True)
+            return bounded.bounded(dcmread, path, stop_before_pixels=True, force=True)
     except Exception as error:  # fault boundary: overlays are optional
         return f"cannot read {os.fspath(path)}: {reasons.explain(error)}"
 

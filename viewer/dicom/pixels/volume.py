@@ -251,10 +251,10 @@ def _first_frame(stack: Stack) -> DecodedFrame:
     """The first frame decides the dtype and matrix (and whether this is a volume at all)."""
     if not stack.sources:
         raise VolumeError("the stack has no frames")
-    decode = lazy.load("viewer.dicom.pixels.decode")
-    DecodeError = decode.DecodeError
+    reading = lazy.load("viewer.dicom.pixels.reading")
+    DecodeError = reading.DecodeError
     try:
-        first: DecodedFrame = decode.read_frame(*stack.sources[0])
+        first: DecodedFrame = reading.read_frame(*stack.sources[0])
     except DecodeError as error:
         raise VolumeError(f"cannot decode the first frame: {error}") from error
     if first.is_color or first.is_palette:

@@ -37,7 +37,7 @@ def write_study_objects(
     from pydicom import dcmread
 
     from viewer.dicom import decoding_stack
-    from viewer.dicom.pixels.decode import read_frame
+    from viewer.dicom.pixels.reading import read_frame
     from viewer.model.annotations import dicom_objects
 
     out = Path(out_dir)
