@@ -24,6 +24,8 @@ from viewer.qt.main_window import MainWindow
 SCREENSHOT_TIMEOUT_S = 120
 #: How long ``screenshot`` lets the window settle (paint, overlays) after the slice is up (ms).
 SETTLE_MS = 300
+#: Polling for the tree's thumbnails before a screenshot, and time for the last to be drawn.
+THUMBNAIL_SETTLE_MS = 50
 
 
 def make_application() -> QApplication:
@@ -198,7 +200,14 @@ def _finish_once_the_first_slice_is_up(window: MainWindow, finish: Callable[[boo
     """Finish once the viewport shows its slice: the image, or, when that slice cannot be
     decoded, the placeholder and its notice (the reason goes to stderr as well)."""
     viewport = window.viewport
-    viewport.frame_shown.connect(lambda: QTimer.singleShot(SETTLE_MS, lambda: finish(True)))
+
+    def when_thumbnails_are_up() -> None:  # they are made after the first image is shown
+        if window.thumbnails_settled:
+            QTimer.singleShot(THUMBNAIL_SETTLE_MS, lambda: finish(True))
+        else:
+            QTimer.singleShot(THUMBNAIL_SETTLE_MS, when_thumbnails_are_up)
+
+    viewport.frame_shown.connect(lambda: QTimer.singleShot(SETTLE_MS, when_thumbnails_are_up))
 
     reported: list[str] = []
 

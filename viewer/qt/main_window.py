@@ -71,6 +71,10 @@ log = logging.getLogger(__name__)
 DICOMDIR_NOTE = "DICOMDIR (media index"
 #: The note viewer.dicom.catalog.stack gives every phase of a run ("4 phases by echo").
 PHASE_NOTE = re.compile(r"^\d+ phases by ")
+#: Thumbnails wait for the first image after an open, this long at most (ms).
+THUMBNAIL_WAIT_MS = 1000
+#: ... and start this long after it was shown (its paint and the tree's layout come first).
+THUMBNAIL_AFTER_FRAME_MS = 100
 
 
 class MainWindow(WindowHost):
@@ -103,6 +107,14 @@ class MainWindow(WindowHost):
         self.tree_proxy = StudyFilterProxy(self.tree_model, self)
         self.thumbnails = Thumbnails()
         self.thumbnails.bridge.ready.connect(self.tree_model.set_thumbnail)
+        self._thumbnail_timer = QTimer(self)
+        self._thumbnail_timer.setSingleShot(True)
+        self._thumbnail_timer.setInterval(THUMBNAIL_WAIT_MS)
+        self._thumbnail_timer.timeout.connect(self._request_thumbnails)
+        self._thumbnail_delay = QTimer(self)
+        self._thumbnail_delay.setSingleShot(True)
+        self._thumbnail_delay.setInterval(THUMBNAIL_AFTER_FRAME_MS)
+        self._thumbnail_delay.timeout.connect(self._request_thumbnails)
         self.tree = self._make_tree()
         self._make_layout()
         self._make_status_bar()
@@ -405,9 +417,15 @@ class MainWindow(WindowHost):
             self.cancel_button.setVisible(False)
             self.progress_timer.stop()
             self.tree_model.finish_previews()
+        # The first image first: its frame is asked for before the tree's columns, warnings
+        # and stack rows are worked out (they are done while it decodes).
+        if study_uid:
+            self._select_first_displayable(study_uid)
+        elif self.auto_select and self.current_series is None:
+            self._select_first_displayable()
+        if not self._tasks:
             self._list_series_warnings()
             self._show_new_rows()
-        self._request_thumbnails()
         skipped = sum(not s.reason.startswith(DICOMDIR_NOTE) for s in self.catalog.skipped)
         summary = (
             f"{self.catalog.instance_count} instances in "
@@ -419,12 +437,31 @@ class MainWindow(WindowHost):
             self.show_message(task.failure)
         if self.problems.total:
             self.problems.show()
-        if study_uid:
-            self._select_first_displayable(study_uid)
-        elif self.auto_select and self.current_series is None:
-            self._select_first_displayable()
         self._show_stack_rows()
+        self._thumbnails_after_first_frame()
         self.indexing_finished.emit()
+
+    def _thumbnails_after_first_frame(self) -> None:
+        """Thumbnails are read and rendered in this process: they wait until the active
+        viewport has shown its next frame (the first image's decode and paint come first),
+        or :data:`THUMBNAIL_WAIT_MS` when no frame comes."""
+        if self._thumbnail_timer.isActive():
+            return
+        self._thumbnail_timer.start()
+        self.viewport.frame_shown.connect(
+            self._thumbnail_timer_fired, Qt.ConnectionType.SingleShotConnection
+        )
+
+    def _thumbnail_timer_fired(self) -> None:
+        if self._thumbnail_timer.isActive():
+            self._thumbnail_timer.stop()
+            self._thumbnail_delay.start()  # after its paint
+
+    @property
+    def thumbnails_settled(self) -> bool:
+        """No thumbnail is waiting to be asked for or being made (screenshots wait for it)."""
+        timers = (self._thumbnail_timer, self._thumbnail_delay)
+        return not any(timer.isActive() for timer in timers) and not self.thumbnails.pending
 
     def _list_series_warnings(self) -> None:
         """Series whose files disagree on the patient: in Problems, under that series."""
@@ -456,7 +493,6 @@ class MainWindow(WindowHost):
             changed = self.tree_model.set_stacks(series.uid, rows) or changed
         if changed:
             self.tree.expandAll()
-            self._request_thumbnails()
 
     def _select_first_displayable(self, study_uid: str = "") -> None:
         """Open on the most useful series (viewer.model.series_choice; of ``study_uid``

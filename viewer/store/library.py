@@ -113,8 +113,14 @@ class StudyLibrary:
                 self._on_problem(self.problem)
 
     def _connection(self, writer: bool) -> StudyDatabase | None:
-        """The reader or writer connection, opened on first use (the first one runs the quick
-        integrity check); None once the database has failed."""
+        """The reader or writer connection, opened on first use; None once the database has
+        failed. The start-up integrity check (``PRAGMA quick_check``, seconds on a database
+        of a million instances) runs on the writer's connection only, in its own thread
+        started with the first reader: a listing, a reopen or a folder's known files never
+        wait for it."""
+        current = self._writer if writer else self._reader
+        if current is not None and not self.problem:
+            return current
         with self._open_lock:
             if self.problem:
                 return None
@@ -122,15 +128,26 @@ class StudyLibrary:
             if current is not None:
                 return current
             try:
-                current = StudyDatabase(self.path, check=not self._checked)
+                try:
+                    current = StudyDatabase(self.path, check=writer and not self._checked)
+                except DatabaseError:
+                    if self._checked:
+                        raise
+                    # Unreadable (a damaged file): the checked open sets it aside, starts anew.
+                    current = StudyDatabase(self.path, check=True)
+                    self._checked = True
             except DatabaseError as error:
                 self._fail(error)
                 return None
-            self._checked = True
             if writer:
+                self._checked = True
                 self._writer = current
             else:
                 self._reader = current
+                if not self._checked:
+                    threading.Thread(
+                        target=self._connection, args=(True,), name="study-db-check", daemon=True
+                    ).start()
             return current
 
     # --- reading (worker threads) ------------------------------------------------------------
