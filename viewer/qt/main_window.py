@@ -62,6 +62,7 @@ from viewer.qt.window_settings import WindowSettings
 
 if TYPE_CHECKING:  # the dialog (and the writers) load on first use
     from viewer.qt.export_dialog import ExportDialog
+    from viewer.qt.import_copy import ImportAndCopy
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ class MainWindow(WindowHost):
         self.listener.received.connect(self.add_retrieved)
         self.listener.message.connect(self.show_message)
         self._tasks: list[IndexTask] = []
+        self._import_jobs: list[ImportAndCopy] = []
         #: Every path opened (folders, files, zips, DICOMDIRs): an export never writes there.
         self.opened_paths: list[str] = []
         #: Show the most useful series once indexing has finished (off: the caller chooses).
@@ -272,6 +274,7 @@ class MainWindow(WindowHost):
         self._action(file_menu, "Open &Folder…", self.choose_folder, QKeySequence.StandardKey.Open)
         self._action(file_menu, "Open F&iles…", self.choose_files, None)
         self._action(file_menu, "Open &DICOMDIR…", self.choose_dicomdir, None)
+        self._action(file_menu, "Import and &Copy…", self.choose_import_and_copy, None)
         file_menu.addSeparator()
         self._action(file_menu, "&Export…", self.show_export_dialog, None)
         self._action(file_menu, "&Query/Retrieve…", self.show_query_retrieve, None)
@@ -325,6 +328,32 @@ class MainWindow(WindowHost):
         )
         if path:
             self.open_paths([path])
+
+    def choose_import_and_copy(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Import and copy: a CD, USB stick or folder to copy into the viewer's store"
+        )
+        if folder:
+            self.import_and_copy([folder])
+
+    def import_and_copy(self, paths: Sequence[str]) -> ImportAndCopy:
+        """Copy ``paths``' studies into the managed store (a worker, a progress dialog with
+        Cancel); the Database tab then lists them as "copied". Sources are only read."""
+        from viewer.qt.import_copy import ImportAndCopy
+
+        job = ImportAndCopy(self.library, paths, self)
+        self._import_jobs.append(job)
+
+        def finished(text: str) -> None:
+            self._import_jobs.remove(job)
+            self.show_message(text)
+            self.database_dock.show()
+            self.database_dock.raise_()
+            self.database_dock.browser.refresh()
+
+        job.done.connect(finished)
+        job.start()
+        return job
 
     def open_paths(
         self, paths: Sequence[str], prepare: Callable[[], list[str]] | None = None
@@ -812,6 +841,9 @@ class MainWindow(WindowHost):
             task.cancel()
         for task in list(self._tasks):
             task.wait(5)
+        for job in list(self._import_jobs):  # a copy in flight stops between files
+            job.cancel()
+            job.wait(5)
         if self.mpr_view is not None:
             self.mpr_view.shutdown()
         if self.vr_view is not None:

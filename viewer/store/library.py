@@ -27,9 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from viewer.dicom.catalog.records import ScannedFile
+from viewer.dicom.io.indexer import IndexProgress
+from viewer.dicom.io.scan import Cancel
 from viewer.dicom.io.zips import MEMBER_SEPARATOR
 from viewer.store.database import KnownFiles, StudyDatabase, StudyRow, default_database_path
-from viewer.store.importer import BATCH_FILES
+from viewer.store.importer import BATCH_FILES, ImportSummary, import_paths
 from viewer.store.query import StudyQuery
 from viewer.store.schema import DatabaseError
 
@@ -198,6 +200,31 @@ class StudyLibrary:
             self._fail(error)
             return Reopen(problem=self.problem)
         return Reopen(items=items)
+
+    def import_copied(
+        self,
+        paths: Sequence[str],
+        cancel: Cancel,
+        progress: IndexProgress,
+        summary: ImportSummary,
+    ) -> bool:
+        """ "Import and copy" (worker thread): index ``paths``, copy each file into the managed
+        store and record the copies (:func:`~viewer.store.importer.import_paths`, as
+        ``db import --copy``); ``summary`` fills as it goes. False when the database cannot
+        be used (:attr:`problem` says why). Raises OSError when a copy cannot be written."""
+        database = self._connection(writer=True)
+        if database is None:
+            return False
+        try:
+            import_paths(
+                database, paths, copy=True, cancel=cancel, progress=progress, summary=summary
+            )
+        except DatabaseError as error:
+            self._fail(error)
+            return False
+        if self._on_written is not None:
+            self._on_written()
+        return True
 
     def remove_study(self, study_uid: str) -> int:
         """Forget a study (its copies in the managed store are deleted, never a source file);
