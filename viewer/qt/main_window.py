@@ -372,7 +372,10 @@ class MainWindow(WindowHost):
 
     def _start_task(self, task: IndexTask) -> None:
         self.library.hold()  # recording waits: the first image first
-        task.bridge.batch.connect(self._on_batch)
+        if task in self._show_study:  # from the rows: one batch, then finished at once
+            task.bridge.batch.connect(lambda items: self._on_batch(items, fit=False))
+        else:
+            task.bridge.batch.connect(self._on_batch)
         task.bridge.preview.connect(self._on_preview)
         task.bridge.progress.connect(self._show_progress)
         task.bridge.message.connect(self.show_message)
@@ -388,7 +391,10 @@ class MainWindow(WindowHost):
         for task in self._tasks:
             task.cancel()
 
-    def _on_batch(self, items: list[ScannedFile | Skipped]) -> None:
+    def _on_batch(self, items: list[ScannedFile | Skipped], fit: bool = True) -> None:
+        """Records into the catalog and the tree; ``fit`` False: the tree's rows are expanded
+        and its columns sized later (a reopened study's one batch: after its first image is
+        asked for)."""
         changes: list[Added] = []
         for item in items:
             change = self.catalog.add(item)
@@ -398,7 +404,7 @@ class MainWindow(WindowHost):
                 log.info("skipped %s: %s", item.path, item.reason)
                 if not item.reason.startswith(DICOMDIR_NOTE):
                     self.add_problem(Problem(item.path, "indexing", item.reason))
-        if self.tree_model.apply_batch(changes):
+        if self.tree_model.apply_batch(changes) and fit:
             self._show_new_rows()
 
     def _show_new_rows(self) -> None:
@@ -455,6 +461,8 @@ class MainWindow(WindowHost):
         if not self._tasks:
             self._list_series_warnings()
             self._show_new_rows()
+        elif study_uid:
+            self._show_new_rows()  # its batch left them for now
         skipped = sum(not s.reason.startswith(DICOMDIR_NOTE) for s in self.catalog.skipped)
         summary = (
             f"{self.catalog.instance_count} instances in "
