@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -26,6 +27,8 @@ SCREENSHOT_TIMEOUT_S = 120
 SETTLE_MS = 300
 #: Polling for the tree's thumbnails before a screenshot, and time for the last to be drawn.
 THUMBNAIL_SETTLE_MS = 50
+#: ... for this long at most (seconds): a thumbnail still being made is left out.
+THUMBNAIL_WAIT_S = 10.0
 
 
 def make_application() -> QApplication:
@@ -201,8 +204,11 @@ def _finish_once_the_first_slice_is_up(window: MainWindow, finish: Callable[[boo
     decoded, the placeholder and its notice (the reason goes to stderr as well)."""
     viewport = window.viewport
 
+    deadline: list[float] = []
+
     def when_thumbnails_are_up() -> None:  # they are made after the first image is shown
-        if window.thumbnails_settled:
+        deadline[:] = deadline or [time.monotonic() + THUMBNAIL_WAIT_S]
+        if window.thumbnails_settled or time.monotonic() > deadline[0]:
             QTimer.singleShot(THUMBNAIL_SETTLE_MS, lambda: finish(True))
         else:
             QTimer.singleShot(THUMBNAIL_SETTLE_MS, when_thumbnails_are_up)
