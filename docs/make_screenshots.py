@@ -102,7 +102,7 @@ def guide_pictures(out: Path, demo: Path, dynamic: Path, broken: Path) -> None:
         done.clear()
         window.open_paths(paths)
         wait_for(lambda: done and window.viewport.frame is not None)
-        wait_for(lambda: not window.thumbnails._pending, 30)
+        wait_for(lambda: window.thumbnails_settled, 30)
         settle()
 
     def shoot(name: str, widget: object = None) -> None:

@@ -147,3 +147,68 @@ def test_a_full_or_read_only_cache_only_means_decoding(tmp_path: Path) -> None:
     assert not cache.put("ab" * 20, np.zeros((4, 4), np.uint8), 1.0, 0.0)
     assert cache.read_into("ab" * 20, np.zeros((4, 4), np.uint8)) is None
     assert cache.trim() == 0
+
+
+def _counting_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every frame the viewport's path decodes (read_frame_cached's read_frame calls; a
+    JPEG 2000 frame may be decoded by a child process from there)."""
+    from viewer.dicom.pixels import decode
+
+    calls: list[str] = []
+    real = decode.read_frame
+
+    def counted(source: str, frame: int = 0, **kwargs: object) -> object:
+        calls.append(source)
+        return real(source, frame, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(decode, "read_frame", counted)
+    return calls
+
+
+@pytest.mark.parametrize("syntax", sorted(SYNTAXES))
+def test_a_2d_frame_comes_from_the_cache_with_its_transform(
+    tmp_path: Path, syntax: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The viewport's decode (read_frame_cached): decoded once and written, then the cached
+    values and the very PixelTransform a decode gives, without decoding."""
+    from viewer.dicom.pixels.decode import read_frame, read_frame_cached
+
+    folder = compressed_series(tmp_path, syntax, slices=3)  # read_frame: the real one
+    calls = _counting_decodes(monkeypatch)
+    paths = [str(p) for p in sorted(folder.iterdir())]
+    first = [read_frame_cached(path, 0, store()) for path in paths]
+    assert len(calls) == 3 and len(store().entries()) == 3
+    again = [read_frame_cached(path, 0, store()) for path in paths]
+    assert len(calls) == 3  # no decode
+    assert {frame.decoder for frame in again} == {"frame cache"}
+    for decoded, cached, path in zip(first, again, paths, strict=True):
+        assert np.array_equal(cached.stored, decoded.stored)
+        assert cached.stored.dtype == decoded.stored.dtype
+        assert cached.transform == decoded.transform == read_frame(path).transform
+
+
+def test_the_2d_path_and_the_volume_share_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A volume load's entries answer the viewport, and the viewport's the next load."""
+    from viewer.dicom.pixels.decode import read_frame_cached
+
+    folder = compressed_series(tmp_path, "jpeg2000", slices=6)
+    voxels = loaded(folder)  # writes frames 1..5 (the first is decoded for its header)
+    calls = _counting_decodes(monkeypatch)
+    paths = [str(p) for p in sorted(folder.iterdir())]
+    frames = [read_frame_cached(path, 0, store()) for path in paths]
+    assert len(calls) == 1  # only the first slice, which the volume did not write
+    stacks = index_paths([str(folder)]).all_stacks()
+    order = [source[0] for source in stacks[0].sources]
+    for k, path in enumerate(order):
+        assert np.array_equal(frames[paths.index(path)].stored, voxels[k])
+
+
+def test_native_2d_frames_are_read_not_cached(tmp_path: Path) -> None:
+    from viewer.dicom.pixels.decode import read_frame_cached
+
+    write_series(tmp_path / "native", slices=2)
+    for path in sorted((tmp_path / "native").iterdir()):
+        assert read_frame_cached(str(path), 0, store()).decoder == "numpy"
+    assert store().entries() == []

@@ -143,3 +143,17 @@ def test_the_writer_does_not_wait_forever_for_a_release(tmp_path: Path, demo_stu
     assert time.monotonic() - started < 10
     assert _count(path) == 10
     library.close()
+
+
+def test_a_damaged_file_is_set_aside_and_the_library_starts_anew(tmp_path: Path) -> None:
+    """The start-up check runs off the reading path; a file that cannot even be opened as a
+    database is set aside by a checked open on first use, and the library works."""
+    bad = tmp_path / "studies.sqlite"
+    bad.write_bytes(b"this is not a database" * 200)
+    library = StudyLibrary(bad)
+    try:
+        assert library.list_studies(StudyQuery()) == []
+        assert library.usable
+        assert (tmp_path / "studies.sqlite.corrupt").exists()
+    finally:
+        library.close()

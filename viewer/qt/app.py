@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,10 @@ from viewer.qt.main_window import MainWindow
 SCREENSHOT_TIMEOUT_S = 120
 #: How long ``screenshot`` lets the window settle (paint, overlays) after the slice is up (ms).
 SETTLE_MS = 300
+#: Polling for the tree's thumbnails before a screenshot, and time for the last to be drawn.
+THUMBNAIL_SETTLE_MS = 50
+#: ... for this long at most (seconds): a thumbnail still being made is left out.
+THUMBNAIL_WAIT_S = 10.0
 
 
 def make_application() -> QApplication:
@@ -243,7 +248,17 @@ def _finish_once_the_first_slice_is_up(window: MainWindow, finish: Callable[[boo
     """Finish once the viewport shows its slice: the image, or, when that slice cannot be
     decoded, the placeholder and its notice (the reason goes to stderr as well)."""
     viewport = window.viewport
-    viewport.frame_shown.connect(lambda: QTimer.singleShot(SETTLE_MS, lambda: finish(True)))
+
+    deadline: list[float] = []
+
+    def when_thumbnails_are_up() -> None:  # they are made after the first image is shown
+        deadline[:] = deadline or [time.monotonic() + THUMBNAIL_WAIT_S]
+        if window.thumbnails_settled or time.monotonic() > deadline[0]:
+            QTimer.singleShot(THUMBNAIL_SETTLE_MS, lambda: finish(True))
+        else:
+            QTimer.singleShot(THUMBNAIL_SETTLE_MS, when_thumbnails_are_up)
+
+    viewport.frame_shown.connect(lambda: QTimer.singleShot(SETTLE_MS, when_thumbnails_are_up))
 
     reported: list[str] = []
 

@@ -71,6 +71,7 @@ from viewer.qt.window_settings import WindowSettings
 
 if TYPE_CHECKING:  # the dialog (and the writers) load on first use
     from viewer.qt.export_dialog import ExportDialog
+    from viewer.qt.import_copy import ImportAndCopy
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,10 @@ MODALITY_ROOM = "CT, SR"
 FIRST_COLUMN_MIN = 160
 #: The note viewer.dicom.catalog.stack gives every phase of a run ("4 phases by echo").
 PHASE_NOTE = re.compile(r"^\d+ phases by ")
+#: Thumbnails wait for the first image after an open, this long at most (ms).
+THUMBNAIL_WAIT_MS = 1000
+#: ... and start this long after it was shown (its paint and the tree's layout come first).
+THUMBNAIL_AFTER_FRAME_MS = 100
 
 
 class MainWindow(WindowHost):
@@ -108,6 +113,7 @@ class MainWindow(WindowHost):
         self.listener.received.connect(self.add_retrieved)
         self.listener.message.connect(self.show_message)
         self._tasks: list[IndexTask] = []
+        self._import_jobs: list[ImportAndCopy] = []
         #: Every path opened (folders, files, zips, DICOMDIRs): an export never writes there.
         self.opened_paths: list[str] = []
         #: Show the most useful series once indexing has finished (off: the caller chooses).
@@ -118,6 +124,14 @@ class MainWindow(WindowHost):
         self.tree_proxy = StudyFilterProxy(self.tree_model, self)
         self.thumbnails = Thumbnails()
         self.thumbnails.bridge.ready.connect(self.tree_model.set_thumbnail)
+        self._thumbnail_timer = QTimer(self)
+        self._thumbnail_timer.setSingleShot(True)
+        self._thumbnail_timer.setInterval(THUMBNAIL_WAIT_MS)
+        self._thumbnail_timer.timeout.connect(self._request_thumbnails)
+        self._thumbnail_delay = QTimer(self)
+        self._thumbnail_delay.setSingleShot(True)
+        self._thumbnail_delay.setInterval(THUMBNAIL_AFTER_FRAME_MS)
+        self._thumbnail_delay.timeout.connect(self._request_thumbnails)
         self.tree = self._make_tree()
         self._make_layout()
         self._make_status_bar()
@@ -303,6 +317,7 @@ class MainWindow(WindowHost):
         self._action(file_menu, "Open &Folder…", self.choose_folder, QKeySequence.StandardKey.Open)
         self._action(file_menu, "Open F&iles…", self.choose_files, None)
         self._action(file_menu, "Open &DICOMDIR…", self.choose_dicomdir, None)
+        self._action(file_menu, "Import and &Copy…", self.choose_import_and_copy, None)
         file_menu.addSeparator()
         self._action(file_menu, "&Export…", self.show_export_dialog, None)
         self._action(file_menu, "&Query/Retrieve…", self.show_query_retrieve, None)
@@ -357,6 +372,32 @@ class MainWindow(WindowHost):
         if path:
             self.open_paths([path])
 
+    def choose_import_and_copy(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Import and copy: a CD, USB stick or folder to copy into the viewer's store"
+        )
+        if folder:
+            self.import_and_copy([folder])
+
+    def import_and_copy(self, paths: Sequence[str]) -> ImportAndCopy:
+        """Copy ``paths``' studies into the managed store (a worker, a progress dialog with
+        Cancel); the Database tab then lists them as "copied". Sources are only read."""
+        from viewer.qt.import_copy import ImportAndCopy
+
+        job = ImportAndCopy(self.library, paths, self)
+        self._import_jobs.append(job)
+
+        def finished(text: str) -> None:
+            self._import_jobs.remove(job)
+            self.show_message(text)
+            self.database_dock.show()
+            self.database_dock.raise_()
+            self.database_dock.browser.refresh()
+
+        job.done.connect(finished)
+        job.start()
+        return job
+
     def open_paths(
         self, paths: Sequence[str], prepare: Callable[[], list[str]] | None = None
     ) -> None:
@@ -374,7 +415,10 @@ class MainWindow(WindowHost):
 
     def _start_task(self, task: IndexTask) -> None:
         self.library.hold()  # recording waits: the first image first
-        task.bridge.batch.connect(self._on_batch)
+        if task in self._show_study:  # from the rows: one batch, then finished at once
+            task.bridge.batch.connect(lambda items: self._on_batch(items, fit=False))
+        else:
+            task.bridge.batch.connect(self._on_batch)
         task.bridge.preview.connect(self._on_preview)
         task.bridge.progress.connect(self._show_progress)
         task.bridge.message.connect(self.show_message)
@@ -390,7 +434,10 @@ class MainWindow(WindowHost):
         for task in self._tasks:
             task.cancel()
 
-    def _on_batch(self, items: list[ScannedFile | Skipped]) -> None:
+    def _on_batch(self, items: list[ScannedFile | Skipped], fit: bool = True) -> None:
+        """Records into the catalog and the tree; ``fit`` False: the tree's rows are expanded
+        and its columns sized later (a reopened study's one batch: after its first image is
+        asked for)."""
         changes: list[Added] = []
         for item in items:
             change = self.catalog.add(item)
@@ -400,7 +447,7 @@ class MainWindow(WindowHost):
                 log.info("skipped %s: %s", item.path, item.reason)
                 if not item.reason.startswith(DICOMDIR_NOTE):
                     self.add_problem(Problem(item.path, "indexing", item.reason))
-        if self.tree_model.apply_batch(changes):
+        if self.tree_model.apply_batch(changes) and fit:
             self._show_new_rows()
 
     def _show_new_rows(self) -> None:
@@ -454,9 +501,17 @@ class MainWindow(WindowHost):
             self.cancel_button.setVisible(False)
             self.progress_timer.stop()
             self.tree_model.finish_previews()
+        # The first image first: its frame is asked for before the tree's columns, warnings
+        # and stack rows are worked out (they are done while it decodes).
+        if study_uid:
+            self._select_first_displayable(study_uid)
+        elif self.auto_select and self.current_series is None:
+            self._select_first_displayable()
+        if not self._tasks:
             self._list_series_warnings()
             self._show_new_rows()
-        self._request_thumbnails()
+        elif study_uid:
+            self._show_new_rows()  # its batch left them for now
         skipped = sum(not s.reason.startswith(DICOMDIR_NOTE) for s in self.catalog.skipped)
         summary = (
             f"{self.catalog.instance_count} instances in "
@@ -468,12 +523,31 @@ class MainWindow(WindowHost):
             self.show_message(task.failure)
         if self.problems.total:
             self.problems.show()
-        if study_uid:
-            self._select_first_displayable(study_uid)
-        elif self.auto_select and self.current_series is None:
-            self._select_first_displayable()
         self._show_stack_rows()
+        self._thumbnails_after_first_frame()
         self.indexing_finished.emit()
+
+    def _thumbnails_after_first_frame(self) -> None:
+        """Thumbnails are read and rendered in this process: they wait until the active
+        viewport has shown its next frame (the first image's decode and paint come first),
+        or :data:`THUMBNAIL_WAIT_MS` when no frame comes."""
+        if self._thumbnail_timer.isActive():
+            return
+        self._thumbnail_timer.start()
+        self.viewport.frame_shown.connect(
+            self._thumbnail_timer_fired, Qt.ConnectionType.SingleShotConnection
+        )
+
+    def _thumbnail_timer_fired(self) -> None:
+        if self._thumbnail_timer.isActive():
+            self._thumbnail_timer.stop()
+            self._thumbnail_delay.start()  # after its paint
+
+    @property
+    def thumbnails_settled(self) -> bool:
+        """No thumbnail is waiting to be asked for or being made (screenshots wait for it)."""
+        timers = (self._thumbnail_timer, self._thumbnail_delay)
+        return not any(timer.isActive() for timer in timers) and not self.thumbnails.pending
 
     def _list_series_warnings(self) -> None:
         """Series whose files disagree on the patient: in Problems, under that series."""
@@ -505,7 +579,6 @@ class MainWindow(WindowHost):
             changed = self.tree_model.set_stacks(series.uid, rows) or changed
         if changed:
             self.tree.expandAll()
-            self._request_thumbnails()
 
     def _select_first_displayable(self, study_uid: str = "") -> None:
         """Open on the most useful series (viewer.model.series_choice; of ``study_uid``
@@ -881,6 +954,9 @@ class MainWindow(WindowHost):
             task.cancel()
         for task in list(self._tasks):
             task.wait(5)
+        for job in list(self._import_jobs):  # a copy in flight stops between files
+            job.cancel()
+            job.wait(5)
         if self.mpr_view is not None:
             self.mpr_view.shutdown()
         if self.vr_view is not None:

@@ -305,8 +305,12 @@ class FrameLoader:
             future.add_done_callback(functools.partial(self._done, key))
 
     def _submit(self, key: FrameKey) -> Future[DecodedFrame | str]:
+        """Decode ``key`` in a worker; a compressed frame in the decoded-frame cache (the
+        user's setting, see :mod:`viewer.dicom.pixels.frame_store`) comes from there."""
         if self._pool_ready and self._pool is not None:
-            return self._pool.decode(*key)
+            from viewer.dicom.pixels.decode_pool import store_spec
+
+            return self._pool.decode(*key, store=store_spec())
         self._start_warming()
         return self._thread.submit(_decode_in_thread, *key)
 
@@ -422,6 +426,6 @@ def _decode_in_thread(path: str, frame: int) -> DecodedFrame | str:
     window appears before they load.
     """
     decoding_stack.load()
-    from viewer.dicom.pixels.decode_pool import decode_frame
+    from viewer.dicom.pixels.decode_pool import decode_frame, store_spec
 
-    return decode_frame(path, frame)
+    return decode_frame(path, frame, store=store_spec())

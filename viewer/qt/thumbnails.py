@@ -81,6 +81,12 @@ class Thumbnails:
                 self._cache.move_to_end(key)
             return image
 
+    @property
+    def pending(self) -> int:
+        """Thumbnails asked for and not made yet."""
+        with self._lock:
+            return len(self._pending)
+
     def request(self, key: str, path: str, frame: int) -> None:
         """Make the thumbnail of ``path``'s ``frame`` for ``key`` (signalled when ready)."""
         with self._lock:

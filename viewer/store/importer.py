@@ -45,15 +45,19 @@ def import_paths(
     progress: IndexProgress | None = None,
     stored: str | None = None,
     on_batch: Callable[[ImportSummary], None] | None = None,
+    summary: ImportSummary | None = None,
 ) -> ImportSummary:
     """Index ``paths`` (folders, files, zips, DICOMDIRs) and record every instance found.
 
     ``copy``: copy each file into the managed store and record the copy (``stored`` defaults
-    to ``copied``; a PACS retrieval may pass ``pacs``). ``on_batch`` runs after each batch
-    is committed (progress). Raises :class:`~viewer.store.schema.DatabaseError`.
+    to ``copied``; a PACS retrieval may pass ``pacs``); ``cancel`` is asked between files, and
+    the rows written are those of the files copied. ``on_batch`` runs after each batch is
+    committed (progress); ``summary`` (optional) is filled as the import goes, so another
+    thread may read its counts. Raises :class:`~viewer.store.schema.DatabaseError`, and
+    OSError when a copy cannot be written (a full disk).
     """
     paths = [os.fspath(path) for path in paths]
-    summary = ImportSummary()
+    summary = summary if summary is not None else ImportSummary()
     kind = stored or ("copied" if copy else "file")
     known = None if copy else database.known_files(paths)
     batch: list[ScannedFile] = []
@@ -70,10 +74,10 @@ def import_paths(
             continue
         batch.append(item)
         if len(batch) >= BATCH_FILES:
-            _write(database, batch, copy, kind, summary, on_batch)
+            _write(database, batch, copy, kind, summary, on_batch, cancel)
             batch = []
     if batch and not cancel():
-        _write(database, batch, copy, kind, summary, on_batch)
+        _write(database, batch, copy, kind, summary, on_batch, cancel)
     return summary
 
 
@@ -84,16 +88,20 @@ def _write(
     kind: str,
     summary: ImportSummary,
     on_batch: Callable[[ImportSummary], None] | None,
+    cancel: Cancel = never_cancelled,
 ) -> None:
     uris: list[str] = []
     if copy:
         for item in batch:
+            if cancel():  # the files copied so far are recorded, no other
+                batch = batch[: len(uris)]
+                break
             record = item.instance
             target = copy_into_store(
                 record.path, record.study_uid, record.series_uid, record.sop_instance_uid
             )
             uris.append(str(target))
-        summary.copied += len(batch)
+            summary.copied += 1
     summary.recorded += database.add_scanned(batch, stored=kind, uris=uris)
     if on_batch is not None:
         on_batch(summary)

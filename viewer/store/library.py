@@ -28,9 +28,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from viewer.dicom.catalog.records import ScannedFile
+from viewer.dicom.io.indexer import IndexProgress
+from viewer.dicom.io.scan import Cancel
 from viewer.dicom.io.zips import MEMBER_SEPARATOR
 from viewer.store.database import KnownFiles, StudyDatabase, StudyRow, default_database_path
-from viewer.store.importer import BATCH_FILES
+from viewer.store.importer import BATCH_FILES, ImportSummary, import_paths
 from viewer.store.query import StudyQuery
 from viewer.store.schema import DatabaseError
 
@@ -115,8 +117,14 @@ class StudyLibrary:
                 self._on_problem(self.problem)
 
     def _connection(self, writer: bool) -> StudyDatabase | None:
-        """The reader or writer connection, opened on first use (the first one runs the quick
-        integrity check); None once the database has failed."""
+        """The reader or writer connection, opened on first use; None once the database has
+        failed. The start-up integrity check (``PRAGMA quick_check``, seconds on a database
+        of a million instances) runs on the writer's connection only, in its own thread
+        started with the first reader: a listing, a reopen or a folder's known files never
+        wait for it."""
+        current = self._writer if writer else self._reader
+        if current is not None and not self.problem:
+            return current
         with self._open_lock:
             if self.problem:
                 return None
@@ -124,15 +132,26 @@ class StudyLibrary:
             if current is not None:
                 return current
             try:
-                current = StudyDatabase(self.path, check=not self._checked)
+                try:
+                    current = StudyDatabase(self.path, check=writer and not self._checked)
+                except DatabaseError:
+                    if self._checked:
+                        raise
+                    # Unreadable (a damaged file): the checked open sets it aside, starts anew.
+                    current = StudyDatabase(self.path, check=True)
+                    self._checked = True
             except DatabaseError as error:
                 self._fail(error)
                 return None
-            self._checked = True
             if writer:
+                self._checked = True
                 self._writer = current
             else:
                 self._reader = current
+                if not self._checked:
+                    threading.Thread(
+                        target=self._connection, args=(True,), name="study-db-check", daemon=True
+                    ).start()
             return current
 
     # --- reading (worker threads) ------------------------------------------------------------
@@ -183,6 +202,31 @@ class StudyLibrary:
             self._fail(error)
             return Reopen(problem=self.problem)
         return Reopen(items=items)
+
+    def import_copied(
+        self,
+        paths: Sequence[str],
+        cancel: Cancel,
+        progress: IndexProgress,
+        summary: ImportSummary,
+    ) -> bool:
+        """ "Import and copy" (worker thread): index ``paths``, copy each file into the managed
+        store and record the copies (:func:`~viewer.store.importer.import_paths`, as
+        ``db import --copy``); ``summary`` fills as it goes. False when the database cannot
+        be used (:attr:`problem` says why). Raises OSError when a copy cannot be written."""
+        database = self._connection(writer=True)
+        if database is None:
+            return False
+        try:
+            import_paths(
+                database, paths, copy=True, cancel=cancel, progress=progress, summary=summary
+            )
+        except DatabaseError as error:
+            self._fail(error)
+            return False
+        if self._on_written is not None:
+            self._on_written()
+        return True
 
     def remove_study(self, study_uid: str) -> int:
         """Forget a study (its copies in the managed store are deleted, never a source file);

@@ -5,7 +5,8 @@ Patient names are compared folded (:func:`fold_text`: accents removed, case fold
 the start of any word of the name; ``*`` (any run) and ``?`` (one character) are the
 wildcards of DICOM matching (PS3.4 C.2.2.2.4). Dates are DICOM DA strings (YYYYMMDD); a range
 ``FROM-TO`` may leave either end open (PS3.4 C.2.2.2.5). A listing reads only the studies and
-patients tables (counts and modalities are kept per study), never the instance rows.
+patients tables (counts and modalities are kept per study) and, for a modality, the series
+table's index, never the instance rows.
 """
 
 from __future__ import annotations
@@ -88,8 +89,11 @@ def where_clause(query: StudyQuery) -> tuple[str, list[object]]:
     terms: list[str] = []
     values: list[object] = []
     patterns = name_patterns(query.patient_name)
-    if patterns:
-        terms.append("(p.name_folded LIKE ? ESCAPE '\\' OR p.name_folded LIKE ? ESCAPE '\\')")
+    if patterns:  # the (small) patients table first, then their studies by index
+        terms.append(
+            "s.patient IN (SELECT id FROM patients WHERE name_folded LIKE ? ESCAPE '\\' "
+            "OR name_folded LIKE ? ESCAPE '\\')"
+        )
         values.extend(patterns)
     if query.patient_id.strip():
         terms.append("p.patient_id LIKE ? ESCAPE '\\'")
@@ -103,9 +107,9 @@ def where_clause(query: StudyQuery) -> tuple[str, list[object]]:
     if query.date_to:
         terms.append("s.date <> '' AND s.date <= ?")
         values.append(query.date_to)
-    if query.modality.strip():
-        terms.append("(' ' || s.modalities || ' ') LIKE ?")
-        values.append(f"% {query.modality.strip().upper()} %")
+    if query.modality.strip():  # the series' modality index (CS values are upper case)
+        terms.append("s.id IN (SELECT study FROM series WHERE modality = ?)")
+        values.append(query.modality.strip().upper())
     return (" WHERE " + " AND ".join(terms)) if terms else "", values
 
 

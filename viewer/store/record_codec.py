@@ -19,6 +19,7 @@ from viewer.dicom.catalog.records import FrameInfo, InstanceRecord
 _COLUMN_FIELDS = frozenset({"path", "sop_instance_uid", "series_uid", "study_uid"})
 _RECORD_FIELDS = {f.name: f for f in dataclasses.fields(InstanceRecord)}
 _FRAME_FIELDS = {f.name: f for f in dataclasses.fields(FrameInfo)}
+_DECODED_FIELDS = frozenset(_RECORD_FIELDS) - _COLUMN_FIELDS
 
 
 def encode_record(record: InstanceRecord) -> str:
@@ -40,9 +41,9 @@ def decode_record(
     """The record :func:`encode_record` wrote, with its identifying fields given back."""
     values = json.loads(text)
     fields: dict[str, Any] = {
-        name: _tuples(value)
+        name: _tuples(value) if type(value) is list else value
         for name, value in values.items()
-        if name in _RECORD_FIELDS and name not in _COLUMN_FIELDS
+        if name in _DECODED_FIELDS
     }
     frames = fields.get("frame_info")
     if frames is not None:
@@ -69,6 +70,6 @@ def _changed(value: Any, specs: dict[str, dataclasses.Field[Any]]) -> dict[str, 
 
 def _tuples(value: Any) -> Any:
     """JSON arrays back into the tuples the frozen records hold (nested ones too)."""
-    if isinstance(value, list):
-        return tuple(_tuples(item) for item in value)
+    if type(value) is list:
+        return tuple([_tuples(item) if type(item) is list else item for item in value])
     return value

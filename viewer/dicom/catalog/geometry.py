@@ -15,6 +15,7 @@ Every tolerance is a named constant here, so a warning can say what it measured 
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -264,15 +265,15 @@ def _run_from(gaps: np.ndarray, first: int, last_slice: int) -> SpacingRun:
         index += 1
     if index >= last_slice:
         return SpacingRun(first, last_slice, 0.0)
-    members = [float(gaps[index])]
+    members = [float(gaps[index])]  # kept sorted: the median is read, not recomputed
     missing: list[int] = []
     index += 1
     while index < last_slice:
         gap = float(gaps[index])
-        spacing = float(np.median(members))
+        spacing = _median_of_sorted(members)
         if abs(gap) < POSITION_TOLERANCE_MM or _close(gap, spacing):
             if abs(gap) >= POSITION_TOLERANCE_MM:
-                members.append(gap)
+                bisect.insort(members, gap)
         elif _whole_multiple(gap, spacing) and (
             index + 1 < last_slice and _close(float(gaps[index + 1]), spacing)
         ):
@@ -280,7 +281,15 @@ def _run_from(gaps: np.ndarray, first: int, last_slice: int) -> SpacingRun:
         else:
             break
         index += 1
-    return SpacingRun(first, index, float(np.median(members)), tuple(missing))
+    return SpacingRun(first, index, _median_of_sorted(members), tuple(missing))
+
+
+def _median_of_sorted(values: list[float]) -> float:
+    """The median of sorted ``values`` (as numpy's: the mean of the two middle ones)."""
+    middle = len(values) // 2
+    if len(values) % 2:
+        return values[middle]
+    return (values[middle - 1] + values[middle]) / 2.0
 
 
 def _close(a: float, b: float) -> bool:

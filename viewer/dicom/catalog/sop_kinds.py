@@ -10,6 +10,8 @@ they are even though the viewer cannot display them.
 
 from __future__ import annotations
 
+import functools
+
 from viewer.dicom import decoding_stack
 
 STORAGE = "1.2.840.10008.5.1.4.1.1."
@@ -49,6 +51,7 @@ PREFIX_KINDS: tuple[tuple[str, str], ...] = (
 )
 
 
+@functools.lru_cache(maxsize=512)
 def object_kind(sop_class_uid: str) -> str:
     """A short label: "Structured report", "RT structure set", "Encapsulated PDF"...
 

@@ -43,6 +43,7 @@ from viewer.dicom.catalog.frame_ref import local_path
 from viewer.dicom.codecs import policy
 from viewer.dicom.io import bounded, frame_sources, header_parser
 from viewer.dicom.pixels import display, lut
+from viewer.dicom.pixels.frame_store import FrameStore
 from viewer.dicom.pixels.frames import (
     DecodedFrame,
     DecodeError,
@@ -247,6 +248,75 @@ def decode_in_worker(source: str | bytes) -> bool:
 
 #: Opening never waits on a pipe or device (they are refused after a look at fstat).
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+#: Frames written into the decoded-frame cache by this process between two trims of it.
+_PUTS_PER_TRIM = 64
+_puts_since_trim = 0
+
+
+def read_frame_cached(path: str, frame: int, store: FrameStore) -> DecodedFrame:
+    """:func:`read_frame` through the decoded-frame cache (:mod:`viewer.dicom.pixels.frame_store`),
+    for the 2D viewport: a compressed monochrome frame found there costs a header read (its
+    :class:`PixelTransform`, built as :func:`read_frame` builds it) and a memory copy, not a
+    decode (``decoder`` is then ``"frame cache"``); one decoded here is written there (the
+    same entries the volume loader writes and reads). Anything else is read as usual."""
+    local = local_path(path)
+    header = _cacheable_header(local) if local is not None else None
+    if local is None or header is None:
+        return read_frame(path, frame)
+    rows, columns = _int(header.get("Rows"), 0), _int(header.get("Columns"), 0)
+    signed = _int(header.get("PixelRepresentation"), 0) == 1
+    width = max(1, _int(header.get("BitsAllocated"), 16) // 8)
+    dtype = np.dtype(f"{'i' if signed else 'u'}{width}")
+    key = store.key(local, frame, (rows, columns), dtype) if rows and columns else ""
+    if key:
+        target = np.empty((rows, columns), dtype=dtype)
+        if store.read_into(key, target) is not None:
+            try:
+                transform = _transform(header, frame, _file_key(local))
+            except Exception as error:
+                raise DecodeError(path, _reason(error)) from error
+            return DecodedFrame(target, transform, path, frame, "frame cache")
+    decoded = read_frame(path, frame)
+    if (
+        key
+        and decoded.stored.shape == (rows, columns)
+        and decoded.stored.dtype == dtype
+        and decoded.decoder != "numpy"
+        and decoded.transform.modality_lut is None
+        and not decoded.warnings
+    ):
+        transform = decoded.transform
+        if store.put(key, decoded.stored, transform.rescale_slope, transform.rescale_intercept):
+            global _puts_since_trim
+            _puts_since_trim += 1
+            if _puts_since_trim >= _PUTS_PER_TRIM:
+                _puts_since_trim = 0
+                store.trim()
+    return decoded
+
+
+def _cacheable_header(path: str) -> Dataset | None:
+    """The header of a compressed single-sample (monochrome) image, or None: such frames are
+    cached; native ones are not (reading the file is already the copy), nor colour."""
+    try:  # the file meta first: a native frame is read at once, its header once
+        syntax = str(bounded.read_file_meta(path).get("TransferSyntaxUID", ""))
+        if not syntax or not UID(syntax).is_compressed:
+            return None
+        header = bounded.bounded(dcmread, path, stop_before_pixels=True, force=True)
+    except Exception:
+        return None
+    photometric = str(header.get("PhotometricInterpretation", "") or "").strip().upper()
+    if not syntax or syntax == dicom_uid.DeflatedExplicitVRLittleEndian:
+        return None
+    if not UID(syntax).is_compressed or _int(header.get("SamplesPerPixel"), 1) != 1:
+        return None
+    if photometric not in ("MONOCHROME1", "MONOCHROME2"):
+        return None
+    if "ModalityLUTSequence" in header:
+        return None
+    return header
 
 
 def render_frame(

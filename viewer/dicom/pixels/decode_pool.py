@@ -41,6 +41,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.shared_memory import SharedMemory
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,7 +54,14 @@ from viewer.dicom import limits, reasons
 from viewer.dicom.catalog.frame_ref import local_path
 from viewer.dicom.codecs import policy
 from viewer.dicom.io import bounded, frame_sources
-from viewer.dicom.pixels.decode import DecodedFrame, DecodeError, FrameSource, read_frame
+from viewer.dicom.pixels.decode import (
+    DecodedFrame,
+    DecodeError,
+    FrameSource,
+    read_frame,
+    read_frame_cached,
+)
+from viewer.dicom.pixels.frame_store import FrameStore, default_store
 from viewer.dicom.pixels.layout import FrameOutcome, PixelLayout, fits, read_native_into
 from viewer.dicom.pixels.layout import pixel_layout as plain_layout
 from viewer.dicom.supervised_pool import (
@@ -386,16 +394,33 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return " x ".join(str(n) for n in shape)
 
 
-def decode_frame(source: str | bytes, frame: int, name: str = "") -> DecodedFrame | str:
+def decode_frame(
+    source: str | bytes, frame: int, name: str = "", store: StoreSpec | None = None
+) -> DecodedFrame | str:
     """read_frame in a worker (of a path or URI, or of an instance's bytes named ``name``):
-    the frame, or the one-line reason it failed."""
+    the frame, or the one-line reason it failed. ``store`` (the decoded-frame cache's folder
+    and bound, :func:`store_spec`): a path's compressed frame comes from there when cached,
+    and is written there when decoded (:func:`viewer.dicom.pixels.decode.read_frame_cached`)."""
     beat(frame, limits.deadline_scale(_declared_frame_bytes(source)))
     try:
+        if store is not None and isinstance(source, str):  # a worker: nothing to isolate
+            return read_frame_cached(source, frame, FrameStore(Path(store[0]), store[1]))
         return read_isolated(source, frame, name=name)
     except DecodeError as error:
         return error.reason
     except Exception as error:  # fault boundary
         return reasons.explain(error, f"frame {frame}")
+
+
+#: The decoded-frame cache as a worker is told of it: (folder, bound in bytes).
+StoreSpec = tuple[str, int]
+
+
+def store_spec() -> StoreSpec | None:
+    """This process's decoded-frame cache (the user's setting) for :func:`decode_frame` in a
+    worker, or None when it is off."""
+    store = default_store()
+    return (str(store.root), store.limit) if store is not None else None
 
 
 # --- the pool --------------------------------------------------------------------------------
@@ -468,10 +493,12 @@ class DecodePool:
         """
         return self._pool.submit(function, *args, deadline=deadline)
 
-    def decode(self, source: str | bytes, frame: int, name: str = "") -> Future[DecodedFrame | str]:
+    def decode(
+        self, source: str | bytes, frame: int, name: str = "", store: StoreSpec | None = None
+    ) -> Future[DecodedFrame | str]:
         """:func:`decode_frame` in a worker, under the frame deadline: the Future holds the
         frame or the reason it failed, or raises DeadlineExceeded or BrokenProcessPool."""
-        return self.submit(decode_frame, source, frame, name, deadline=self.frame_deadline)
+        return self.submit(decode_frame, source, frame, name, store, deadline=self.frame_deadline)
 
     def warm(self) -> None:
         """Start every worker now (so the first load does not pay for it)."""
