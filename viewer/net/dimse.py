@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import logging
+import queue
 import socket
 import ssl
 import threading
@@ -117,6 +119,8 @@ STORED_AS = [
 #: A C-GET of a series this big is split over parallel associations, at most this many.
 PARALLEL_MIN = 64
 PARALLEL_ASSOCIATIONS = 3
+#: SOP Instance UIDs per C-GET request of a split series.
+CHUNK = 32
 # PS3.4 C.4: C-GET/C-MOVE statuses.
 _PENDING = (0xFF00, 0xFF01)
 _STATUS_MEANING = {
@@ -247,13 +251,19 @@ class DimseClient:
         return limited([_result(item, query.level) for item in found], query.limit)
 
     def find_raw(
-        self, identifier: Dataset, limit: int | None = None, cancel: Cancel = never
+        self,
+        identifier: Dataset,
+        limit: int | None = None,
+        cancel: Cancel = never,
+        on_found: Callable[[Dataset], None] | None = None,
     ) -> list[Dataset]:
         """Any Study Root C-FIND: the identifiers answered, stopping (the association
-        aborted) at ``limit`` of them or when ``cancel()`` says so."""
+        aborted) at ``limit`` of them or when ``cancel()`` says so. With ``on_found``, each
+        goes to it as it arrives instead (and the list stays empty)."""
         ae = self._ae()
         ae.add_requested_context(StudyRootQueryRetrieveInformationModelFind)
         found_all: list[Dataset] = []
+        answered = 0
         with self._association(ae, "C-FIND") as assoc:
             for status, found in assoc.send_c_find(
                 identifier, StudyRootQueryRetrieveInformationModelFind
@@ -261,8 +271,12 @@ class DimseClient:
                 code = _status(status, "C-FIND", self.node)
                 if code in _PENDING:
                     if found is not None:
-                        found_all.append(found)
-                    if (limit is not None and len(found_all) >= limit) or cancel():
+                        answered += 1
+                        if on_found is not None:
+                            on_found(found)
+                        else:
+                            found_all.append(found)
+                    if (limit is not None and answered >= limit) or cancel():
                         assoc.abort()
                         break
                     continue
@@ -311,42 +325,73 @@ class DimseClient:
         """C-GET each series of ``plan`` into ``landing`` (``only``: series UID -> the SOP
         Instance UIDs to fetch, at IMAGE level: a retry).
 
-        A series of at least :data:`PARALLEL_MIN` instances is split (by its SOP Instance
-        UIDs, from an IMAGE-level C-FIND) over up to :data:`PARALLEL_ASSOCIATIONS`
-        associations run side by side: pynetdicom spends most of an image's time in Python
-        per PDU, and the server's file reads and our file writes overlap with it."""
-        jobs: list[tuple[int, str, list[str] | None]] = []
+        A series of at least :data:`PARALLEL_MIN` instances is fetched in chunks of
+        :data:`CHUNK` SOP Instance UIDs over up to :data:`PARALLEL_ASSOCIATIONS`
+        associations side by side (pynetdicom spends most of an image's time in Python per
+        PDU; the server's file reads and our writes overlap with it). The UIDs come from an
+        IMAGE-level C-FIND run beside the C-GETs: the first chunk is fetched as soon as its
+        UIDs are known, so the first image is not held back by the query."""
+        jobs: queue.Queue[tuple[str, list[str] | None] | None] = queue.Queue()
+        to_find: list[str] = []
+        known = 0
         for series in plan.series:
             uids = (only or {}).get(series.series_uid)
             if only is not None and not uids:
                 continue
             if uids is None and (series.instances or 0) >= PARALLEL_MIN:
-                uids = self.instance_uids(plan.study_uid, series.series_uid) or None
-            if uids is not None and len(uids) >= PARALLEL_MIN:
-                parts = min(PARALLEL_ASSOCIATIONS, len(uids) // (PARALLEL_MIN // 2))
-                size = -(-len(uids) // parts)
-                for start in range(0, len(uids), size):
-                    jobs.append((len(jobs) + 1, series.series_uid, uids[start : start + size]))
-            else:
-                jobs.append((len(jobs) + 1, series.series_uid, uids))
-        if not jobs:
+                to_find.append(series.series_uid)
+                continue
+            chunks = _chunks(uids) if uids is not None and len(uids) >= PARALLEL_MIN else [uids]
+            for chunk in chunks:
+                jobs.put((series.series_uid, chunk))
+                known += 1
+        workers = PARALLEL_ASSOCIATIONS if to_find else min(PARALLEL_ASSOCIATIONS, known)
+        if not workers:
             return
-        workers = min(PARALLEL_ASSOCIATIONS, len(jobs))
-        queue = list(reversed(jobs))
-        lock = threading.Lock()
         errors: list[BaseException] = []
 
         def stopped() -> bool:
             return bool(errors) or cancel()
 
+        def find_uids() -> None:
+            """Queue the big series' UIDs, a chunk at a time, as the C-FIND answers them."""
+            try:
+                for series_uid in to_find:
+                    chunk: list[str] = []
+                    seen = [0]
+
+                    def found(
+                        item: Dataset,
+                        chunk: list[str] = chunk,
+                        uid: str = series_uid,
+                        seen: list[int] = seen,
+                    ) -> None:
+                        seen[0] += 1
+                        if "SOPInstanceUID" in item:
+                            chunk.append(str(item.SOPInstanceUID))
+                        if len(chunk) >= CHUNK:
+                            jobs.put((uid, list(chunk)))
+                            chunk.clear()
+
+                    self.find_raw(
+                        _image_level(plan.study_uid, series_uid), cancel=stopped, on_found=found
+                    )
+                    if chunk or not seen[0]:  # the rest; or none found: the whole series
+                        jobs.put((series_uid, list(chunk) or None))
+            except BaseException as error:  # handed to the caller's thread below
+                errors.append(error)
+            finally:
+                for _ in range(workers):
+                    jobs.put(None)
+
         def work() -> None:
             try:
                 with self._get_association(plan, landing, stopped, progress) as assoc:
-                    while True:
-                        with lock:
-                            if not queue or errors:
-                                return
-                            number, series_uid, uids = queue.pop()
+                    for number in itertools.count(1):
+                        job = jobs.get()
+                        if job is None or errors:
+                            return
+                        series_uid, uids = job
                         identifier = _move_identifier(plan.study_uid, series_uid, uids)
                         responses = assoc.send_c_get(
                             identifier, StudyRootQueryRetrieveInformationModelGet, msg_id=number
@@ -355,16 +400,28 @@ class DimseClient:
                             assoc, responses, "C-GET", series_uid, landing, stopped, number
                         )
             except BaseException as error:  # handed to the caller's thread below
-                with lock:
-                    errors.append(error)
+                errors.append(error)
 
         threads = [
             threading.Thread(target=work, name=f"c-get-{n}", daemon=True)
             for n in range(workers - 1)
         ]
+        if to_find:
+            threads.append(threading.Thread(target=find_uids, name="c-get-find", daemon=True))
+        else:
+            for _ in range(workers):
+                jobs.put(None)
         for thread in threads:
             thread.start()
         work()  # the first association on this thread: no wait for a thread to start
+        if errors:
+            while True:  # unblock the workers still waiting for a job
+                try:
+                    jobs.get_nowait()
+                except queue.Empty:
+                    break
+            for _ in range(workers):
+                jobs.put(None)
         for thread in threads:
             thread.join()
         if errors:
@@ -636,6 +693,10 @@ class StorageServer:
     def stop(self) -> None:
         self._server.shutdown()  # pynetdicom's also closes the socket
         self.landing.flush()
+
+
+def _chunks(uids: list[str]) -> list[list[str]]:
+    return [uids[start : start + CHUNK] for start in range(0, len(uids), CHUNK)]
 
 
 def _land_store(event: Any, landing: Landing, progress: Progress | None) -> int:
