@@ -584,18 +584,19 @@ class DimseClient:
     ) -> list[SendResult]:
         """C-STORE (PS3.4 B.2) each file as it is stored (its own transfer syntax)."""
         results: list[SendResult] = []
-        groups: dict[tuple[str, str], list[str]] = {}
+        groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
         for path in paths:
             try:
                 meta = read_file_meta_info(path)
                 key = (str(meta.MediaStorageSOPClassUID), str(meta.TransferSyntaxUID))
+                sop_uid = str(meta.get("MediaStorageSOPInstanceUID", "") or "")
             except Exception as error:  # fault boundary: an unreadable file is one result
                 result = SendResult(path, problem=f"not a DICOM file: {error}")
                 results.append(result)
                 if on_result is not None:
                     on_result(result)
                 continue
-            groups.setdefault(key, []).append(path)
+            groups.setdefault(key, []).append((path, sop_uid))
         keys = list(groups)
         for start in range(0, len(keys), MAX_CONTEXTS):
             chunk = keys[start : start + MAX_CONTEXTS]
@@ -604,26 +605,26 @@ class DimseClient:
                 ae.add_requested_context(sop_class, [syntax])
             with self._association(ae, "C-STORE") as assoc:
                 for key in chunk:
-                    for path in groups[key]:
+                    for path, sop_uid in groups[key]:
                         if cancel():
                             raise Cancelled()
-                        result = self._store_one(assoc, path)
+                        result = self._store_one(assoc, path, sop_uid)
                         results.append(result)
                         if on_result is not None:
                             on_result(result)
         return results
 
-    def _store_one(self, assoc: Association, path: str) -> SendResult:
+    def _store_one(self, assoc: Association, path: str, sop_uid: str = "") -> SendResult:
         try:
             status = assoc.send_c_store(path)
         except ValueError as error:  # no accepted context for this SOP class / syntax
-            return SendResult(path, problem=str(error).split("\n")[0])
+            return SendResult(path, sop_uid, problem=str(error).split("\n")[0])
         if not status or "Status" not in status:
             if not assoc.is_established:
                 raise NetError(f"C-STORE: connection to {self.node.describe()} lost")
-            return SendResult(path, problem="no answer (timed out)")
+            return SendResult(path, sop_uid, problem="no answer (timed out)")
         code = int(status.Status)
-        sop = str(getattr(status, "AffectedSOPInstanceUID", "") or "")
+        sop = str(getattr(status, "AffectedSOPInstanceUID", "") or "") or sop_uid
         if code == 0 or (code & 0xF000) == 0xB000:
             return SendResult(path, sop)
         return SendResult(path, sop, f"refused with status 0x{code:04X}")
