@@ -219,12 +219,63 @@ class DimseClient:
                 f"{reason}{hint})"
             )
         problem = connect_problem(self.node.host, self.node.port, min(self.timeout, 5.0))
+        if assoc.is_aborted and self.node.tls and problem.startswith("the connection opened"):
+            tls_problem = self._tls_problem()
+            if tls_problem:
+                return f"TLS with {where} failed: {tls_problem}"
+        if (
+            assoc.is_aborted
+            and not self.node.tls
+            and problem.startswith("the connection opened")
+            and self._speaks_tls()
+        ):
+            return (
+                f"association aborted by {where}: it speaks TLS on this port; turn TLS on "
+                "for the node"
+            )
         if assoc.is_aborted and problem.startswith("the connection opened"):
             return (
                 f"association aborted by {where} (it accepted none of the proposed "
                 "presentation contexts, or closed the connection)"
             )
         return f"cannot connect to {where}: {problem}"
+
+    def _tls_problem(self) -> str:
+        """Why a TLS handshake with the node fails ("" if it succeeds): pynetdicom logs a
+        failed handshake and reports only an aborted association."""
+        args = self._tls_args()
+        if args is None:
+            return ""
+        context, hostname = args
+        try:
+            with (
+                socket.create_connection(
+                    (self.node.host, self.node.port), timeout=min(self.timeout, 5.0)
+                ) as raw,
+                context.wrap_socket(raw, server_hostname=hostname),
+            ):
+                return ""
+        except ssl.SSLCertVerificationError as error:
+            return f"certificate not trusted ({error.verify_message}); set the node's CA file"
+        except (ssl.SSLError, OSError) as error:
+            return str(getattr(error, "reason", "") or error)
+
+    def _speaks_tls(self) -> bool:
+        """Whether the node completes a TLS handshake (certificate not checked): a plain
+        association to a TLS port is aborted without a word."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        try:
+            with (
+                socket.create_connection(
+                    (self.node.host, self.node.port), timeout=min(self.timeout, 5.0)
+                ) as raw,
+                context.wrap_socket(raw),
+            ):
+                return True
+        except (ssl.SSLError, OSError):
+            return False
 
     # --- C-ECHO ----------------------------------------------------------------------
     def echo(self) -> str:
