@@ -136,8 +136,15 @@ class Orthanc:
         config = self.folder / "orthanc.json"
         config.write_text(json.dumps(self.config(), indent=1))
         log = open(self.folder / "orthanc.log", "ab")  # noqa: SIM115 (kept with the process)
+        # DCMTK, Orthanc's DICOM stack, leaves Nagle's algorithm on unless TCP_NODELAY=1:
+        # each instance it sends then waits ~40 ms for the peer's delayed ACK (a 30-image
+        # C-GET took 1.9 s instead of 0.4 s). A PACS tuned for speed runs with it set.
         self.process = subprocess.Popen(
-            [binary, str(config)], stdout=log, stderr=subprocess.STDOUT, cwd=self.folder
+            [binary, str(config)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=self.folder,
+            env={**os.environ, "TCP_NODELAY": "1"},
         )
         log.close()
         deadline = time.monotonic() + 30

@@ -119,8 +119,9 @@ STORED_AS = [
 #: A C-GET of a series this big is split over parallel associations, at most this many.
 PARALLEL_MIN = 64
 PARALLEL_ASSOCIATIONS = 3
-#: SOP Instance UIDs per C-GET request of a split series.
+#: SOP Instance UIDs per C-GET request of a split series (the first request: fewer).
 CHUNK = 32
+FIRST_CHUNK = 4
 # PS3.4 C.4: C-GET/C-MOVE statuses.
 _PENDING = (0xFF00, 0xFF01)
 _STATUS_MEANING = {
@@ -420,7 +421,8 @@ class DimseClient:
                         seen[0] += 1
                         if "SOPInstanceUID" in item:
                             chunk.append(str(item.SOPInstanceUID))
-                        if len(chunk) >= CHUNK:
+                        # The first chunk small: the first image need not wait for more.
+                        if len(chunk) >= (CHUNK if seen[0] > FIRST_CHUNK else FIRST_CHUNK):
                             jobs.put((uid, list(chunk)))
                             chunk.clear()
 

@@ -101,6 +101,7 @@ class QueryRetrieveDock(QDockWidget):
         self._landing: Any = None
         self._last_retrieve: tuple[Node, str, list[tuple[str, list[str]]]] | None = None
         self._pending: list[ScannedFile] = []
+        self._handed = 0  # instances of this retrieve handed to the window so far
         self._series_items: dict[str, QTreeWidgetItem] = {}
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(ARRIVAL_INTERVAL_MS)
@@ -430,6 +431,7 @@ class QueryRetrieveDock(QDockWidget):
         job.bridge.failed.connect(lambda _text: self._flush_arrivals())
         self.retry_button.setEnabled(False)
         self.status.setText(f"Retrieving from {node.describe()} with {METHOD_TEXT[method]}…")
+        self._handed = 0
         self._flush_timer.start()
 
     def _current_landing(self) -> Any:
@@ -438,10 +440,13 @@ class QueryRetrieveDock(QDockWidget):
 
     def _on_arrived(self, item: ScannedFile) -> None:
         self._pending.append(item)
+        if not self._handed:  # the first image goes on screen at once, not at the next tick
+            self._flush_arrivals()
 
     def _flush_arrivals(self) -> None:
         if self._pending:
             batch, self._pending = self._pending, []
+            self._handed += len(batch)
             self.retrieved.emit(batch)
         self._show_counts()
         if self._retrieve_job is None or not self._retrieve_job.running():
