@@ -58,13 +58,16 @@ def upload(server: Orthanc, folder: Path) -> list[Path]:
 
 
 def test_a_big_series_is_split_over_parallel_associations_and_arrives_whole(
-    own_orthanc: Orthanc, tmp_path: Path
+    own_orthanc: Orthanc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from viewer.net.client import connect, retrieve
     from viewer.net.landing import Landing
     from viewer.net.nodes import LocalAE, resolve_node
 
-    count = dimse.PARALLEL_MIN * 2 + 5
+    # The extra associations join as soon as the first instance has landed (not a moment
+    # later, which a fast machine could spend finishing the series alone).
+    monkeypatch.setattr(dimse, "HELPERS_DELAY_S", 0.0)
+    count = dimse.PARALLEL_MIN * 4 + 5
     study = write_small_study(tmp_path / "files", count, count, "split")
     files = upload(own_orthanc, tmp_path / "files")
     threads: set[str] = set()

@@ -122,6 +122,10 @@ PARALLEL_ASSOCIATIONS = 3
 #: SOP Instance UIDs per C-GET request of a split series (the first request: fewer).
 CHUNK = 32
 FIRST_CHUNK = 4
+#: The extra associations start when the first instance has landed (or after this long)
+#: and a moment later.
+HELPERS_WAIT_S = 5.0
+HELPERS_DELAY_S = 0.3
 # PS3.4 C.4: C-GET/C-MOVE statuses.
 _PENDING = (0xFF00, 0xFF01)
 _STATUS_MEANING = {
@@ -437,8 +441,13 @@ class DimseClient:
                 for _ in range(workers):
                     jobs.put(None)
 
-        def work() -> None:
+        def work(helper: bool = False) -> None:
             try:
+                # The extra associations join once the first instance has landed (and a
+                # moment more): before that they would only compete with it, and with the
+                # GUI showing it, for the interpreter.
+                if helper and landing.first_landed.wait(HELPERS_WAIT_S) and not stopped():
+                    time.sleep(HELPERS_DELAY_S)
                 with self._get_association(plan, landing, stopped, progress) as assoc:
                     for number in itertools.count(1):
                         job = jobs.get()
@@ -456,7 +465,7 @@ class DimseClient:
                 errors.append(error)
 
         threads = [
-            threading.Thread(target=work, name=f"c-get-{n}", daemon=True)
+            threading.Thread(target=work, args=(True,), name=f"c-get-{n}", daemon=True)
             for n in range(workers - 1)
         ]
         if to_find:

@@ -70,6 +70,8 @@ class Landing:
         self._names = itertools.count()
         self._made: set[Path] = set()  # folders made (not asked for again per instance)
         self._root_or_store: Path | None = None
+        #: Set once the first instance has landed (a C-GET's extra associations wait for it).
+        self.first_landed = threading.Event()
         #: SOP Instance UIDs landed, and per series counts.
         self.arrived: set[str] = set()
         self.series: dict[str, SeriesCount] = {}
@@ -148,6 +150,7 @@ class Landing:
         self._record(flush)
         if self.on_arrived is not None:
             self.on_arrived(item)
+        self.first_landed.set()
         return item
 
     def flush(self) -> None:
