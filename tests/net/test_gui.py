@@ -5,7 +5,9 @@ the viewport while a retrieve runs."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pydicom
 import pytest
@@ -252,3 +254,86 @@ def test_send_the_shown_study(  # type: ignore[no-untyped-def]
     assert own_orthanc.count_instances() == len(mr)
     for sample in mr:
         assert own_orthanc.instance_file(sample.sop_uid)
+
+
+def _tree_rows(window: MainWindow, role: int, uids: set[str]) -> list[Any]:
+    """The tree's (proxy) indexes whose ``role`` holds one of ``uids``."""
+    model = window.tree_proxy
+    found = []
+    pending = [model.index(row, 0) for row in range(model.rowCount())]
+    while pending:
+        index = pending.pop()
+        if str(index.data(role) or "") in uids:
+            found.append(index)
+        pending.extend(model.index(row, 0, index) for row in range(model.rowCount(index)))
+    return found
+
+
+def test_send_from_the_tree_and_the_viewers_own_objects(  # type: ignore[no-untyped-def]
+    qtbot, window: MainWindow, own_orthanc: Orthanc, samples: list[Sample]
+) -> None:
+    """Select a whole study and one series of another in the study tree, "Send to…" a DIMSE
+    node: every instance is listed as sent and is on the server; then the viewer's own
+    objects (an ellipse ROI as SR and GSPS, a key image as KO) go by STOW-RS."""
+    from PySide6.QtCore import QItemSelectionModel, QPointF, Qt
+    from PySide6.QtTest import QTest
+
+    from tests.gui_driving import drag, focus_viewport, open_and_wait, show_modality
+    from viewer.qt.study_tree import SERIES_UID_ROLE, STUDY_UID_ROLE
+
+    open_and_wait(qtbot, window, [str(s.path) for s in samples])
+    save_nodes(book_for(own_orthanc))
+    study = samples[1].study_uid  # MR_small's study: several series
+    other = next(s for s in samples if s.study_uid != study)
+    wanted = [s for s in samples if s.study_uid == study or s.series_uid == other.series_uid]
+    selection = window.tree.selectionModel()
+    selection.clearSelection()
+    for index in _tree_rows(window, STUDY_UID_ROLE, {study}) + _tree_rows(
+        window, SERIES_UID_ROLE, {other.series_uid}
+    ):
+        selection.select(
+            index, QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        )
+    menu = window.tree_send.make_menu()
+    assert [a.text() for a in menu.actions()] == ["Send to…", "Send measurements to…"]
+    assert menu.actions()[0].isEnabled()
+    chosen: list[str] = []
+
+    def choose(_parent: object, book: NodeBook) -> Node | None:
+        chosen.append("asked")
+        return book.find("orthanc")
+
+    window.tree_send.choose = choose
+    dock = window.show_query_retrieve()
+    with qtbot.waitSignal(dock.finished, timeout=60_000):
+        assert window.tree_send.send_selected()
+    assert chosen == ["asked"]
+    rows = dock.sent_results()
+    assert sorted(uid for _, uid, _ in rows) == sorted(s.sop_uid for s in wanted)
+    assert all(result == "sent" for _, _, result in rows), rows
+    assert dock.status.text().startswith(f"Sent {len(wanted)} of {len(wanted)}")
+    assert own_orthanc.count_instances() == len(wanted)
+    for sample in wanted:
+        assert own_orthanc.instance_file(sample.sop_uid)
+
+    # The viewer's own objects, to the DICOMweb node.
+    window.viewports.set_active_tool("")
+    show_modality(window, "CT")
+    focus_viewport(window)
+    QTest.keyClick(window.viewport, Qt.Key.Key_E)
+    view = window.viewport.viewport()
+    centre = QPointF(view.width() / 2, view.height() / 2)
+    drag(window.viewport, Qt.MouseButton.LeftButton, QPointF(60, 50), centre - QPointF(30, 25))
+    QTest.keyClick(window.viewport, Qt.Key.Key_K)
+    assert len(list(window.viewports.annotations)) == 1
+    window.tree_send.choose = lambda _parent, book: book.find("orthanc-web")
+    with qtbot.waitSignal(dock.finished, timeout=60_000):
+        assert window.tree_send.send_measurements()
+    rows = dock.sent_results()
+    assert len(rows) == 3 and all(result == "sent" for _, _, result in rows), rows
+    assert own_orthanc.count_instances() == len(wanted) + 3
+    kinds = set()
+    for _, uid, _ in rows:
+        kinds.add(str(pydicom.dcmread(BytesIO(own_orthanc.instance_file(uid))).Modality))
+    assert kinds == {"SR", "PR", "KO"}
+    window.viewports.annotations.key_images.clear()

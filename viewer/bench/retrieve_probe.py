@@ -3,7 +3,9 @@ loaded with the CT series, then the same study fetched by C-GET, C-MOVE, WADO-RS
 study database, as the GUI does) and DCMTK's ``getscu`` (``TCP_NODELAY=1``, else delayed ACKs
 cost it ~45 ms per image). Prints one JSON line:
 ``{"cget": [s, ...], "move": [...], "wado": [...], "getscu": [...], "first_ms": [...],
-"images": N}`` (seconds per run; first_ms: C-GET start to the first instance landed).
+"shown_ms": [...], "images": N}`` (seconds per run; first_ms: C-GET start to the first
+instance landed; shown_ms: in the real main window (offscreen), the Query/Retrieve dock's
+C-GET started to the first image on the viewport).
 
 Run as ``python -m viewer.bench.retrieve_probe CT_FOLDER RUNS``; exits 3 with a reason on
 stderr when it cannot run here (no Orthanc, no namespace).
@@ -19,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from viewer.bench.orthanc import (
     SERVER_AET,
@@ -44,6 +47,8 @@ def main(argv: list[str]) -> int:
         return CANNOT
     work = Path(tempfile.mkdtemp(prefix="dicom-viewer-bench-retrieve-"))
     os.environ["XDG_DATA_HOME"] = str(work / "data")  # the managed store goes here
+    os.environ["XDG_CONFIG_HOME"] = str(work / "config")  # nodes.json for the GUI run
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     server = Orthanc(work / "orthanc").start()
     try:
         files = sorted(p for p in folder.rglob("*.dcm"))
@@ -121,7 +126,44 @@ def _measure(server: Orthanc, files: list[Path], work: Path, runs: int) -> dict[
             took = time.perf_counter() - start
             if done.returncode == 0 and len(list(out.iterdir())) == len(files):
                 seconds["getscu"].append(took)
-    return {**seconds, "first_ms": first_ms, "images": len(files)}
+    shown_ms = _first_shown_ms(server, study, work, runs)
+    return {**seconds, "first_ms": first_ms, "shown_ms": shown_ms, "images": len(files)}
+
+
+def _first_shown_ms(server: Orthanc, study: str, work: Path, runs: int) -> list[float]:
+    """The GUI's first image: a C-GET of the study started from the Query/Retrieve dock of a
+    fresh main window (empty database), to the first frame on the viewport."""
+    from PySide6.QtWidgets import QApplication
+
+    from viewer.net.nodes import LocalAE, Node, NodeBook, save_nodes
+
+    app = QApplication.instance() or QApplication([])
+    node = Node(name="bench", aet=SERVER_AET, host="127.0.0.1", port=server.dicom_port)
+    save_nodes(NodeBook([node], LocalAE(aet=VIEWER_AET, port=server.viewer_port)))
+    shown: list[float] = []
+    for _ in range(runs):
+        shutil.rmtree(work / "data", ignore_errors=True)
+        took = _one_first_shown(app, node, study)
+        if took is not None:
+            shown.append(took)
+    return shown
+
+
+def _one_first_shown(app: Any, node: Any, study: str) -> float | None:
+    from viewer.bench.gui_probe import close_window, new_window, wait_until
+
+    window = new_window()
+    dock = window.show_query_retrieve()
+    wait_until(lambda: False, 0.3)  # the window laid out and idle
+    start = time.perf_counter()
+    dock.start_retrieve(node, "get", [(study, [])])
+    took = None
+    if wait_until(lambda: window.viewport.frame is not None, 60):
+        app.processEvents()  # the frame painted
+        took = (time.perf_counter() - start) * 1000
+    wait_until(lambda: dock.status.text().startswith("Retrieved"), 120)
+    close_window(window)
+    return took
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -250,17 +250,15 @@ class DicomwebClient:
                     if progress is not None:
                         progress()
                 continue
-            stream = self._client.iter_series(
-                plan.study_uid, series.series_uid, media_types=as_stored
-            )
+            parts = self._series_files(plan.study_uid, series.series_uid)
             received = 0
             while True:
                 if cancel():
                     raise Cancelled()
-                dataset = self._call("WADO-RS", functools.partial(next, stream, None))
-                if dataset is None:
+                part = self._call("WADO-RS", functools.partial(next, parts, None))
+                if part is None:
                     break
-                _land(landing, dataset)
+                landing.receive(part)  # the file as the server sent it, not decoded
                 received += 1
                 if progress is not None:
                     progress()
@@ -271,6 +269,26 @@ class DicomwebClient:
                     f"WADO-RS: the answer for series {series.series_uid} ended after "
                     f"{received} of {series.instances} instances (connection lost?)"
                 )
+
+    def _series_files(self, study_uid: str, series_uid: str) -> Iterator[bytes]:
+        """WADO-RS Retrieve Series (PS3.18 10.4.1) as stored: each part of the multipart
+        answer, a DICOM file, as bytes while the answer streams in. dicomweb-client's
+        ``iter_series`` would parse each one into a pydicom Dataset that we would then
+        write out again; its own URL builder and multipart decoder are used instead (the
+        latter yields one part at a time: at most one instance is held in memory)."""
+        from dicomweb_client.web import _Transaction
+
+        client = self._client
+        url = client._get_series_url(_Transaction.RETRIEVE, study_uid, series_uid)
+        response = client._http_get(
+            url,
+            headers={"Accept": 'multipart/related; type="application/dicom"; transfer-syntax=*'},
+            stream=True,
+        )
+        if response.headers.get("Content-Type", "").startswith("application/dicom"):
+            yield response.content  # a server that sends one part bare (dicomweb-client copes)
+            return
+        yield from client._decode_multipart_message(response, stream=True)
 
     # --- STOW-RS ---------------------------------------------------------------------
     def send(

@@ -68,6 +68,10 @@ class Landing:
         self._pending: list[tuple[Path, ScannedFile]] = []
         self._last_flush = time.monotonic()
         self._names = itertools.count()
+        self._made: set[Path] = set()  # folders made (not asked for again per instance)
+        self._root_or_store: Path | None = None
+        #: Set once the first instance has landed (a C-GET's extra associations wait for it).
+        self.first_landed = threading.Event()
         #: SOP Instance UIDs landed, and per series counts.
         self.arrived: set[str] = set()
         self.series: dict[str, SeriesCount] = {}
@@ -94,13 +98,16 @@ class Landing:
             count.failed_uids.extend(sop_uids)
 
     # --- receiving --------------------------------------------------------------------
-    def receive(self, encoded: bytes) -> ScannedFile | Skipped:
-        """Land one instance from its encoded DICOM file; the record, or why it was not
+    def receive(self, *parts: bytes | memoryview) -> ScannedFile | Skipped:
+        """Land one instance from its encoded DICOM file, given whole or in consecutive
+        parts (written as they are: no copy joins them); the record, or why it was not
         kept (a file that is not readable DICOM is deleted)."""
-        incoming = self._incoming_dir()
-        partial = incoming / f"{os.getpid()}-{threading.get_ident()}-{next(self._names)}.part"
+        partial = self._incoming_dir() / (
+            f"{os.getpid()}-{threading.get_ident()}-{next(self._names)}.part"
+        )
         with open(partial, "wb") as stream:
-            stream.write(encoded)
+            for part in parts:
+                stream.write(part)
         return self._land(partial)
 
     def receive_file(self, write: Callable[[Path], None]) -> ScannedFile | Skipped:
@@ -121,9 +128,11 @@ class Landing:
             return item
         record = item.instance
         target = instance_path(
-            record.study_uid, record.series_uid, record.sop_instance_uid, root=self.root
+            record.study_uid, record.series_uid, record.sop_instance_uid, root=self._base()
         )
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in self._made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(target.parent)
         os.replace(partial, target)
         item = dataclasses.replace(item, instance=dataclasses.replace(record, path=str(target)))
         flush: list[tuple[Path, ScannedFile]] = []
@@ -141,6 +150,7 @@ class Landing:
         self._record(flush)
         if self.on_arrived is not None:
             self.on_arrived(item)
+        self.first_landed.set()
         return item
 
     def flush(self) -> None:
@@ -156,16 +166,25 @@ class Landing:
                 [item for _, item in batch], stored="pacs", uris=[str(path) for path, _ in batch]
             )
 
+    def _base(self) -> Path:
+        """The folder instances land below (the managed store, looked up once)."""
+        if self._root_or_store is None:
+            self._root_or_store = self.root or store_root()
+        return self._root_or_store
+
     def _incoming_dir(self) -> Path:
-        folder = (self.root or store_root()) / ".incoming"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = self._base() / ".incoming"
+        if folder not in self._made:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._made.add(folder)
         return folder
 
     def close(self) -> None:
         """Flush, and remove the temporary folder if it is empty."""
         self.flush()
+        self._made.clear()
         with contextlib.suppress(OSError):
-            ((self.root or store_root()) / ".incoming").rmdir()
+            (self._base() / ".incoming").rmdir()
 
     # --- reporting --------------------------------------------------------------------
     def snapshot(self) -> list[SeriesCount]:

@@ -63,6 +63,7 @@ from viewer.qt.study_tree import (
 )
 from viewer.qt.tasks import FrameLoader, IndexTask
 from viewer.qt.thumbnails import THUMBNAIL_SIZE, Thumbnails, middle_image
+from viewer.qt.tree_send import TreeSend
 from viewer.qt.view_controls import ViewControls
 from viewer.qt.viewport_grid import ViewportGrid
 from viewer.qt.volume_view import VolumeView3D
@@ -133,6 +134,7 @@ class MainWindow(WindowHost):
         self._thumbnail_delay.setInterval(THUMBNAIL_AFTER_FRAME_MS)
         self._thumbnail_delay.timeout.connect(self._request_thumbnails)
         self.tree = self._make_tree()
+        self.tree_send = TreeSend(self)
         self._make_layout()
         self._make_status_bar()
         self._make_menus()
@@ -880,7 +882,10 @@ class MainWindow(WindowHost):
         """The Query/Retrieve dock (made on first use), shown and raised."""
         if self.query_retrieve is None:
             self.query_retrieve = QueryRetrieveDock(
-                self, listener=self.listener, to_send=self.shown_study_files
+                self,
+                listener=self.listener,
+                to_send=self.shown_study_files,
+                to_send_objects=self.measurement_objects,
             )
             self.query_retrieve.retrieved.connect(self.add_retrieved)
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.query_retrieve)
@@ -912,6 +917,22 @@ class MainWindow(WindowHost):
         except NetError as error:
             log.warning("storage SCP: %s", error)
             self.show_message(str(error))
+
+    def measurement_objects(self) -> tuple[str, Callable[[str], list[str]]] | None:
+        """What "Send measurements" sends: a label and a writer of the session's SR, GSPS
+        and KO objects into a folder (run in the send's worker thread); None if none."""
+        from viewer.model.annotations.export import write_study_objects
+
+        store = self.viewports.annotations
+        annotations = [a for a in store if a.visible]
+        keys = list(store.key_images.values())
+        if not annotations and not keys:
+            return None
+        voi = self.state.voi
+        window = ((voi.lower + voi.upper) / 2, voi.upper - voi.lower) if voi else None
+        return "measurements (SR, GSPS, KO)", lambda folder: write_study_objects(
+            annotations, keys, folder, window
+        )
 
     def shown_study_files(self) -> tuple[str, list[str]]:
         """The study of the series shown (its description) and its files, for Send."""

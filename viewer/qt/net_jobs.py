@@ -28,6 +28,7 @@ class NetBridge(QObject):
     progress = Signal()  # counts changed: read them from the job's landing
     done = Signal(object)  # the call's return value
     failed = Signal(str)  # one line: why it failed (or "cancelled")
+    sent = Signal(object)  # a SendResult: one file sent, or why not
 
 
 class NetJob:

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QPushButton,
     QSpinBox,
     QTreeWidget,
@@ -82,8 +83,12 @@ class QueryRetrieveDock(QDockWidget):
         database: str | None = None,
         listener: StorageListener | None = None,
         to_send: Callable[[], tuple[str, list[str]]] | None = None,
+        to_send_objects: Callable[[], tuple[str, Callable[[str], list[str]]] | None] | None = None,
     ) -> None:
         super().__init__("Query/Retrieve", parent)
+        #: What "Send measurements" sends: (a label, a writer of the objects into a folder),
+        #: or None when there is nothing to send.
+        self.to_send_objects = to_send_objects
         #: What "Send shown study" sends: (a label, the files); the window's shown study.
         self.to_send = to_send
         #: The window's storage SCP: a C-MOVE goes through it while it listens.
@@ -96,6 +101,7 @@ class QueryRetrieveDock(QDockWidget):
         self._landing: Any = None
         self._last_retrieve: tuple[Node, str, list[tuple[str, list[str]]]] | None = None
         self._pending: list[ScannedFile] = []
+        self._handed = 0  # instances of this retrieve handed to the window so far
         self._series_items: dict[str, QTreeWidgetItem] = {}
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(ARRIVAL_INTERVAL_MS)
@@ -180,9 +186,22 @@ class QueryRetrieveDock(QDockWidget):
         self.send_button.clicked.connect(self.send_shown)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.send_objects_button = QPushButton("Send measurements")
+        self.send_objects_button.setToolTip(
+            "Write the viewer's own objects (measurements as SR, annotations as GSPS, key "
+            "images as KO) and C-STORE or STOW-RS them to this node"
+        )
+        self.send_objects_button.clicked.connect(self._send_measurements)
+        self.send_progress = QProgressBar()
+        self.send_progress.hide()
+        self.sent_list = QTreeWidget()
+        self.sent_list.setHeaderLabels(["File", "SOP Instance UID", "Result"])
+        self.sent_list.setRootIsDecorated(False)
+        self.sent_list.hide()
         actions = QHBoxLayout()
         actions.addWidget(self.search_button)
         actions.addWidget(self.send_button)
+        actions.addWidget(self.send_objects_button)
         actions.addStretch(1)
         actions.addWidget(self.method_box)
         actions.addWidget(self.retrieve_button)
@@ -194,7 +213,16 @@ class QueryRetrieveDock(QDockWidget):
         layout.addLayout(actions)
         layout.addWidget(self.results, 1)
         layout.addWidget(self.status)
+        layout.addWidget(self.send_progress)
+        layout.addWidget(self.sent_list)
         return panel
+
+    def _send_measurements(self) -> None:
+        found = self.to_send_objects() if self.to_send_objects is not None else None
+        if found is None:
+            self.status.setText("Nothing to send: draw a measurement or flag a key image")
+            return
+        self.send_objects(*found)
 
     def _date_preset_changed(self, text: str) -> None:
         for edit in (self.date_from, self.date_to):
@@ -403,6 +431,7 @@ class QueryRetrieveDock(QDockWidget):
         job.bridge.failed.connect(lambda _text: self._flush_arrivals())
         self.retry_button.setEnabled(False)
         self.status.setText(f"Retrieving from {node.describe()} with {METHOD_TEXT[method]}…")
+        self._handed = 0
         self._flush_timer.start()
 
     def _current_landing(self) -> Any:
@@ -411,10 +440,13 @@ class QueryRetrieveDock(QDockWidget):
 
     def _on_arrived(self, item: ScannedFile) -> None:
         self._pending.append(item)
+        if not self._handed:  # the first image goes on screen at once, not at the next tick
+            self._flush_arrivals()
 
     def _flush_arrivals(self) -> None:
         if self._pending:
             batch, self._pending = self._pending, []
+            self._handed += len(batch)
             self.retrieved.emit(batch)
         self._show_counts()
         if self._retrieve_job is None or not self._retrieve_job.running():
@@ -475,35 +507,97 @@ class QueryRetrieveDock(QDockWidget):
 
     # --- send ---------------------------------------------------------------------------
     def send_shown(self) -> None:
-        """Send the shown study's files to the chosen node, in the background; each file's
-        outcome counts, the first failures are named."""
-        node = self.node()
+        """Send the shown study's files to the chosen node."""
         label, paths = self.to_send() if self.to_send is not None else ("", [])
-        if node is None or not paths:
+        if not paths:
             self.status.setText("Show a study first, and choose a node.")
             return
-        local = self.book.local
-        total = len(paths)
-        self.status.setText(f"Sending {total} file(s) of {label} to {node.describe()}…")
+        self.send_files(label, paths)
+
+    def send_files(self, label: str, paths: Sequence[str], node: Node | None = None) -> None:
+        """Send ``paths`` (C-STORE or STOW-RS, each file as stored) to ``node`` (default:
+        the dock's), in the background: a progress bar, and each instance's outcome listed
+        as it comes (file, SOP Instance UID, "sent" or why not)."""
+        node = node or self.node()
+        if node is None or not paths:
+            self.status.setText("Nothing to send, or no node: set nodes in Preferences > Network.")
+            return
+        files = list(dict.fromkeys(paths))
+        self._send_job(label, len(files), node, lambda job: self._send_work(node, files, job))
+
+    def send_objects(
+        self, label: str, write: Callable[[str], list[str]], node: Node | None = None
+    ) -> None:
+        """Send the viewer's own objects (SR, GSPS, KO): ``write(folder)`` writes them into a
+        temporary folder (in the worker thread), they are sent, the folder is removed."""
+        node = node or self.node()
+        if node is None:
+            self.status.setText("Choose a node: set nodes in Preferences > Network.")
+            return
 
         def work(job: NetJob) -> list[SendResult]:
-            from viewer.net.client import connect
+            import shutil
+            import tempfile
 
-            return connect(node, local).send(
-                paths, cancel=job.cancelled, on_result=lambda _r: job.bridge.progress.emit()
-            )
+            folder = tempfile.mkdtemp(prefix="dicom-viewer-send-")
+            try:
+                return self._send_work(node, write(folder), job)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
 
+        self._send_job(label, None, node, work)
+
+    def _send_work(self, node: Node, files: list[str], job: NetJob) -> list[SendResult]:
+        from viewer.net.client import connect
+
+        job.bridge.arrived.emit(len(files))  # the total, once known
+        return connect(node, self.book.local).send(
+            files, cancel=job.cancelled, on_result=job.bridge.sent.emit
+        )
+
+    def _send_job(
+        self,
+        label: str,
+        total: int | None,
+        node: Node,
+        work: Callable[[NetJob], list[SendResult]],
+    ) -> None:
+        self.sent_list.clear()
+        self.sent_list.show()
+        self.send_progress.setRange(0, total or 0)
+        self.send_progress.setValue(0)
+        self.send_progress.show()
+        count = f"{total} file(s) of " if total is not None else ""
+        self.status.setText(f"Sending {count}{label} to {node.describe()}…")
         job = self._start(NetJob("send", work))
-        sent = [0]
-
-        def one_more() -> None:
-            sent[0] += 1
-            self.status.setText(f"Sending to {node.describe()}: {sent[0]}/{total}")
-
-        job.bridge.progress.connect(one_more)
+        job.bridge.arrived.connect(lambda n: self.send_progress.setRange(0, int(n)))
+        job.bridge.sent.connect(lambda result: self._one_sent(node, result))
         job.bridge.done.connect(lambda results: self._sent(node, results))
+        job.bridge.failed.connect(lambda _text: self.send_progress.hide())
+
+    def _one_sent(self, node: Node, result: SendResult) -> None:
+        item = QTreeWidgetItem(
+            [Path(result.path).name, result.sop_instance_uid, result.problem or "sent"]
+        )
+        item.setToolTip(0, result.path)
+        if result.problem:
+            item.setToolTip(2, result.problem)
+        self.sent_list.addTopLevelItem(item)
+        done = self.sent_list.topLevelItemCount()
+        self.send_progress.setValue(done)
+        self.status.setText(f"Sending to {node.describe()}: {done}/{self.send_progress.maximum()}")
+
+    def sent_results(self) -> list[tuple[str, str, str]]:
+        """The per-instance list of the last send: (file name, SOP Instance UID, result)."""
+        rows = []
+        for number in range(self.sent_list.topLevelItemCount()):
+            item = self.sent_list.topLevelItem(number)
+            if item is not None:
+                rows.append((item.text(0), item.text(1), item.text(2)))
+        return rows
 
     def _sent(self, node: Node, results: list[SendResult]) -> None:
+        self.send_progress.hide()
         failed = [result for result in results if result.problem]
         text = f"Sent {len(results) - len(failed)} of {len(results)} to {node.describe()}"
         if failed:

@@ -33,7 +33,8 @@ class SeriesTreeView(QTreeView):
         super().__init__(parent)
         self.setDragEnabled(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Several rows (Ctrl/Shift) for "Send to…"; a plain click still chooses one series.
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.clicked.connect(lambda index: self._choose(index, True))
         self.activated.connect(lambda index: self._choose(index, False))
 

@@ -52,6 +52,8 @@ SEARCH_ROLE = Qt.ItemDataRole.UserRole + 3
 #: rows have none.
 STACK_ROLE = Qt.ItemDataRole.UserRole + 4
 FRAMES_ROLE = Qt.ItemDataRole.UserRole + 5
+#: A study row's Study Instance UID (what "Send to…" sends of it).
+STUDY_UID_ROLE = Qt.ItemDataRole.UserRole + 6
 #: What a series or stack row carries when dragged: "SERIES_UID\nSTACK_NUMBER" (UTF-8).
 SERIES_MIME = "application/x-dicom-viewer-series"
 #: The row of the series (and stack) a viewport shows: bold, in this colour.
@@ -265,6 +267,7 @@ class StudyTreeModel(QStandardItemModel):
             parent = self._patient_row(patient)
             row = self._append(parent[0], [study_label(info), "", study_date(info), ""])
             row[0].setData(_negated(info.date + info.time) + info.uid, SORT_ROLE)
+            row[0].setData(info.uid, STUDY_UID_ROLE)
             search = " ".join([info.description, info.accession_number, info.study_id, info.date])
             row[0].setData(f"{search} {parent[0].data(SEARCH_ROLE)}".casefold(), SEARCH_ROLE)
             row[0].setToolTip(
