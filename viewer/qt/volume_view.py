@@ -179,7 +179,7 @@ class RenderWorker:
         threading.Thread(target=_warm_kernels, args=(voxels.dtype,), daemon=True).start()
         try:
             engine = VolumeEngine(voxels, affine, rescale, gpu=gpu)
-            engine.render()  # makes the context; its renderer can be asked only then
+            engine.render(preview=True)  # makes the context (the coarse copy: no full pass)
             self.description = f"{engine.mapper_name} on {engine.renderer_name()}"
         except Exception as error:  # a readable reason, never a dead thread
             log.exception("starting the 3D engine failed")
