@@ -428,3 +428,29 @@ def test_screenshot_3d_shows_the_series_asked_for(tmp_path: Path) -> None:
         grey = image[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1].sum(axis=2) / 3
         upper = grey[: grey.shape[0] // 2]  # the block is superior; the cube is at the bottom
         assert bool((upper > 150).sum() > 20) == lit, uid
+
+
+def test_a_large_volume_shows_a_coarse_first_frame_then_full_quality(
+    qtbot: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from viewer.model.volume3d import engine as engine_module
+
+    volume = phantom_volume()
+    monkeypatch.setattr(engine_module, "LOD_MIN_VOXELS", volume.voxels.size // 2)
+    widget = VolumeView3D(modality="CT", voi=Voi(-200, 1200))
+    widget.resize(600, 420)
+    widget.show()
+    QApplication.processEvents()
+    frames: list[bool] = []
+    widget.frame_timed.connect(lambda _ms, coarse: frames.append(coarse))
+    painted: list[bool] = []
+    widget.painted.connect(lambda: painted.append(bool(frames)))
+    try:
+        widget.set_volume(volume)
+        wait_for(lambda: widget.was_painted, 60)
+        assert frames[0] is True  # the coarse copy's frame came first...
+        assert frames[-1] is False and painted == [True]  # ... then full quality, painted
+        assert 0 < widget.first_frame_ms <= widget.final_frame_ms
+    finally:
+        widget.shutdown()
+        widget.close()
