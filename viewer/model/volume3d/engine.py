@@ -47,6 +47,7 @@ from numpy.typing import NDArray
 
 from viewer.model.volume3d.projection import Crop, clip_planes, index_crop
 from viewer.model.volume3d.scene import (
+    LOD_MIN_VOXELS,
     BlendMode,
     Camera,
     Scene,
@@ -64,9 +65,8 @@ INTERACTIVE_IMAGE_SAMPLE = 2.0
 INTERACTIVE_SAMPLE_VOXELS = 2.0
 #: Full quality: a sample step of this many voxel spacings.
 FULL_SAMPLE_VOXELS = 1.0
-#: Volumes with more voxels than this get a coarse copy for the first and interactive frames...
-LOD_MIN_VOXELS = 8_000_000
-#: ... and while dragging the coarse copy is sampled at this many of its own voxels a step.
+#: While dragging the coarse copy (scene.LOD_MIN_VOXELS) is sampled at this many of its own
+#: voxels a step.
 LOD_SAMPLE_VOXELS = 1.0
 #: Orientation cube: its viewport is this fraction of the view's smaller side (bottom left).
 CUBE_FRACTION = 0.16
