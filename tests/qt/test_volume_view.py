@@ -443,6 +443,8 @@ def test_a_large_volume_shows_a_coarse_first_frame_then_full_quality(
     QApplication.processEvents()
     frames: list[bool] = []
     widget.frame_timed.connect(lambda _ms, coarse: frames.append(coarse))
+    readouts: list[str] = []
+    widget.frame_timed.connect(lambda *_: readouts.append(widget.readout.text()))
     painted: list[bool] = []
     widget.painted.connect(lambda: painted.append(bool(frames)))
     try:
@@ -451,6 +453,8 @@ def test_a_large_volume_shows_a_coarse_first_frame_then_full_quality(
         assert frames[0] is True  # the coarse copy's frame came first...
         assert frames[-1] is False and painted == [True]  # ... then full quality, painted
         assert 0 < widget.first_frame_ms <= widget.final_frame_ms
+        assert "full resolution follows" in readouts[0]
+        assert "follows" not in widget.readout.text()
     finally:
         widget.shutdown()
         widget.close()

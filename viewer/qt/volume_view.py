@@ -388,6 +388,7 @@ class VolumeView3D(QWidget):
         self._latest = 0
         self.shown_id = 0  # the request whose picture is on screen
         self.shown_interactive = False  # the picture on screen is not full quality
+        self.refining = False
         self.first_frame_ms = 0.0  # from start (or set_volume) to the first picture
         self.final_frame_ms = 0.0  # ... and to the first full-quality one
         self._started = 0.0
@@ -609,6 +610,8 @@ class VolumeView3D(QWidget):
         full = self.last_ms.get(False)
         if full is not None:
             text += f" · {full:.0f} ms"
+        if self.refining:
+            text += " · full resolution follows…"
         self.readout.setText(text)
         self.readout.setToolTip(getattr(self, "description", ""))
 
@@ -621,9 +624,11 @@ class VolumeView3D(QWidget):
             log.info("3D first frame %.0f ms after start", since)
         self.canvas.show_pixels(result.image)
         self.shown_id, self.shown_interactive = result.request.request_id, not result.final
+        # A coarse frame at rest (the first frame's preview): the full one is being drawn.
+        self.refining = not result.final and not result.request.interactive
         self.last_ms[not result.final] = result.milliseconds
-        self.frame_timed.emit(result.milliseconds, not result.final)
         self._show_readout()
+        self.frame_timed.emit(result.milliseconds, not result.final)
         if result.final and not self.was_painted:
             self.was_painted = True
             self.final_frame_ms = since
