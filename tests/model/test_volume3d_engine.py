@@ -345,8 +345,10 @@ def test_a_large_volume_starts_from_its_coarse_copy_then_draws_full_resolution(
         assert engine.has_preview and not engine.full_ready
         engine.set_camera(standard_camera(StandardView.ANTERIOR, engine.bounds()).rotated(20, 10))
         engine.set_scene(Scene(PRESETS_BY_NAME["CT Skin"], Voi(-200, 800)))
+        flat = engine.render(preview=True, flat=True).astype(int)
+        assert engine.preview and not engine.coarse_ready and not engine.full_ready
         preview = engine.render(preview=True).astype(int)
-        assert engine.preview and not engine.full_ready
+        assert engine.preview and engine.coarse_ready and not engine.full_ready
         full = engine.render().astype(int)
         assert not engine.preview and engine.full_ready
         engine.set_interactive(True)
@@ -358,4 +360,5 @@ def test_a_large_volume_starts_from_its_coarse_copy_then_draws_full_resolution(
     lit = [(p.sum(axis=2) > 60).mean() for p in (preview, full, dragging)]
     assert lit[0] == pytest.approx(lit[1], abs=0.05) and lit[2] == pytest.approx(lit[1], abs=0.05)
     assert np.abs(preview - full).mean() < 40
+    assert (flat.sum(axis=2) > 60).mean() == pytest.approx(lit[1], abs=0.08)  # unshaded
     assert np.abs(mip_dragging - mip).mean() < 15

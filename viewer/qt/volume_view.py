@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -179,7 +179,7 @@ class RenderWorker:
         threading.Thread(target=_warm_kernels, args=(voxels.dtype,), daemon=True).start()
         try:
             engine = VolumeEngine(voxels, affine, rescale, gpu=gpu)
-            engine.render(preview=True)  # makes the context (the coarse copy: no full pass)
+            engine.render(preview=True, flat=True)  # makes the context (no gradient pass)
             self.description = f"{engine.mapper_name} on {engine.renderer_name()}"
         except Exception as error:  # a readable reason, never a dead thread
             log.exception("starting the 3D engine failed")
@@ -189,36 +189,42 @@ class RenderWorker:
         try:
             while (request := self._next()) is not None:
                 try:
-                    start = time.perf_counter()
                     if engine.size != request.size:
                         engine.resize(request.size)
                     engine.set_scene(request.scene)
                     engine.set_camera(request.camera)
                     engine.set_interactive(request.interactive)
-                    composite = request.scene.blend_mode is BlendMode.COMPOSITE
-                    preview = (
-                        not request.interactive
-                        and composite
-                        and engine.has_preview
-                        and not engine.full_ready
-                    )
-                    image = engine.render(preview=preview)
-                    elapsed = (time.perf_counter() - start) * 1000
-                    final = not request.interactive and not engine.preview
-                    if not self._stopped:
-                        self.bridge.done.emit(Rendered(request, image, elapsed, final))
-                    if preview and not self._has_pending():  # refine: the full volume
-                        start = time.perf_counter()
-                        image = engine.render()
-                        elapsed = (time.perf_counter() - start) * 1000
+                    for image, elapsed, final in self._frames(engine, request):
                         if not self._stopped:
-                            self.bridge.done.emit(Rendered(request, image, elapsed, True))
+                            self.bridge.done.emit(Rendered(request, image, elapsed, final))
                 except Exception as error:
                     log.exception("3D render failed")
                     self.bridge.failed.emit(f"3D render failed: {type(error).__name__}: {error}")
                     continue
         finally:
             engine.close()
+
+    def _frames(
+        self, engine: Any, request: RenderRequest
+    ) -> Iterator[tuple[np.ndarray, float, bool]]:
+        """The pictures for ``request``: (RGB, milliseconds, full quality). At rest, while
+        the full volume has not been drawn yet: the coarse copy unshaded (no gradient pass)
+        when it has never been drawn, the coarse copy shaded, then the full volume; each
+        later step only while no newer request waits."""
+        composite = request.scene.blend_mode is BlendMode.COMPOSITE
+        steps: list[tuple[bool, bool]] = []  # (preview, flat)
+        if not request.interactive and composite and engine.has_preview and not engine.full_ready:
+            if not engine.coarse_ready:
+                steps.append((True, True))
+            steps.append((True, False))
+        steps.append((False, False))
+        for index, (preview, flat) in enumerate(steps):
+            if index and self._has_pending():
+                return
+            start = time.perf_counter()
+            image = engine.render(preview=preview, flat=flat)
+            elapsed = (time.perf_counter() - start) * 1000
+            yield image, elapsed, not request.interactive and not engine.preview
 
     def shutdown(self) -> None:
         with self._wake:
