@@ -330,3 +330,35 @@ def test_the_cpu_mip_matches_vtks_ray_caster() -> None:
             ray_cast = engine.render().astype(int)
             assert not engine.cpu_projection
             assert np.abs(cpu - ray_cast).mean() < 6, mode
+
+
+def test_a_large_volume_starts_from_its_coarse_copy_then_draws_full_resolution(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Level of detail: above LOD_MIN_VOXELS the first frame (preview) and the frames while
+    dragging come from every second voxel; the full-resolution frame shows the same thing."""
+    from viewer.model.volume3d import engine as engine_module
+
+    voxels, affine = layered_phantom()
+    monkeypatch.setattr(engine_module, "LOD_MIN_VOXELS", voxels.size // 2)
+    for engine in engine_for(voxels, affine):
+        assert engine.has_preview and not engine.full_ready
+        engine.set_camera(standard_camera(StandardView.ANTERIOR, engine.bounds()).rotated(20, 10))
+        engine.set_scene(Scene(PRESETS_BY_NAME["CT Skin"], Voi(-200, 800)))
+        flat = engine.render(preview=True, flat=True).astype(int)
+        assert engine.preview and not engine.coarse_ready and not engine.full_ready
+        preview = engine.render(preview=True).astype(int)
+        assert engine.preview and engine.coarse_ready and not engine.full_ready
+        full = engine.render().astype(int)
+        assert not engine.preview and engine.full_ready
+        engine.set_interactive(True)
+        dragging = engine.render().astype(int)
+        engine.set_scene(bone_scene(BlendMode.MIP))
+        mip_dragging = engine.render().astype(int)
+        engine.set_interactive(False)
+        mip = engine.render().astype(int)
+    lit = [(p.sum(axis=2) > 60).mean() for p in (preview, full, dragging)]
+    assert lit[0] == pytest.approx(lit[1], abs=0.05) and lit[2] == pytest.approx(lit[1], abs=0.05)
+    assert np.abs(preview - full).mean() < 40
+    assert (flat.sum(axis=2) > 60).mean() == pytest.approx(lit[1], abs=0.08)  # unshaded
+    assert np.abs(mip_dragging - mip).mean() < 15

@@ -392,3 +392,129 @@ def test_mpr_shows_the_volume_in_3d_with_its_crosshair_and_cuts(window: MainWind
     assert quadrant.scene.voi == Voi(0, 500)
     window.mpr_action.trigger()
     assert window.mpr_view is None
+
+
+def test_the_clip_box_sliders_cut_the_volume(view: VolumeView3D) -> None:
+    """Box shows six sliders; moving R-L's low end to 3/4 keeps the patient's leftmost
+    quarter (the block, not the rod at the middle), which the A view shows on the right."""
+    whole = settle(view).astype(int).sum(axis=2)
+    assert not view.clip_panel.isVisible()
+    view.box_button.click()
+    assert view.clip_panel.isVisible()
+    view.set_clip_fractions(0, 0.75, 1.0)
+    assert view.bounds is not None and view.camera is not None
+    low, high = view.bounds
+    cut_x = float(low[0] + 0.75 * (high[0] - low[0]))
+    assert view.scene.clip_box is not None
+    box_low, box_high = view.scene.clip_box
+    assert box_low == pytest.approx((cut_x, low[1], low[2])) and box_high == pytest.approx(high)
+    cut = settle(view).astype(int).sum(axis=2)
+    cube = int(0.2 * cut.shape[0])
+    cut[-cube:, :cube] = whole[-cube:, :cube] = 0  # the orientation cube
+    edge = round(view.camera.to_screen((cut_x, 0.0, 0.0), (cut.shape[1], cut.shape[0]))[0])
+    assert whole[:, : edge - 3].max() > 100  # the rod left of the cut (on screen)...
+    assert cut[:, : edge - 3].max() < 30  # ... is gone; the block right of it stays
+    assert cut[:, edge + 3 :].max() > 100
+    view.clip_sliders[(0, 1)].setValue(0)  # the high end pushes the low end along
+    assert view.clip_sliders[(0, 0)].value() == 0
+    view.reset_clip_box()
+    assert view.scene.clip_box is None
+
+
+def test_a_click_picks_the_first_opaque_voxel_under_the_mouse(view: VolumeView3D) -> None:
+    settle(view)
+    picked: list[np.ndarray] = []
+    view.picked.connect(picked.append)
+    volume = view.volume
+    assert volume is not None and view.camera is not None
+    block = volume.to_patient((32.0, 10.0, 19.0))  # the block's centre (column, row, frame)
+    x, y = view.camera.to_screen(block, view.canvas.render_size())
+    ratio = view.canvas.width() / view.canvas.render_size()[0]
+    at = QPointF((x + 0.5) * ratio, (y + 0.5) * ratio)
+    mouse(view, QMouseEvent.Type.MouseButtonPress, at, LEFT, LEFT)
+    mouse(view, QMouseEvent.Type.MouseButtonRelease, at, Qt.MouseButton.NoButton, LEFT)
+    assert len(picked) == 1
+    front = volume.to_patient((32.0, 6.0, 19.0))  # the block's anterior face (row 6)
+    assert picked[0][0] == pytest.approx(block[0], abs=1.0)
+    assert picked[0][2] == pytest.approx(block[2], abs=2.0)
+    assert picked[0][1] == pytest.approx(front[1], abs=1.0)
+    assert view.camera is not None and nearest_standard_view(view.camera) is StandardView.ANTERIOR
+
+
+def test_a_click_in_the_mpr_quadrant_moves_the_crosshair(window: MainWindow) -> None:
+    wait_for(lambda: window.current_series is not None, 60)
+    window.mpr_action.trigger()
+    mpr_view = window.mpr_view
+    assert mpr_view is not None
+    wait_for(lambda: mpr_view.volume_3d is not None and mpr_view.volume_3d.was_painted, 120)
+    quadrant, state = mpr_view.volume_3d, mpr_view.state
+    assert quadrant is not None and state is not None and quadrant.camera is not None
+    quadrant.blend_box.setCurrentIndex(quadrant.blend_box.findText(BlendMode.MIP.value))
+    frames, rows, columns = np.nonzero(state.volume.voxels > BLOCK_STORED // 2)
+    truth = state.volume.to_patient((columns.mean(), rows.mean(), frames.mean()))
+    x, y = quadrant.camera.to_screen(truth, quadrant.canvas.render_size())
+    ratio = quadrant.canvas.width() / quadrant.canvas.render_size()[0]
+    at = QPointF((x + 0.5) * ratio, (y + 0.5) * ratio)
+    mouse(quadrant, QMouseEvent.Type.MouseButtonPress, at, LEFT, LEFT)
+    mouse(quadrant, QMouseEvent.Type.MouseButtonRelease, at, Qt.MouseButton.NoButton, LEFT)
+    spacing = state.volume.spacing
+    # The MIP's brightest voxel along the ray is in the block: across the ray exact, along it
+    # within the block's half depth.
+    assert abs(state.point[0] - truth[0]) <= 2 * spacing[0]
+    assert abs(state.point[2] - truth[2]) <= 2 * spacing[2]
+    assert abs(state.point[1] - truth[1]) <= (rows.max() - rows.min()) / 2 * spacing[1] + 1
+    assert quadrant.scene.crosshair == pytest.approx(tuple(state.point))
+    window.mpr_action.trigger()
+
+
+def test_screenshot_3d_shows_the_series_asked_for(tmp_path: Path) -> None:
+    """Two volumes in one folder: --series picks which one the 3D layout shows (before, it
+    always took the first volume in catalog order)."""
+    folder = tmp_path / "two"
+    block = write_block_ct(folder / "block")
+    air = factories.write_series(folder / "air", slices=24, rows=48, columns=40, spacing=2.0,
+                                 study_uid=block.study_uid, series_number=2)  # fmt: skip
+    for path in air.paths:
+        ds = dcmread(path)
+        factories.set_pixels(ds, np.full((1, 48, 40), AIR_STORED, np.uint16))
+        ds.save_as(path)
+    for uid, lit in ((air.series_uid, False), (block.series_uid, True)):
+        image = screenshot(folder, tmp_path / f"{lit}.png", "--series", uid, "--blend", "mip")
+        black = image.sum(axis=2) == 0  # the canvas: the rows and columns mostly black
+        rows, columns = (
+            np.nonzero(black.mean(axis=1) > 0.5)[0],
+            np.nonzero(black.mean(axis=0) > 0.5)[0],
+        )
+        grey = image[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1].sum(axis=2) / 3
+        upper = grey[: grey.shape[0] // 2]  # the block is superior; the cube is at the bottom
+        assert bool((upper > 150).sum() > 20) == lit, uid
+
+
+def test_a_large_volume_shows_a_coarse_first_frame_then_full_quality(
+    qtbot: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from viewer.model.volume3d import engine as engine_module
+
+    volume = phantom_volume()
+    monkeypatch.setattr(engine_module, "LOD_MIN_VOXELS", volume.voxels.size // 2)
+    widget = VolumeView3D(modality="CT", voi=Voi(-200, 1200))
+    widget.resize(600, 420)
+    widget.show()
+    QApplication.processEvents()
+    frames: list[bool] = []
+    widget.frame_timed.connect(lambda _ms, coarse: frames.append(coarse))
+    readouts: list[str] = []
+    widget.frame_timed.connect(lambda *_: readouts.append(widget.readout.text()))
+    painted: list[bool] = []
+    widget.painted.connect(lambda: painted.append(bool(frames)))
+    try:
+        widget.set_volume(volume)
+        wait_for(lambda: widget.was_painted, 60)
+        assert frames[0] is True  # the coarse copy's frame came first...
+        assert frames[-1] is False and painted == [True]  # ... then full quality, painted
+        assert 0 < widget.first_frame_ms <= widget.final_frame_ms
+        assert "full resolution follows" in readouts[0]
+        assert "follows" not in widget.readout.text()
+    finally:
+        widget.shutdown()
+        widget.close()

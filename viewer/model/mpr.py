@@ -881,23 +881,37 @@ def _shear_rows_py(
 ) -> None:  # pragma: no cover - compiled by numba; tested through shear_reduce
     """out[A, B] = max (mode 0) or min (mode 1) of the voxels that land there: a voxel
     (f, r, c) with principal index s along ``axis`` lands at its other two indices plus
-    (shift_a[s], shift_b[s]). Frames [start, stop) only."""
+    (shift_a[s], shift_b[s]). Frames [start, stop) only.
+
+    Each inner loop runs over contiguous memory on both sides (max/min of two rows, which
+    LLVM vectorises): along axis 0 or 1 a row of voxels lands on a row of ``out``; along axis
+    2 each frame is first transposed (in 32 x 32 tiles) so that its columns become rows."""
     rows, columns = block.shape[1], block.shape[2]
+    tile = np.empty((columns if axis == 2 else 1, rows), block.dtype)
     for f in range(start, stop):
-        for r in range(rows):
-            if axis != 2:  # a whole row lands on one row of out: (r or f) + shift
-                s = f if axis == 0 else r
-                a, b0 = (r if axis == 0 else f) + shift_a[s], shift_b[s]
-                for c in range(columns):
-                    value = block[f, r, c]
-                    if (value > out[a, b0 + c]) if mode == 0 else (value < out[a, b0 + c]):
-                        out[a, b0 + c] = value
+        if axis == 2:
+            slab = block[f]
+            for r0 in range(0, rows, 32):
+                for c0 in range(0, columns, 32):
+                    for r in range(r0, min(r0 + 32, rows)):
+                        for c in range(c0, min(c0 + 32, columns)):
+                            tile[c, r] = slab[r, c]
+        lines = columns if axis == 2 else rows
+        for k in range(lines):
+            if axis == 2:  # column k of frame f lands on row f + shift_a[k]
+                line = out[f + shift_a[k], shift_b[k] : shift_b[k] + rows]
+                values = tile[k]
+            else:  # row k of frame f
+                s = f if axis == 0 else k
+                a = (k if axis == 0 else f) + shift_a[s]
+                line = out[a, shift_b[s] : shift_b[s] + columns]
+                values = block[f, k]
+            if mode == 0:
+                for i in range(line.shape[0]):
+                    line[i] = max(line[i], values[i])
             else:
-                for c in range(columns):
-                    a, b = f + shift_a[c], r + shift_b[c]
-                    value = block[f, r, c]
-                    if (value > out[a, b]) if mode == 0 else (value < out[a, b]):
-                        out[a, b] = value
+                for i in range(line.shape[0]):
+                    line[i] = min(line[i], values[i])
 
 
 # --- display ----------------------------------------------------------------------------------

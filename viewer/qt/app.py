@@ -191,11 +191,12 @@ def take_screenshot(
             finish(False)
 
     window.indexing_finished.connect(after_index)
+    # After after_index: with --series/--stack the layout opens on the stack it showed.
     if layout == "mpr":
-        window.indexing_finished.connect(lambda: _show_mpr(window, finish))
+        window.indexing_finished.connect(lambda: _show_mpr(window, finish, chosen))
     elif layout == "3d":
         window.indexing_finished.connect(
-            lambda: _show_3d(window, finish, options or ThreeDOptions())
+            lambda: _show_3d(window, finish, options or ThreeDOptions(), chosen)
         )
     else:
         _finish_once_the_first_slice_is_up(window, finish)
@@ -278,24 +279,38 @@ def _timeout(finish: Callable[[bool], None]) -> None:
     finish(False)
 
 
-def _show_mpr(window: MainWindow, finish: Callable[[bool], None]) -> None:
-    """Switch to MPR on the first volume; finish once its three views have painted."""
+def _show_mpr(window: MainWindow, finish: Callable[[bool], None], chosen: bool = False) -> None:
+    """Switch to MPR on the first volume (``chosen``: on the stack shown, as --series and
+    --stack picked it); finish once its three views and its 3D quadrant's first
+    full-quality frame have painted."""
     if window.current_series is None or window.mpr_view is not None:
         return  # nothing displayable (already reported), or MPR already on its way
-    view = window.open_mpr_on_first_volume()
+    view = window.open_mpr_on_first_volume(keep_shown=chosen)
     if view is None:
         report("no series is a volume (positioned slices), so there is no MPR to show")
         finish(False)
         return
-    view.painted.connect(lambda: QTimer.singleShot(SETTLE_MS, lambda: finish(True)))
+
+    def after_planes() -> None:
+        quadrant = view.volume_3d
+        if quadrant is None or quadrant.was_painted or quadrant.problem:
+            QTimer.singleShot(SETTLE_MS, lambda: finish(True))
+            return
+        quadrant.painted.connect(lambda: QTimer.singleShot(SETTLE_MS, lambda: finish(True)))
+        quadrant.failed.connect(lambda reason: _fail(reason, finish))
+
+    view.painted.connect(after_planes)
     view.failed.connect(lambda reason: _fail(reason, finish))
 
 
-def _show_3d(window: MainWindow, finish: Callable[[bool], None], options: ThreeDOptions) -> None:
-    """Switch to 3D on the first volume; finish once its first full-quality frame is up."""
+def _show_3d(
+    window: MainWindow, finish: Callable[[bool], None], options: ThreeDOptions, chosen: bool = False
+) -> None:
+    """Switch to 3D on the first volume (``chosen``: on the stack shown); finish once its
+    first full-quality frame is up."""
     if window.current_series is None or window.vr_view is not None:
         return
-    view = window.open_3d_on_first_volume()
+    view = window.open_3d_on_first_volume(keep_shown=chosen)
     if view is None:
         report("no series is a volume (positioned slices), so there is nothing to show in 3D")
         finish(False)

@@ -772,9 +772,10 @@ class MainWindow(WindowHost):
         self.mpr_view = view
         self._put_up(view)
 
-    def open_mpr_on_first_volume(self) -> MprView | None:
-        """Show the first series that is a volume as MPR (``screenshot --layout mpr``)."""
-        if self._select_first_volume():
+    def open_mpr_on_first_volume(self, keep_shown: bool = False) -> MprView | None:
+        """Show the first series that is a volume as MPR (``screenshot --layout mpr``);
+        ``keep_shown``: the stack shown now (``--series``/``--stack``) instead."""
+        if keep_shown or self._select_first_volume():
             self.mpr_action.setChecked(True)
         return self.mpr_view
 
@@ -852,9 +853,10 @@ class MainWindow(WindowHost):
         self.vr_view = view
         self._put_up(view)
 
-    def open_3d_on_first_volume(self) -> VolumeView3D | None:
-        """Show the first series that is a volume in 3D (``screenshot --layout 3d``)."""
-        if self._select_first_volume():
+    def open_3d_on_first_volume(self, keep_shown: bool = False) -> VolumeView3D | None:
+        """Show the first series that is a volume in 3D (``screenshot --layout 3d``);
+        ``keep_shown``: the stack shown now (``--series``/``--stack``) instead."""
+        if keep_shown or self._select_first_volume():
             self.vr_action.setChecked(True)
         return self.vr_view
 

@@ -450,6 +450,7 @@ class MprView(QWidget):
         view = VolumeView3D(voi=voi, modality=self.modality, parent=self, compact=True,
                             store=self.preset_store)  # fmt: skip
         view.status.connect(self.status.emit)
+        view.picked.connect(self._on_3d_pick)
         self.fourth_layout.insertWidget(0, view, 1)
         # Below the 3D view, what is shown stays readable in a strip (all of it as a tooltip).
         self.info.setToolTip(self.info.text())
@@ -458,6 +459,11 @@ class MprView(QWidget):
         view.set_volume(volume)
         if self.state is not None:
             view.set_crosshair(self.state.point)
+
+    def _on_3d_pick(self, point: Any) -> None:
+        """A click in 3D: the crosshair (and the three planes) move to the point picked."""
+        if self.state is not None:
+            self.state.set_point(point)
 
     def _update_3d_clip(self) -> None:
         view, state = self.volume_3d, self.state

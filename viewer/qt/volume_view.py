@@ -8,8 +8,16 @@ unstarted ones are dropped), and the picture comes back as an RGB array through 
 
 Mapper: the Rendering setting (Preferences > General) decides as for the 2D views: OpenGL (a
 hardware GPU under Automatic) -> VTK's GPU ray caster; software -> VTK's CPU fixed-point ray
-caster. Interactive level of detail: while a mouse button is down frames are coarse (2 x 2
-pixels a ray, 2-voxel steps); on release a full-quality frame follows.
+caster; MIP and MinIP are projected on the CPU (viewer.model.volume3d.projection). Level of
+detail: the first frame of a large volume comes from its coarse copy (every second voxel),
+then the full-resolution frame follows; while a mouse button is down (or a clip-box slider is
+held) frames are coarse (the coarse copy, 2 x 2 pixels a ray); on release a full-quality frame
+follows. ``painted`` says when the first full-quality frame is on screen.
+
+A click (no drag) picks the point under the mouse: the first voxel along the ray at least
+:data:`~viewer.model.volume3d.engine.PICK_OPACITY` opaque (composite), or the ray's brightest
+(MIP) or darkest (MinIP) voxel; ``picked`` carries it in LPS, and the MPR moves its crosshair
+there. The Box button shows six sliders that bound the volume along R-L, A-P and I-S.
 
 Mouse: left drag rotates, Shift + left or middle drag pans, right drag or wheel zooms. Keys:
 A/P/L/R/S/I standard views (with Shift: P/L/R/S/I; plain A..I as listed on the buttons), Home
@@ -21,7 +29,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
@@ -30,10 +38,12 @@ from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import (
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QSizePolicy,
+    QSlider,
     QVBoxLayout,
     QWidget,
 )
@@ -79,6 +89,13 @@ FROM_WINDOW = "From window"
 EDIT_PIXELS_FOR_SPAN = 300.0
 #: ... and the factor one pixel of horizontal drag widens it by.
 EDIT_SCALE_PER_PIXEL = 1.005
+#: A press that moves less than this (Manhattan, px) before its release is a click.
+CLICK_SLOP_PX = 4
+#: Clip-box sliders: steps from one side of the volume to the other.
+CLIP_STEPS = 200
+#: The clip-box panel's rows: label, LPS axis, tooltip.
+CLIP_AXES = (("R–L", 0, "right to left"), ("A–P", 1, "anterior to posterior"),
+             ("I–S", 2, "inferior to superior"))  # fmt: skip
 
 
 class PresetStore(Protocol):
@@ -109,6 +126,7 @@ class Rendered:
     request: RenderRequest
     image: np.ndarray  # (height, width, 3) uint8
     milliseconds: float
+    final: bool = True  # full quality (not a drag's frame, not the coarse first frame)
 
 
 class RenderBridge(QObject):
@@ -142,6 +160,10 @@ class RenderWorker:
             self._pending = request
             self._wake.notify()
 
+    def _has_pending(self) -> bool:
+        with self._wake:
+            return self._pending is not None or self._stopped
+
     def _next(self) -> RenderRequest | None:
         with self._wake:
             while self._pending is None and not self._stopped:
@@ -153,9 +175,11 @@ class RenderWorker:
         from viewer.model.volume3d.engine import VolumeEngine
 
         voxels, affine, rescale, gpu = self._args
+        # The MIP's kernels load (or compile in a helper process) beside the first frame.
+        threading.Thread(target=_warm_kernels, args=(voxels.dtype,), daemon=True).start()
         try:
             engine = VolumeEngine(voxels, affine, rescale, gpu=gpu)
-            engine.render()  # makes the context; its renderer can be asked only then
+            engine.render(preview=True, flat=True)  # makes the context (no gradient pass)
             self.description = f"{engine.mapper_name} on {engine.renderer_name()}"
         except Exception as error:  # a readable reason, never a dead thread
             log.exception("starting the 3D engine failed")
@@ -165,22 +189,42 @@ class RenderWorker:
         try:
             while (request := self._next()) is not None:
                 try:
-                    start = time.perf_counter()
                     if engine.size != request.size:
                         engine.resize(request.size)
                     engine.set_scene(request.scene)
                     engine.set_camera(request.camera)
                     engine.set_interactive(request.interactive)
-                    image = engine.render()
-                    elapsed = (time.perf_counter() - start) * 1000
+                    for image, elapsed, final in self._frames(engine, request):
+                        if not self._stopped:
+                            self.bridge.done.emit(Rendered(request, image, elapsed, final))
                 except Exception as error:
                     log.exception("3D render failed")
                     self.bridge.failed.emit(f"3D render failed: {reasons.explain(error)}")
                     continue
-                if not self._stopped:
-                    self.bridge.done.emit(Rendered(request, image, elapsed))
         finally:
             engine.close()
+
+    def _frames(
+        self, engine: Any, request: RenderRequest
+    ) -> Iterator[tuple[np.ndarray, float, bool]]:
+        """The pictures for ``request``: (RGB, milliseconds, full quality). At rest, while
+        the full volume has not been drawn yet: the coarse copy unshaded (no gradient pass)
+        when it has never been drawn, the coarse copy shaded, then the full volume; each
+        later step only while no newer request waits."""
+        composite = request.scene.blend_mode is BlendMode.COMPOSITE
+        steps: list[tuple[bool, bool]] = []  # (preview, flat)
+        if not request.interactive and composite and engine.has_preview and not engine.full_ready:
+            if not engine.coarse_ready:
+                steps.append((True, True))
+            steps.append((True, False))
+        steps.append((False, False))
+        for index, (preview, flat) in enumerate(steps):
+            if index and self._has_pending():
+                return
+            start = time.perf_counter()
+            image = engine.render(preview=preview, flat=flat)
+            elapsed = (time.perf_counter() - start) * 1000
+            yield image, elapsed, not request.interactive and not engine.preview
 
     def shutdown(self) -> None:
         with self._wake:
@@ -190,12 +234,22 @@ class RenderWorker:
         self._thread.join(10)
 
 
+def _warm_kernels(dtype: np.dtype[Any]) -> None:
+    from viewer.model import mpr
+
+    try:
+        mpr.warm_up(dtype)
+    except Exception:  # the MIP then compiles on first use
+        log.exception("warming the 3D projection kernels failed")
+
+
 # --- the canvas -------------------------------------------------------------------------------
 class Canvas(QWidget):
     """Shows the newest rendered picture; mouse drags become camera changes."""
 
     dragged = Signal(str, float, float)  # "rotate" | "pan" | "zoom" | "edit", dx, dy (px)
     released = Signal()
+    clicked = Signal(float, float)  # a left click without a drag, in render pixels
     wheeled = Signal(float)  # notches (positive: away from the user)
     resized = Signal()
 
@@ -209,6 +263,7 @@ class Canvas(QWidget):
         self.pixels: np.ndarray | None = None
         self.message = ""
         self._last: QPointF | None = None
+        self._pressed: QPointF | None = None
         self._gesture = ""
 
     def show_pixels(self, pixels: np.ndarray) -> None:
@@ -256,21 +311,36 @@ class Canvas(QWidget):
             self._gesture = "zoom"
         else:
             return
-        self._last = event.position()
+        self._last = self._pressed = event.position()
         event.accept()
 
     def mouseMoveEvent(self, event: Any) -> None:
         if self._last is None:
             return
         here = event.position()
+        if self._pressed is not None:  # a click until it moves more than a few pixels
+            moved = here - self._pressed
+            if abs(moved.x()) + abs(moved.y()) < CLICK_SLOP_PX:
+                return
+            self._pressed = None
         dx, dy = here.x() - self._last.x(), here.y() - self._last.y()
         self._last = here
         self.dragged.emit(self._gesture, dx, dy)
 
     def mouseReleaseEvent(self, event: Any) -> None:
-        if self._last is not None:
-            self._last = None
-            self.released.emit()
+        if self._last is None:
+            return
+        self._last = None
+        pressed, self._pressed = self._pressed, None
+        if pressed is not None:
+            if self._gesture == "rotate":
+                width, height = self.render_size()
+                self.clicked.emit(
+                    pressed.x() * width / max(self.width(), 1),
+                    pressed.y() * height / max(self.height(), 1),
+                )
+            return
+        self.released.emit()
 
     def wheelEvent(self, event: Any) -> None:
         self.wheeled.emit(event.angleDelta().y() / 120.0)
@@ -290,6 +360,7 @@ class VolumeView3D(QWidget):
     painted = Signal()  # the first full-quality frame is on screen
     failed = Signal(str)
     frame_timed = Signal(float, bool)  # milliseconds, interactive
+    picked = Signal(object)  # an LPS point (numpy (3,)) a click in 3D points at
 
     def __init__(
         self,
@@ -322,7 +393,10 @@ class VolumeView3D(QWidget):
         self.last_ms: dict[bool, float] = {}
         self._latest = 0
         self.shown_id = 0  # the request whose picture is on screen
-        self.shown_interactive = False
+        self.shown_interactive = False  # the picture on screen is not full quality
+        self.refining = False
+        self.first_frame_ms = 0.0  # from start (or set_volume) to the first picture
+        self.final_frame_ms = 0.0  # ... and to the first full-quality one
         self._started = 0.0
         self.canvas = Canvas(self)
         self._make_layout(compact)
@@ -330,6 +404,7 @@ class VolumeView3D(QWidget):
         self.canvas.released.connect(self._on_release)
         self.canvas.wheeled.connect(self._on_wheel)
         self.canvas.resized.connect(self._request)
+        self.canvas.clicked.connect(self._on_click)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         problem = vtk_problem()
         if problem:
@@ -343,6 +418,9 @@ class VolumeView3D(QWidget):
     def _make_layout(self, compact: bool) -> None:
         controls = QHBoxLayout()
         controls.setContentsMargins(2, 2, 2, 2)
+        # In a quadrant the combo boxes get a row of their own and may shrink to fit it.
+        combos = QHBoxLayout() if compact else controls
+        combos.setContentsMargins(2, 2, 2, 0)
         self.preset_box = QComboBox()
         for preset in self.presets:
             self.preset_box.addItem(preset.name)
@@ -354,8 +432,14 @@ class VolumeView3D(QWidget):
         for mode in BLEND_CHOICES:
             self.blend_box.addItem(mode.value)
         self.blend_box.setToolTip("Composite (shaded volume rendering), MIP or MinIP")
-        controls.addWidget(self.preset_box)
-        controls.addWidget(self.blend_box)
+        for box in (self.preset_box, self.blend_box):
+            if compact:
+                box.setSizeAdjustPolicy(
+                    QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+                )
+                box.setMinimumContentsLength(4)
+                box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            combos.addWidget(box, 2 if box is self.preset_box else 1)
         self.view_buttons: dict[StandardView, QPushButton] = {}
         for view in StandardView:
             button = QPushButton(view.value)
@@ -367,6 +451,11 @@ class VolumeView3D(QWidget):
         self.reset_button = QPushButton("Reset")
         self.reset_button.clicked.connect(self.reset)
         controls.addWidget(self.reset_button)
+        self.box_button = QPushButton("Box")
+        self.box_button.setCheckable(True)
+        self.box_button.setToolTip("Clipping box: six sliders that bound the volume")
+        self.box_button.toggled.connect(self._on_box_button)
+        controls.addWidget(self.box_button)
         self.save_button = QPushButton("Save…")
         self.save_button.setToolTip(
             "Save the preset as edited (Ctrl+drag: up/down moves it over the values, "
@@ -383,16 +472,53 @@ class VolumeView3D(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
+        if compact:
+            top = QWidget()
+            top.setLayout(combos)
+            top.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            layout.addWidget(top)
+            for button in (*self.view_buttons.values(), self.reset_button, self.box_button,
+                           self.save_button):  # fmt: skip
+                button.setMaximumWidth(max(button.maximumWidth(), 24))
+                button.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
         bar = QWidget()
         bar.setLayout(controls)
         if compact:  # in a quadrant the buttons may be cut off rather than widen the grid
             bar.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         layout.addWidget(bar)
+        self.clip_panel = self._make_clip_panel()
+        layout.addWidget(self.clip_panel)
         layout.addWidget(self.canvas, 1)
         if not compact:
             hint = QLabel(HINT_3D)
             hint.setMargin(4)
             layout.addWidget(hint)
+
+    def _make_clip_panel(self) -> QWidget:
+        """Six sliders (low and high along R-L, A-P and I-S), hidden until Box is pressed."""
+        panel = QWidget()
+        grid = QGridLayout(panel)
+        grid.setContentsMargins(4, 2, 4, 2)
+        grid.setVerticalSpacing(0)
+        self.clip_sliders: dict[tuple[int, int], QSlider] = {}
+        for row, (label, axis, tip) in enumerate(CLIP_AXES):
+            grid.addWidget(QLabel(label), row, 0)
+            for side in (0, 1):
+                slider = QSlider(Qt.Orientation.Horizontal)
+                slider.setRange(0, CLIP_STEPS)
+                slider.setValue(side * CLIP_STEPS)
+                slider.setToolTip(f"Clipping box, {'low' if side == 0 else 'high'} end, {tip}")
+                slider.valueChanged.connect(lambda _v, a=axis, e=side: self._on_clip_slider(a, e))
+                slider.sliderPressed.connect(self._on_slider_pressed)
+                slider.sliderReleased.connect(self._on_release)
+                grid.addWidget(slider, row, 1 + side)
+                self.clip_sliders[(axis, side)] = slider
+        reset = QPushButton("Whole")
+        reset.setToolTip("Clipping box: the whole volume")
+        reset.clicked.connect(self.reset_clip_box)
+        grid.addWidget(reset, 0, 3, len(CLIP_AXES), 1)
+        panel.setVisible(False)
+        return panel
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -490,25 +616,29 @@ class VolumeView3D(QWidget):
         full = self.last_ms.get(False)
         if full is not None:
             text += f" · {full:.0f} ms"
+        if self.refining:
+            text += " · full resolution follows…"
         self.readout.setText(text)
         self.readout.setToolTip(getattr(self, "description", ""))
 
     def _on_rendered(self, result: Rendered) -> None:
         if result.request.request_id != self._latest:
             return  # stale
+        since = (time.perf_counter() - self._started) * 1000
+        if not self.first_frame_ms:
+            self.first_frame_ms = since
+            log.info("3D first frame %.0f ms after start", since)
         self.canvas.show_pixels(result.image)
-        self.shown_id, self.shown_interactive = (
-            result.request.request_id,
-            result.request.interactive,
-        )
-        self.last_ms[result.request.interactive] = result.milliseconds
-        self.frame_timed.emit(result.milliseconds, result.request.interactive)
+        self.shown_id, self.shown_interactive = result.request.request_id, not result.final
+        # A coarse frame at rest (the first frame's preview): the full one is being drawn.
+        self.refining = not result.final and not result.request.interactive
+        self.last_ms[not result.final] = result.milliseconds
         self._show_readout()
-        if not result.request.interactive and not self.was_painted:
+        self.frame_timed.emit(result.milliseconds, not result.final)
+        if result.final and not self.was_painted:
             self.was_painted = True
-            log.info(
-                "3D first frame %.0f ms after start", (time.perf_counter() - self._started) * 1000
-            )
+            self.final_frame_ms = since
+            log.info("3D first full-quality frame %.0f ms after start", since)
             self.painted.emit()
 
     def _on_failed(self, reason: str) -> None:
@@ -574,6 +704,72 @@ class VolumeView3D(QWidget):
     def set_clip_box(self, box: Any) -> None:
         self.scene = replace(self.scene, clip_box=box)
         self._request()
+
+    def _on_box_button(self, on: bool) -> None:
+        self.clip_panel.setVisible(on)
+
+    def _on_slider_pressed(self) -> None:
+        self.dragging = True  # coarse frames while a slider is held
+
+    def _on_clip_slider(self, axis: int, side: int) -> None:
+        low, high = self.clip_sliders[(axis, 0)], self.clip_sliders[(axis, 1)]
+        if low.value() > high.value():  # the ends never cross: the other one gives way
+            other = high if side == 0 else low
+            other.blockSignals(True)
+            other.setValue(low.value() if side == 0 else high.value())
+            other.blockSignals(False)
+        self.set_clip_box(self.clip_fractions_box())
+
+    def clip_fractions_box(self) -> tuple[Vec3, Vec3] | None:
+        """The LPS box the sliders say (None: the whole volume)."""
+        if self.bounds is None:
+            return None
+        values = {key: slider.value() / CLIP_STEPS for key, slider in self.clip_sliders.items()}
+        if all(values[(a, 0)] == 0 and values[(a, 1)] == 1 for a in range(3)):
+            return None
+        low, high = self.bounds
+        box = [[float(low[a] + values[(a, side)] * (high[a] - low[a])) for a in range(3)]
+               for side in (0, 1)]  # fmt: skip
+        return ((box[0][0], box[0][1], box[0][2]), (box[1][0], box[1][1], box[1][2]))
+
+    def set_clip_fractions(self, axis: int, low: float, high: float) -> None:
+        """Put the clipping box's ends along LPS ``axis`` at fractions of the volume."""
+        for side, value in ((0, low), (1, high)):
+            self.clip_sliders[(axis, side)].setValue(round(value * CLIP_STEPS))
+
+    def reset_clip_box(self) -> None:
+        for (_axis, side), slider in self.clip_sliders.items():
+            slider.blockSignals(True)
+            slider.setValue(side * CLIP_STEPS)
+            slider.blockSignals(False)
+        self.set_clip_box(None)
+
+    def point_at(self, x: float, y: float) -> np.ndarray | None:
+        """The LPS point under render pixel (x, y) (see :meth:`VolumeEngine.pick`)."""
+        from viewer.model.volume3d import projection
+        from viewer.model.volume3d.engine import PICK_OPACITY
+
+        if self._render_args is None or self.camera is None:
+            return None
+        voxels, affine, (slope, intercept) = self._render_args
+        return projection.pick(
+            voxels,
+            affine,
+            self.camera,
+            self.canvas.render_size(),
+            (x, y),
+            self.scene.blend_mode,
+            self.scene.transfer().in_stored(slope, intercept),
+            projection.clip_planes(self.scene),
+            PICK_OPACITY,
+        )
+
+    def _on_click(self, x: float, y: float) -> None:
+        point = self.point_at(x, y)
+        if point is None:
+            self.status.emit("3D: nothing shown under the mouse")
+            return
+        self.picked.emit(point)
 
     def show_standard(self, view: StandardView) -> None:
         if self.bounds is None:

@@ -47,6 +47,7 @@ from numpy.typing import NDArray
 
 from viewer.model.volume3d.projection import Crop, clip_planes, index_crop
 from viewer.model.volume3d.scene import (
+    LOD_MIN_VOXELS,
     BlendMode,
     Camera,
     Scene,
@@ -64,9 +65,8 @@ INTERACTIVE_IMAGE_SAMPLE = 2.0
 INTERACTIVE_SAMPLE_VOXELS = 2.0
 #: Full quality: a sample step of this many voxel spacings.
 FULL_SAMPLE_VOXELS = 1.0
-#: Volumes with more voxels than this get a coarse copy for the first and interactive frames...
-LOD_MIN_VOXELS = 8_000_000
-#: ... and while dragging the coarse copy is sampled at this many of its own voxels a step.
+#: While dragging the coarse copy (scene.LOD_MIN_VOXELS) is sampled at this many of its own
+#: voxels a step.
 LOD_SAMPLE_VOXELS = 1.0
 #: Orientation cube: its viewport is this fraction of the view's smaller side (bottom left).
 CUBE_FRACTION = 0.16
@@ -171,6 +171,7 @@ class VolumeEngine:
             self._coarse_affine = self.affine.copy()
             self._coarse_affine[:3, :3] *= 2.0
         self.full_ready = False  # the full-resolution mapper has drawn (its gradients exist)
+        self.coarse_ready = False  # ... and the coarse copy's
         self.preview = False
         self.cpu_projection = False  # the last frame was a CPU MIP/MinIP
         self.renderer = vtkRenderer()
@@ -400,22 +401,36 @@ class VolumeEngine:
         return self._coarse is not None
 
     # --- drawing -------------------------------------------------------------------------
-    def render(self, preview: bool = False) -> NDArray[np.uint8]:
+    def render(self, preview: bool = False, flat: bool = False) -> NDArray[np.uint8]:
         """Draw and read back: (height, width, 3) RGB, top row first.
 
         Interactive frames come from the coarse copy (where there is one) at 2 x 2 pixels a
         ray; ``preview`` draws the coarse copy at one ray a pixel (the first frame, before
-        the full-resolution volume's gradients exist); else full quality."""
+        the full-resolution volume's gradients exist); else full quality. ``flat`` leaves
+        shading out of this frame, so it needs no gradient pass, and casts one ray per 2 x 2
+        pixels (the very first frame)."""
         mode = self.scene.blend_mode if self.scene is not None else BlendMode.COMPOSITE
         coarse = self._coarse if (self.interactive or preview) else None
         self.preview = coarse is not None and not self.interactive
         if mode is not BlendMode.COMPOSITE and self._crop is not None:
             return self._render_projection(mode, coarse is not None)
         self.cpu_projection = False
-        self._use(coarse if coarse is not None else self._full, self.interactive)
-        pixels = self._draw()
-        if coarse is None:
-            self.full_ready = True
+        # The flat first frame is as coarse as a drag's: 2 x 2 pixels a ray.
+        self._use(coarse if coarse is not None else self._full, self.interactive or flat)
+        shaded = bool(self.property.GetShade())
+        if flat and shaded:
+            self.property.ShadeOff()
+        try:
+            pixels = self._draw()
+        finally:
+            if flat and shaded:
+                self.property.ShadeOn()
+        if self.scene is not None and (not flat or not shaded):
+            # This level's gradients exist now (or the scene needs none).
+            if coarse is None:
+                self.full_ready = True
+            else:
+                self.coarse_ready = True
         return pixels
 
     def _render_projection(self, mode: BlendMode, coarse: bool) -> NDArray[np.uint8]:

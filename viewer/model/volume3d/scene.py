@@ -329,6 +329,16 @@ def patient_bounds(affine: NDArray[np.float64], shape: Sequence[int]) -> NDArray
 #: Bytes per voxel an engine adds for shading (VTK's CPU ray caster: 2 bytes of encoded normal
 #: and 1 byte of gradient magnitude per voxel).
 SHADING_BYTES_PER_VOXEL = 3
+#: Volumes with more voxels than this get a coarse copy (every second voxel, stored dtype, with
+#: its own shading data) for the 3D view's first and interactive frames.
+LOD_MIN_VOXELS = 8_000_000
+
+
+def coarse_copy_bytes(count: int, itemsize: int) -> int:
+    """What the level-of-detail copy of a ``count``-voxel grid costs (0: none is made)."""
+    if count <= LOD_MIN_VOXELS:
+        return 0
+    return math.ceil(count / 8) * (itemsize + SHADING_BYTES_PER_VOXEL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,7 +357,8 @@ def decimation(shape: Sequence[int], itemsize: int, budget_bytes: int) -> Decima
     """The coarsest-needed grid so that a downsampled copy plus shading data fit the budget.
 
     The full-resolution volume is the MPR's and is rendered as is when its shading data
-    (:data:`SHADING_BYTES_PER_VOXEL` a voxel) fits ``budget_bytes``; otherwise the longest
+    (:data:`SHADING_BYTES_PER_VOXEL` a voxel) and its level-of-detail copy
+    (:func:`coarse_copy_bytes`) fit ``budget_bytes``; otherwise the longest
     axes are halved (a strided copy in the stored dtype) until copy + shading data fit.
     """
     frames, rows, columns = (int(v) for v in shape)
@@ -358,7 +369,7 @@ def decimation(shape: Sequence[int], itemsize: int, budget_bytes: int) -> Decima
             math.ceil(n / s) for n, s in zip((frames, rows, columns), step, strict=True)
         )
         copy = 0 if step == [1, 1, 1] else count * itemsize
-        return copy + count * SHADING_BYTES_PER_VOXEL
+        return copy + count * SHADING_BYTES_PER_VOXEL + coarse_copy_bytes(count, itemsize)
 
     while need() > budget_bytes and max(frames // step[0], rows // step[1], columns // step[2]) > 1:
         sizes = [n / s for n, s in zip((frames, rows, columns), step, strict=True)]
