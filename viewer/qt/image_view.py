@@ -79,7 +79,7 @@ from viewer.model.tools.base import (
     Vec3,
 )
 from viewer.model.window_level import Voi
-from viewer.qt.annotation_layer import AnnotationLayer, Drawn
+from viewer.qt.annotation_layer import LABEL_HANDLE, AnnotationLayer, Drawn
 from viewer.qt.cine_player import CinePlayer
 from viewer.qt.failed_frame import FailedFrameNotice, failed_frame_message, placeholder_pixels
 from viewer.qt.gpu import set_view_rendering
@@ -241,6 +241,10 @@ class ImageViewport(pg.GraphicsView):
         #: A shape drawn in more than one gesture, waiting for the next: an angle's or a Cobb
         #: angle's first arm, a polygon's vertices so far.
         self._pending: tuple[Point, ...] = ()
+        #: Where a label the layer placed was when a drag of it began (image coordinates).
+        self._label_base: dict[str, Point] = {}
+        #: The question a text label or an arrow asks for its words, while it is open.
+        self.text_dialog: Any = None
         self._editing: Annotation | None = None  # the value an edit drag started from
         self._measured: dict[str, tuple[Annotation, object, Measurement]] = {}
         self.annotations.changed.connect(self._on_annotations_changed)
@@ -991,7 +995,7 @@ class ImageViewport(pg.GraphicsView):
                 self._pending, self._draft = change.points, draft
         elif change.kind in (shapes.POINT, shapes.TEXT) or _spread(change.points) > 0:
             self._pending = ()
-            if change.kind == shapes.TEXT:
+            if change.kind in shapes.ANNOTATIONS:
                 self._ask_text(draft)
                 return
             self.annotations.selected = draft.id
@@ -1000,20 +1004,30 @@ class ImageViewport(pg.GraphicsView):
         self.refresh_annotations()
 
     def _ask_text(self, draft: Annotation) -> None:
-        """A text label asks for its words (non-modal: the GUI keeps running)."""
+        """A text label asks for its words, an arrow for its optional text (non-modal: the GUI
+        keeps running); an arrow is kept when the question is cancelled, a text without words
+        is not."""
         from PySide6.QtWidgets import QInputDialog
 
+        arrow = draft.kind == shapes.ARROW
         dialog = QInputDialog(self)
-        dialog.setWindowTitle("Text label")
-        dialog.setLabelText("Text:")
+        dialog.setWindowTitle("Arrow" if arrow else "Text label")
+        dialog.setLabelText("Text (optional):" if arrow else "Text:")
         self.text_dialog = dialog
+        if arrow:
+            self._draft = draft  # shown until the question is answered
+            self.refresh_annotations()
 
-        def accepted(text: str) -> None:
-            if text.strip():
+        def answered(text: str) -> None:
+            self.text_dialog = None
+            self._draft = None
+            if text.strip() or arrow:
                 self.annotations.selected = draft.id
                 self.annotations.add(dataclasses.replace(draft, text=text.strip()))
+            self.refresh_annotations()
 
-        dialog.textValueSelected.connect(accepted)
+        dialog.textValueSelected.connect(answered)
+        dialog.rejected.connect(lambda: answered("") if self.text_dialog is dialog else None)
         dialog.open()
 
     def _apply_edit(self, change: EditShape) -> None:
@@ -1024,7 +1038,18 @@ class ImageViewport(pg.GraphicsView):
         if original is None:
             return
         dx, dy = change.end[0] - change.start[0], change.end[1] - change.start[1]
-        if change.handle < 0:
+        if change.handle == LABEL_HANDLE:
+            base = original.label or self._label_base.get(original.id)
+            if base is None:  # placed by the layer: where it was when the drag began
+                at = self.annotation_layer.label_at.get(original.id)
+                if at is None:
+                    return
+                pixel = self.view_to_pixel(at)
+                base = self._label_base[original.id] = (pixel.x(), pixel.y())
+            edited = dataclasses.replace(original, label=(base[0] + dx, base[1] + dy))
+            if change.done:
+                self._label_base.clear()
+        elif change.handle < 0:
             edited = original.moved(dx, dy)
         else:
             x, y = original.points[change.handle]

@@ -19,6 +19,7 @@ from PySide6.QtGui import QAction, QActionGroup, QGuiApplication
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QHeaderView,
     QMenu,
     QTableWidget,
     QTableWidgetItem,
@@ -48,6 +49,8 @@ TOOL_COMMANDS: dict[str, tuple[str, str]] = {
     "tool_polygon": (draw.POLYGON, "measure-polygon"),
     "tool_freehand": (draw.FREEHAND, "measure-freehand"),
 }
+#: Screen pixels the Measurements panel opens with (a value's lines and the slice fit).
+PANEL_WIDTH = 420
 KIND_NAMES = {
     "length": "Length",
     "angle": "Angle",
@@ -96,6 +99,7 @@ class MeasureControls(QObject):
         self.panel: QDockWidget | None = None
         self.table: QTableWidget | None = None
         self._rows: list[str] = []  # annotation id per table row
+        self._widened = False
         self._tool_actions: dict[str, QAction] = {}
         self._writer = LatestCall(self)
         self._writer.result.connect(self._on_written)
@@ -279,16 +283,29 @@ class MeasureControls(QObject):
         dock = QDockWidget("Measurements", self.window)
         dock.setObjectName("measurements-dock")
         table = QTableWidget(0, 4, dock)
-        table.setHorizontalHeaderLabels(["Measurement", "Value", "Series", "Slice"])
+        table.setHorizontalHeaderLabels(["Measurement", "Value", "Slice", "Series"])
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        table.horizontalHeader().setStretchLastSection(True)
+        table.setWordWrap(True)
+        header = table.horizontalHeader()
+        header.setStretchLastSection(True)
+        for column in (0, 1, 2):  # the whole value, one line of the label per line
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         table.cellDoubleClicked.connect(lambda row, _column: self.jump_to(row))
         table.itemChanged.connect(self._on_item_changed)
         dock.setWidget(table)
         self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         dock.hide()
+        dock.visibilityChanged.connect(self._widen_panel)
         self.panel, self.table = dock, table
+
+    def _widen_panel(self, visible: bool) -> None:
+        """Wide enough for whole values and the slice, once, when first shown."""
+        if not visible or self._widened or self.panel is None or self.panel.isFloating():
+            return
+        self._widened = True
+        self.window.resizeDocks([self.panel], [PANEL_WIDTH], Qt.Orientation.Horizontal)
 
     def refresh_panel(self) -> None:
         table = self.table
@@ -304,19 +321,23 @@ class MeasureControls(QObject):
             checked = Qt.CheckState.Checked if annotation.visible else Qt.CheckState.Unchecked
             first.setCheckState(checked)
             table.setItem(row, 0, first)
-            table.setItem(row, 1, QTableWidgetItem(self._value_text(annotation)))
-            table.setItem(row, 2, QTableWidgetItem(self._series_text(annotation)))
+            value = QTableWidgetItem(self._value_text(annotation))
+            value.setToolTip(value.text())
+            table.setItem(row, 1, value)
             slice_number = self._slice_index(annotation)
             table.setItem(
-                row, 3, QTableWidgetItem(str(slice_number + 1) if slice_number >= 0 else "")
+                row, 2, QTableWidgetItem(str(slice_number + 1) if slice_number >= 0 else "")
             )
+            series = QTableWidgetItem(self._series_text(annotation))
+            series.setToolTip(series.text())
+            table.setItem(row, 3, series)
         table.blockSignals(False)
 
     def _value_text(self, annotation: Annotation) -> str:
-        if annotation.kind == "text":
+        if annotation.kind in ("text", "arrow"):
             return annotation.text
         lines = self.grid.annotations.labels.get(annotation.id, ())
-        return "; ".join(lines)
+        return "\n".join(lines)
 
     def _series_text(self, annotation: Annotation) -> str:
         series = self.window.catalog.series(annotation.image.series_uid)

@@ -275,7 +275,7 @@ def measure(
     values: dict[str, float] = {}
     stats: Stats | None = None
     unit = value_unit(frame, modality)
-    if kind in (LENGTH, ARROW) and len(points) >= 2:
+    if kind == LENGTH and len(points) >= 2:
         values["length"] = length(points, spacing)
     elif kind == ANGLE and len(points) >= 3:
         values["angle"] = angle_degrees(points, spacing)
@@ -300,7 +300,7 @@ def measure(
             values["value"] = value
     if kind in (ELLIPSE, RECTANGLE, POLYGON, FREEHAND) and frame is not None:
         stats = region_stats(annotation, frame)
-    if kind == TEXT:
+    if kind in (TEXT, ARROW):  # annotations: their text is their label
         return Measurement(kind, {}, scale, unit)
     return Measurement(kind, values, scale, unit, stats)
 

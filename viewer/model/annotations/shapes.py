@@ -40,6 +40,8 @@ POINT_COUNTS: dict[str, int | None] = {
     ARROW: 2,  # tail, head
     TEXT: 1,
 }
+#: Kinds that are annotations, not measurements: their label is their text (GSPS, not SR).
+ANNOTATIONS = frozenset({ARROW, TEXT})
 #: Kinds whose statistics come from the pixels they enclose.
 REGIONS = frozenset({ELLIPSE, RECTANGLE, POLYGON, FREEHAND})
 #: Kinds drawn as separate straight segments, two points each (not one polyline).
@@ -79,9 +81,14 @@ class Annotation:
     text: str = ""
     visible: bool = True
     id: str = field(default_factory=new_id)
+    #: Where the user put the label (its top left corner, image coordinates); None: placed
+    #: by the view beside the shape.
+    label: Point | None = None
 
     def moved(self, dx: float, dy: float) -> Annotation:
-        return replace(self, points=tuple((x + dx, y + dy) for x, y in self.points))
+        label = (self.label[0] + dx, self.label[1] + dy) if self.label is not None else None
+        points = tuple((x + dx, y + dy) for x, y in self.points)
+        return replace(self, points=points, label=label)
 
     def with_point(self, index: int, point: Point) -> Annotation:
         if self.kind == BIDIRECTIONAL and len(self.points) == 4:
