@@ -34,7 +34,7 @@ CROSS_PX = 6.0
 #: Labels sit this many screen pixels beside their shape; farther away, a leader line joins them.
 LABEL_OFFSET_PX = 10.0
 #: The handle index :meth:`AnnotationLayer.hit` answers for a label (drag it to move it).
-LABEL_HANDLE = -2
+LABEL_HANDLE = shapes.LABEL_HANDLE
 #: Labels keep this many screen pixels inside the view's edges.
 EDGE_PX = 3.0
 Z_VALUE = 20

@@ -45,7 +45,7 @@ from viewer.model.annotations.calibration import PIXEL_SPACING as SPACING_CALIBR
 from viewer.model.annotations.calibration import UNCALIBRATED, Calibration
 from viewer.model.annotations.measure import Measurement, measure
 from viewer.model.annotations.shapes import Annotation, ImageRef
-from viewer.model.annotations.store import AnnotationStore
+from viewer.model.annotations.store import AnnotationStore, DragEdit
 from viewer.model.display import ViewState
 from viewer.model.interaction import Interaction
 from viewer.model.orientation import edge_letters, is_mirrored, letters_vector
@@ -79,7 +79,7 @@ from viewer.model.tools.base import (
     Vec3,
 )
 from viewer.model.window_level import Voi
-from viewer.qt.annotation_layer import LABEL_HANDLE, AnnotationLayer, Drawn
+from viewer.qt.annotation_layer import AnnotationLayer, Drawn
 from viewer.qt.cine_player import CinePlayer
 from viewer.qt.failed_frame import FailedFrameNotice, failed_frame_message, placeholder_pixels
 from viewer.qt.gpu import set_view_rendering
@@ -241,11 +241,9 @@ class ImageViewport(pg.GraphicsView):
         #: A shape drawn in more than one gesture, waiting for the next: an angle's or a Cobb
         #: angle's first arm, a polygon's vertices so far.
         self._pending: tuple[Point, ...] = ()
-        #: Where a label the layer placed was when a drag of it began (image coordinates).
-        self._label_base: dict[str, Point] = {}
         #: The question a text label or an arrow asks for its words, while it is open.
         self.text_dialog: Any = None
-        self._editing: Annotation | None = None  # the value an edit drag started from
+        self._drag = DragEdit()  # an edit drag: live moves, then one undo step
         self._measured: dict[str, tuple[Annotation, object, Measurement]] = {}
         self.annotations.changed.connect(self._on_annotations_changed)
         self._annotation_redraw = QTimer(self)
@@ -1031,35 +1029,21 @@ class ImageViewport(pg.GraphicsView):
         dialog.open()
 
     def _apply_edit(self, change: EditShape) -> None:
-        original = self._editing
-        if original is None or original.id != change.annotation_id:
-            original = self.annotations.get(change.annotation_id)
-            self._editing = original
-        if original is None:
-            return
-        dx, dy = change.end[0] - change.start[0], change.end[1] - change.start[1]
-        if change.handle == LABEL_HANDLE:
-            base = original.label or self._label_base.get(original.id)
-            if base is None:  # placed by the layer: where it was when the drag began
-                at = self.annotation_layer.label_at.get(original.id)
-                if at is None:
-                    return
-                pixel = self.view_to_pixel(at)
-                base = self._label_base[original.id] = (pixel.x(), pixel.y())
-            edited = dataclasses.replace(original, label=(base[0] + dx, base[1] + dy))
-            if change.done:
-                self._label_base.clear()
-        elif change.handle < 0:
-            edited = original.moved(dx, dy)
-        else:
-            x, y = original.points[change.handle]
-            edited = original.with_point(change.handle, (x + dx, y + dy))
-        if change.done:
-            self._editing = None
-            self.annotations.update(edited, before=original)
+        delta = (change.end[0] - change.start[0], change.end[1] - change.start[1])
+        edited = self._drag.apply(
+            self.annotations, change.annotation_id, change.handle, delta, change.done,
+            self._label_pixel,
+        )  # fmt: skip
+        if edited is not None and change.done:
             self.status.emit(" ".join(self.measurement(edited).lines))
-        else:
-            self.annotations.show_live(edited)
+
+    def _label_pixel(self, annotation_id: str) -> Point | None:
+        """Where the layer put a label, in image coordinates."""
+        at = self.annotation_layer.label_at.get(annotation_id)
+        if at is None:
+            return None
+        pixel = self.view_to_pixel(at)
+        return (pixel.x(), pixel.y())
 
     def _apply(self, change: Change) -> None:
         if isinstance(change, SetVoi):

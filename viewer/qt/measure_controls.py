@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from viewer.model.annotations.export import ExportRefused, write_study_objects
 from viewer.model.annotations.shapes import Annotation, ImageRef
+from viewer.model.annotations.store import AnnotationStore
 from viewer.model.tools import draw, edit
 from viewer.qt.latest_call import LatestCall
 from viewer.qt.viewport_grid import ViewportGrid
@@ -110,15 +112,14 @@ class MeasureControls(QObject):
         self.last_written: list[str] = []
 
     def handlers(self) -> dict[str, Callable[[], object]]:
-        store = self.grid.annotations
         handlers: dict[str, Callable[[], object]] = {
             command: self._chooser(name) for command, (name, _icon) in TOOL_COMMANDS.items()
         }
         handlers.update(
             {
-                "delete_annotation": self.grid.on_active("delete_selected"),
-                "undo": store.undo,
-                "redo": store.redo,
+                "delete_annotation": self.delete_selected,
+                "undo": lambda: self._store().undo(),
+                "redo": lambda: self._store().redo(),
                 "copy_measurement": self.copy_selected,
                 "toggle_annotations": self.toggle_visible,
                 "measurements_panel": self.toggle_panel,
@@ -156,8 +157,27 @@ class MeasureControls(QObject):
     def _chooser(self, name: str) -> Callable[[], None]:
         return lambda: self.choose(name)
 
+    def _mpr(self) -> Any:
+        """The MPR view when it is up (its planes have their own annotations), else None."""
+        mpr = getattr(self.window, "mpr_view", None)
+        return mpr if mpr is not None and mpr.isVisible() else None
+
+    def _store(self) -> AnnotationStore:
+        mpr = self._mpr()
+        return mpr.measure.store if mpr is not None else self.grid.annotations
+
+    def delete_selected(self) -> None:
+        mpr = self._mpr()
+        if mpr is None:
+            self.grid.active.delete_selected()
+        elif mpr.measure.delete_selected():
+            self.window.show_message("Annotation deleted (Ctrl+Z undoes)")
+
     def choose(self, name: str) -> None:
         self.grid.set_active_tool(name)
+        mpr = getattr(self.window, "mpr_view", None)
+        if mpr is not None:
+            mpr.measure.set_tool(name)
         action = self._tool_actions.get(name)
         if action is not None and not action.isChecked():
             action.setChecked(True)

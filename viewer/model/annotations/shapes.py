@@ -103,6 +103,27 @@ class Annotation:
         return len(self.points) >= 3 if count is None else len(self.points) == count
 
 
+#: The handle index of an annotation's label (-1 is its body, 0.. its points).
+LABEL_HANDLE = -2
+
+
+def edited(
+    annotation: Annotation, handle: int, dx: float, dy: float, label_from: Point | None = None
+) -> Annotation:
+    """``annotation`` after a drag by (dx, dy) of one of its points, its body (-1) or its label
+    (:data:`LABEL_HANDLE`: from its own place, else from ``label_from``, where the view put
+    it)."""
+    if handle == LABEL_HANDLE:
+        base = annotation.label or label_from
+        if base is None:
+            return annotation
+        return replace(annotation, label=(base[0] + dx, base[1] + dy))
+    if handle < 0:
+        return annotation.moved(dx, dy)
+    x, y = annotation.points[handle]
+    return annotation.with_point(handle, (x + dx, y + dy))
+
+
 def ellipse_axes(points: tuple[Point, ...]) -> tuple[float, float, float, float]:
     """(centre x, centre y, radius x, radius y) of the ellipse in a bounding box."""
     (x0, y0), (x1, y1) = points[0], points[1]
