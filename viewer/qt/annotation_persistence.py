@@ -168,6 +168,8 @@ class AnnotationPersistence(QObject):
             image = replace(known, frame=annotation.image.frame)
             found[known.study_uid][0].append(replace(annotation, image=image))
         for key in self.store.key_images.values():
+            if key.key in self.store.foreign_key_images:
+                continue
             known = by_path.get(key.path)
             if known is not None and known.study_uid in found:
                 found[known.study_uid][1].append(replace(known, frame=key.frame))

@@ -499,6 +499,10 @@ class MainWindow(WindowHost):
     def _on_tree_chosen(self, uid: str, stack: int, by_mouse: bool) -> None:
         """A row clicked (on release), entered or reached by keys: show it in the active
         viewport; after a click the image takes the keys."""
+        if self.view_controls.measure.show_key_images(uid):  # a KO's row: its key images
+            if by_mouse:
+                self.viewport.setFocus()
+            return
         if stack == SERIES_ROW:
             series = self.catalog.series(uid)
             stack = (best_stack(series) or 0) if series is not None else 0

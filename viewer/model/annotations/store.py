@@ -41,6 +41,8 @@ class AnnotationStore:
         #: Ids of annotations read from other systems' objects (a presentation state): shown
         #: and exported, but not saved as the viewer's own in the study database.
         self.foreign: set[str] = set()
+        #: Key images flagged by another system's KO (by :attr:`ImageRef.key`), likewise.
+        self.foreign_key_images: set[tuple[str, int]] = set()
 
     # --- reading ------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -104,10 +106,13 @@ class AnnotationStore:
         if ids:
             self.changed.emit(tuple(ids))
 
-    def load_key_images(self, images: Iterable[ImageRef]) -> None:
-        """Flag key images read from somewhere (the study database)."""
+    def load_key_images(self, images: Iterable[ImageRef], foreign: bool = False) -> None:
+        """Flag key images read from somewhere (the study database; ``foreign``: another
+        system's Key Object Selection, not saved as the viewer's own)."""
         for image in images:
             self.key_images[image.key] = image
+            if foreign:
+                self.foreign_key_images.add(image.key)
         self.changed.emit(())
 
     def toggle_key_image(self, image: ImageRef) -> bool:
