@@ -363,6 +363,7 @@ def _best_place(
             outside / area * 20
             + sum(_overlap(moved, other) for other in placed) / area * 100
             + sum(_overlap(moved, other) for other in others) / area * 3
+            + _overlap(moved, shape) / area * 2  # on its own shape: only where nothing else
             + _gap(moved, shape) / 200
         )
         if best is None or score < best[0]:
