@@ -525,3 +525,22 @@ def test_a_key_object_selection_is_a_key_images_row_that_shows_them(
     for key in chosen:
         store.key_images.pop(key, None)
         store.foreign_key_images.discard(key)
+
+
+def test_other_labels_keep_their_place_while_one_shape_is_dragged(window: MainWindow) -> None:
+    start(window, Qt.Key.Key_E)
+    c = centre(window)
+    drag(window.viewport, LEFT, QPointF(60, 40), c - QPointF(120, 60))
+    drag(window.viewport, LEFT, QPointF(60, 40), c + QPointF(40, 20))
+    first, second = list(window.viewports.annotations)
+    layer = window.viewport.annotation_layer
+    before = layer.label_rects[first.id]
+    # Move the second ellipse by its outline's right end (the edit a drawing tool does).
+    viewport = window.viewport
+    right = max(shapes.outline(second), key=lambda p: p[0])
+    at = viewport.mapFromScene(
+        viewport.view_box.mapViewToScene(viewport.pixel_to_view(QPointF(*right)))
+    )
+    drag(window.viewport, LEFT, QPointF(30, 50), QPointF(at))
+    assert window.viewports.annotations.get(second.id) != second  # it moved
+    assert layer.label_rects[first.id] == before

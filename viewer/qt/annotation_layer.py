@@ -92,6 +92,9 @@ class AnnotationLayer:
             str, tuple[list[QPointF], list[tuple[QPointF, QPointF]], list[QPointF]]
         ] = {}
         self._requests: list[_LabelRequest] = []
+        #: Where each label went, for the shape box, lines and view it was placed for: a label
+        #: whose shape did not change keeps its place (stable while another is dragged).
+        self._place_cache: dict[str, tuple[Any, QRectF]] = {}
         #: Each label's rectangle in scene (screen) coordinates, for hit tests.
         self._label_rects: dict[str, QRectF] = {}
         #: Each label's top left corner in view coordinates (a label drag starts from it).
@@ -217,21 +220,42 @@ class AnnotationLayer:
             for r in self._requests
         }
         placed: list[QRectF] = []
-        # Labels that stay where they are (texts, labels the user moved) first: the others
-        # are placed around them.
-        order = sorted(self._requests, key=lambda r: r.user is None and not r.fixed)
-        for request in order:
-            label = LabelItem(request.lines, request.colour)
+        labels = {r.annotation_id: LabelItem(r.lines, r.colour) for r in self._requests}
+        keys = {
+            r.annotation_id: (_box(shapes_at[r.annotation_id]), tuple(r.lines), _box(bounds))
+            for r in self._requests
+        }
+        cache = self._place_cache
+
+        def rank(request: _LabelRequest) -> int:
+            """Labels that stay where they are (texts, moved labels) first, then those whose
+            shape did not change (they keep their place while another is dragged), then the
+            others around them."""
+            if request.user is not None or request.fixed:
+                return 0
+            cached = cache.get(request.annotation_id)
+            return 1 if cached is not None and cached[0] == keys[request.annotation_id] else 2
+
+        for request in sorted(self._requests, key=rank):
+            label = labels[request.annotation_id]
             size = label.boundingRect().size()
             shape = shapes_at[request.annotation_id]
+            cached = cache.get(request.annotation_id)
             if request.user is not None or request.fixed:
                 at = box.mapViewToScene(
                     request.user if request.user is not None else request.near[0]
                 )
                 rect = _inside(QRectF(at, size), bounds)
+            elif (
+                cached is not None
+                and cached[0] == keys[request.annotation_id]
+                and not any(_overlap(_box(cached[1]), _box(other)) for other in placed)
+            ):
+                rect = cached[1]
             else:
                 others = [r for i, r in shapes_at.items() if i != request.annotation_id]
                 rect = _best_place(shape, size, bounds, placed, others)
+            cache[request.annotation_id] = (keys[request.annotation_id], rect)
             placed.append(rect)
             self._label_rects[request.annotation_id] = rect
             top_left = box.mapSceneToView(rect.topLeft())
@@ -241,6 +265,8 @@ class AnnotationLayer:
             away = _gap(rect, shape) > 2 * LABEL_OFFSET_PX
             if not request.fixed and (away or request.user is not None):
                 self._leader(request, rect, label.colour)
+        for stale in set(cache) - set(keys):
+            del cache[stale]
 
     def _leader(self, request: _LabelRequest, rect: QRectF, colour: QColor) -> None:
         """A dashed line from the label's nearest edge to the shape's nearest point."""
@@ -314,9 +340,19 @@ def _inside(rect: QRectF, bounds: QRectF) -> QRectF:
     return QRectF(QPointF(x, y), rect.size())
 
 
-def _overlap(a: QRectF, b: QRectF) -> float:
-    both = a.intersected(b)
-    return both.width() * both.height() if both.isValid() else 0.0
+#: A rectangle as (left, top, right, bottom): placement scores thousands of them per frame,
+#: in plain floats.
+Box = tuple[float, float, float, float]
+
+
+def _box(rect: QRectF) -> Box:
+    return (rect.left(), rect.top(), rect.right(), rect.bottom())
+
+
+def _overlap(a: Box, b: Box) -> float:
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    return width * height if width > 0 and height > 0 else 0.0
 
 
 def _gap(rect: QRectF, shape: QRectF) -> float:
@@ -352,26 +388,35 @@ def _best_place(
     shape: QRectF, size: Any, bounds: QRectF, placed: list[QRectF], others: list[QRectF]
 ) -> QRectF:
     """The candidate that leaves the view least, overlaps placed labels least, then other
-    shapes, then is nearest; moved inside the view."""
-    best: tuple[float, QRectF] | None = None
-    area = size.width() * size.height() or 1.0
-    for corner in _candidates(shape, size.width(), size.height()):
-        rect = QRectF(corner, size)
-        outside = area - _overlap(rect, bounds)
-        moved = _inside(rect, bounds)
+    shapes, then its own, then is nearest; moved inside the view."""
+    width, height = size.width(), size.height()
+    area = width * height or 1.0
+    view = _box(bounds)
+    own = _box(shape)
+    labels = [_box(r) for r in placed]
+    obstacles = [_box(r) for r in others]
+    best: tuple[float, float, float] | None = None
+    for corner in _candidates(shape, width, height):
+        x, y = corner.x(), corner.y()
+        outside = area - _overlap((x, y, x + width, y + height), view)
+        x = min(max(x, view[0]), max(view[0], view[2] - width))
+        y = min(max(y, view[1]), max(view[1], view[3] - height))
+        moved = (x, y, x + width, y + height)
+        dx = max(own[0] - moved[2], moved[0] - own[2], 0.0)
+        dy = max(own[1] - moved[3], moved[1] - own[3], 0.0)
         score = (
             outside / area * 20
-            + sum(_overlap(moved, other) for other in placed) / area * 100
-            + sum(_overlap(moved, other) for other in others) / area * 3
-            + _overlap(moved, shape) / area * 2  # on its own shape: only where nothing else
-            + _gap(moved, shape) / 200
+            + sum(_overlap(moved, other) for other in labels) / area * 100
+            + sum(_overlap(moved, other) for other in obstacles) / area * 3
+            + _overlap(moved, own) / area * 2  # on its own shape: only where nothing else
+            + math.hypot(dx, dy) / 200
         )
         if best is None or score < best[0]:
-            best = (score, moved)
+            best = (score, x, y)
             if score < 1e-3 + LABEL_OFFSET_PX / 200:
                 break
     assert best is not None
-    return best[1]
+    return QRectF(best[1], best[2], width, height)
 
 
 def _handle(point: QPointF, per_screen: float, colour: str) -> QGraphicsRectItem:
