@@ -12,7 +12,6 @@ image. The annotations themselves live in the grid's
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -71,36 +70,24 @@ KIND_NAMES = {
 
 #: SOP Class UIDs of the softcopy presentation states (PS3.4 B.5: ...1.1.11.x).
 PRESENTATION_STATE_PREFIX = "1.2.840.10008.5.1.4.1.1.11."
-#: The Key Object Selection Document's SOP Class UID.
-KO_CLASS = "1.2.840.10008.5.1.4.1.1.88.59"
 
 
 def read_presentation_states(
     paths: list[str], image_of: Mapping[str, ImageRef]
-) -> tuple[list[Annotation], dict[str, list[ImageRef]]]:
-    """The annotations of the presentation states and the key images of the Key Object
-    Selections (by the KO's series) at ``paths`` (worker thread)."""
+) -> list[Annotation]:
+    """The annotations of the presentation states at ``paths`` (worker thread)."""
     from pydicom import dcmread
 
     from viewer.model.annotations.dicom_objects import annotations_from_report, read_report
 
     found: list[Annotation] = []
-    keys: dict[str, list[ImageRef]] = {}
     for path in paths:
         try:
-            dataset = dcmread(path)
-            report = read_report(dataset)
-        except Exception:  # an unreadable object is left out; the others still show
+            report = read_report(dcmread(path))
+        except Exception:  # an unreadable state is left out; the others still show
             continue
-        if report.kind == "KO":
-            chosen = keys.setdefault(str(dataset.SeriesInstanceUID), [])
-            for uid, frame in report.references:
-                image = image_of.get(uid)
-                if image is not None:
-                    chosen.append(replace(image, frame=frame))
-        else:
-            found.extend(annotations_from_report(report, image_of))
-    return found, keys
+        found.extend(annotations_from_report(report, image_of))
+    return found
 
 
 class MeasureControls(QObject):
@@ -121,8 +108,6 @@ class MeasureControls(QObject):
         self._reader = LatestCall(self)
         self._reader.result.connect(self._on_states)
         self._states_read: set[str] = set()
-        #: Key images of each Key Object Selection series read (its Series Instance UID).
-        self.key_objects: dict[str, list[ImageRef]] = {}
         #: The files the last save wrote (tests read them).
         self.last_written: list[str] = []
 
@@ -300,43 +285,18 @@ class MeasureControls(QObject):
                         record.study_uid,
                         series.info.frame_of_reference_uid,
                     )
-                elif (
-                    record.sop_class_uid.startswith(PRESENTATION_STATE_PREFIX)
-                    or record.sop_class_uid == KO_CLASS
-                ) and record.sop_instance_uid not in self._states_read:
+                elif record.sop_class_uid.startswith(PRESENTATION_STATE_PREFIX) and (
+                    record.sop_instance_uid not in self._states_read
+                ):
                     states.append(record.path)
                     self._states_read.add(record.sop_instance_uid)
         if states:
             self._reader.submit(read_presentation_states, states, image_of)
 
     def _on_states(self, result: object) -> None:
-        if not isinstance(result, tuple):
-            return
-        annotations, keys = result
-        if annotations:
-            self.grid.annotations.load(annotations, foreign=True)
-            self.window.show_message(f"{len(annotations)} annotation(s) from presentation states")
-        for series_uid, images in keys.items():
-            self.key_objects[series_uid] = images
-            self.grid.annotations.load_key_images(images, foreign=True)
-            tree_model = getattr(self.window, "tree_model", None)
-            if tree_model is not None:
-                tree_model.set_key_images(series_uid, len(images))
-
-    def show_key_images(self, series_uid: str) -> bool:
-        """Show the first key image of the Key Object Selection series ``series_uid`` (False:
-        not a KO this viewer read, or none of its images is open)."""
-        images = self.key_objects.get(series_uid)
-        if not images:
-            return False
-        image = images[0]
-        series = self.window.catalog.series(image.series_uid)
-        for number, stack in enumerate(series.stacks if series is not None else []):
-            if image.key in stack.sources:
-                self.window.show_series(image.series_uid, number, stack.sources.index(image.key))
-                self.window.show_message(f"Key image 1 of {len(images)} (K flags or unflags)")
-                return True
-        return False
+        if isinstance(result, list) and result:
+            self.grid.annotations.load(result)
+            self.window.show_message(f"{len(result)} annotation(s) from presentation states")
 
     # --- the panel --------------------------------------------------------------------------
     def _make_panel(self) -> None:

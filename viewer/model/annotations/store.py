@@ -94,9 +94,10 @@ class AnnotationStore:
         self._items[annotation.id] = annotation
         self.changed.emit((annotation.id,))
 
-    def load(self, annotations: Iterable[Annotation], foreign: bool = False) -> None:
-        """Add annotations read from somewhere (not undoable; the undo history is kept);
-        ``foreign``: another system's (see :attr:`foreign`)."""
+    def load(self, annotations: Iterable[Annotation], foreign: bool = True) -> None:
+        """Add annotations read from somewhere (not undoable; the undo history is kept).
+        They are another system's (see :attr:`foreign`: not saved as the viewer's own) unless
+        ``foreign`` is False (the viewer's own, read back from the study database)."""
         ids = []
         for annotation in annotations:
             self._items[annotation.id] = annotation
