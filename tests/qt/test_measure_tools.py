@@ -481,52 +481,6 @@ def test_an_arrow_is_labelled_with_its_text_only(window: MainWindow) -> None:
     assert window.viewport.annotation_layer.labels == [["lesion"]]
 
 
-def test_a_key_object_selection_is_a_key_images_row_that_shows_them(
-    window: MainWindow, tmp_path: Path
-) -> None:
-    """A KO in the study (written with highdicom by the project's writer, as another system's
-    would be): its tree row reads "Key images: 2", a real click on it shows the first key
-    image, flagged KEY IMAGE; another system's key images are not saved as the viewer's."""
-    from viewer.model.annotations.dicom_objects import key_object_selection
-
-    start(window, Qt.Key.Key_Escape)
-    stack = window.state.stack
-    assert stack is not None
-    chosen = [stack.sources[3], stack.sources[7]]
-    images = [shapes.ImageRef(path, frame) for path, frame in chosen]
-    headers = {path: pydicom.dcmread(path, stop_before_pixels=True) for path, _ in chosen}
-    ko = key_object_selection(images, headers)
-    ko.save_as(tmp_path / "ko.dcm")
-    done: list[bool] = []
-    window.indexing_finished.connect(lambda: done.append(True))
-    window.open_paths([str(tmp_path)])
-    wait_for(lambda: done, 60)
-    ko_uid = str(ko.SeriesInstanceUID)
-
-    def row_text() -> str:
-        item = window.tree_model.series_item(ko_uid)
-        return item.text() if item is not None else ""
-
-    wait_for(lambda: "Key images: 2" in row_text(), 30)
-    window.state.set_index(0)
-    item = window.tree_model.series_item(ko_uid)
-    assert item is not None
-    index = window.tree_proxy.mapFromSource(item.index())
-    window.tree.scrollTo(index)
-    QTest.mouseClick(window.tree.viewport(), LEFT, pos=window.tree.visualRect(index).center())
-    QApplication.processEvents()
-    wait_for(lambda: window.state.index == 3)
-    assert window.state.stack.sources[window.state.index] == chosen[0]  # type: ignore[union-attr]
-    store = window.viewports.annotations
-    assert set(chosen) <= set(store.key_images) and set(chosen) <= store.foreign_key_images
-    assert "KEY IMAGE" in window.viewport.overlay.corners["bl"]
-    snapshot = window.annotations_db.snapshot()
-    assert all(not keys for _annotations, keys in snapshot.values())
-    for key in chosen:
-        store.key_images.pop(key, None)
-        store.foreign_key_images.discard(key)
-
-
 def test_other_labels_keep_their_place_while_one_shape_is_dragged(window: MainWindow) -> None:
     start(window, Qt.Key.Key_E)
     c = centre(window)

@@ -41,7 +41,6 @@ from viewer.qt.annotation_persistence import AnnotationPersistence
 from viewer.qt.database_browser import DatabaseDock
 from viewer.qt.dates import format_date
 from viewer.qt.image_view import ImageViewport
-from viewer.qt.key_objects import KeyObjects
 from viewer.qt.listener import StorageListener
 from viewer.qt.mpr_view import MprView
 from viewer.qt.problems import ProblemsDock
@@ -116,7 +115,6 @@ class MainWindow(WindowHost):
         self.annotations_db = AnnotationPersistence(
             self, self.viewports.annotations, self.library, self
         )
-        self.key_objects = KeyObjects(self, self.viewports.annotations, self)
         self.window_settings = WindowSettings(self, self.view_controls)
         remove_stale_folders_in_background()  # zips unpacked by viewers that died
         self._make_mpr_action()
@@ -501,10 +499,6 @@ class MainWindow(WindowHost):
     def _on_tree_chosen(self, uid: str, stack: int, by_mouse: bool) -> None:
         """A row clicked (on release), entered or reached by keys: show it in the active
         viewport; after a click the image takes the keys."""
-        if self.key_objects.show_key_images(uid):  # a KO's row: its key images
-            if by_mouse:
-                self.viewport.setFocus()
-            return
         if stack == SERIES_ROW:
             series = self.catalog.series(uid)
             stack = (best_stack(series) or 0) if series is not None else 0
@@ -791,7 +785,6 @@ class MainWindow(WindowHost):
         self.thumbnails.shutdown()
         self.loader.shutdown()
         self.annotations_db.shutdown()  # before the database closes
-        self.key_objects.shutdown()
         self.database_dock.shutdown()
 
     def closeEvent(self, event: Any) -> None:

@@ -147,7 +147,6 @@ class StudyTreeModel(QStandardItemModel):
         self._study_modalities: dict[str, set[str]] = {}
         self._series: dict[str, _SeriesState] = {}
         self._shown: tuple[str, int | None] | None = None
-        self._key_images: dict[str, str] = {}  # KO series UID -> what its row says
 
     # --- drag ----------------------------------------------------------------------------
     def mimeTypes(self) -> list[str]:
@@ -204,20 +203,9 @@ class StudyTreeModel(QStandardItemModel):
         state.instances = len(series.instances)
         state.frames = frames
         if not frames and series.instances:
-            state.kind = self._key_images.get(series.uid) or non_image_kind(
-                series.instances[0].sop_class_uid
-            )
+            state.kind = non_image_kind(series.instances[0].sop_class_uid)
         elif frames:
             state.kind = ""
-
-    def set_key_images(self, series_uid: str, count: int) -> None:
-        """A Key Object Selection series reads "Key images: N" (issue 17; choosing it shows
-        them)."""
-        self._key_images[series_uid] = f"Key images: {count}"
-        state = self._series.get(series_uid)
-        if state is not None:
-            state.kind = self._key_images[series_uid]
-            self._refresh_series(state)
 
     # --- DICOMDIR previews ---------------------------------------------------------------
     def apply_preview(self, preview: DirectoryPreview) -> None:
