@@ -176,7 +176,7 @@ def test_measurements_panel_lists_and_jumps(window: MainWindow) -> None:
     assert table is not None and table.rowCount() == 1
     assert table.item(0, 0).text() == "Length"
     assert table.item(0, 1).text().endswith("mm")
-    assert table.item(0, 3).text() == str(index + 1)
+    assert table.item(0, 2).text() == str(index + 1)
     window.state.set_index(0)
     controls.jump_to(0)
     assert window.state.index == index
@@ -413,3 +413,88 @@ def test_freehand_roi_is_traced_in_one_drag(window: MainWindow) -> None:
     xy = np.array(roi.points) * [col_mm, row_mm]
     shoelace = abs(xy[:, 0] @ np.roll(xy[:, 1], -1) - xy[:, 1] @ np.roll(xy[:, 0], -1)) / 2
     assert window.viewport.measurement(roi).values["area"] == pytest.approx(shoelace)
+
+
+def test_labels_stay_inside_the_view_and_clear_of_each_other(window: MainWindow) -> None:
+    """Three ROIs side by side at the right edge and a length under them: every label inside
+    the view box, no two overlapping (the demo CT, the labels its statistics make)."""
+    start(window, Qt.Key.Key_Escape)
+    image = window.viewport.current_image()
+    assert image is not None
+    rows, columns = window.viewport.frame.stored.shape[:2]  # type: ignore[union-attr]
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return (x * columns, y * rows)
+
+    store = window.viewports.annotations
+    for box in ((0.80, 0.30, 0.97, 0.45), (0.78, 0.40, 0.99, 0.55), (0.70, 0.50, 0.95, 0.62)):
+        store.add(shapes.Annotation(shapes.ELLIPSE, (at(*box[:2]), at(*box[2:])), image))
+    store.add(shapes.Annotation(shapes.RECTANGLE, (at(0.75, 0.58), at(0.98, 0.70)), image))
+    store.add(shapes.Annotation(shapes.LENGTH, (at(0.6, 0.9), at(0.99, 0.95)), image))
+    QApplication.processEvents()
+    layer = window.viewport.annotation_layer
+    rects = list(layer.label_rects.values())
+    assert len(rects) == 5
+    bounds = window.viewport.view_box.sceneBoundingRect()
+    for rect in rects:
+        assert bounds.contains(rect), (rect, bounds)
+    for i, a in enumerate(rects):
+        for b in rects[i + 1 :]:
+            assert not a.intersects(b), (a, b)
+
+
+def test_a_label_dragged_away_keeps_its_place_and_a_leader_line(window: MainWindow) -> None:
+    from PySide6.QtWidgets import QGraphicsPathItem
+
+    start(window, Qt.Key.Key_E)
+    drag(window.viewport, LEFT, QPointF(80, 60), centre(window) - QPointF(40, 30))
+    roi = only(window)
+    layer = window.viewport.annotation_layer
+    before = layer.label_rects[roi.id]
+    paths = sum(isinstance(i, QGraphicsPathItem) for i in layer._items)
+    grab = window.viewport.mapFromScene(before.center())
+    drag(window.viewport, LEFT, QPointF(-60, 140), QPointF(grab))  # the label, not the shape
+    moved = only(window)
+    assert moved.points == roi.points and moved.label is not None
+    after = layer.label_rects[roi.id]
+    assert after.center().y() > before.center().y() + 100
+    assert sum(isinstance(i, QGraphicsPathItem) for i in layer._items) == paths + 1  # leader
+    QTest.keyClick(window.viewport, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert only(window).label is None  # one undo step
+
+
+def test_an_arrow_is_labelled_with_its_text_only(window: MainWindow) -> None:
+    start(
+        window,
+        Qt.Key.Key_A,
+    )
+    QTest.keyClick(window.viewport, Qt.Key.Key_A, Qt.KeyboardModifier.ShiftModifier)
+    drag(window.viewport, LEFT, QPointF(80, 60), centre(window))
+    dialog = window.viewport.text_dialog
+    assert dialog is not None and dialog.isVisible()
+    dialog.setTextValue("lesion")
+    dialog.accept()
+    QApplication.processEvents()
+    arrow = only(window)
+    assert arrow.kind == shapes.ARROW and arrow.text == "lesion"
+    assert window.viewport.measurement(arrow).values == {}
+    assert window.viewport.annotation_layer.labels == [["lesion"]]
+
+
+def test_other_labels_keep_their_place_while_one_shape_is_dragged(window: MainWindow) -> None:
+    start(window, Qt.Key.Key_E)
+    c = centre(window)
+    drag(window.viewport, LEFT, QPointF(60, 40), c - QPointF(120, 60))
+    drag(window.viewport, LEFT, QPointF(60, 40), c + QPointF(40, 20))
+    first, second = list(window.viewports.annotations)
+    layer = window.viewport.annotation_layer
+    before = layer.label_rects[first.id]
+    # Move the second ellipse by its outline's right end (the edit a drawing tool does).
+    viewport = window.viewport
+    right = max(shapes.outline(second), key=lambda p: p[0])
+    at = viewport.mapFromScene(
+        viewport.view_box.mapViewToScene(viewport.pixel_to_view(QPointF(*right)))
+    )
+    drag(window.viewport, LEFT, QPointF(30, 50), QPointF(at))
+    assert window.viewports.annotations.get(second.id) != second  # it moved
+    assert layer.label_rects[first.id] == before

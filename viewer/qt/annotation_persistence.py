@@ -50,6 +50,19 @@ def _image_ref(record: InstanceRecord, frame_of_reference: str) -> ImageRef:
     )
 
 
+def open_images(catalog: Any) -> tuple[dict[str, ImageRef], dict[str, ImageRef]]:
+    """The opened images (records with pixels) by SOP Instance UID and by path."""
+    by_uid: dict[str, ImageRef] = {}
+    by_path: dict[str, ImageRef] = {}
+    for series in catalog.all_series():
+        for record in series.instances:
+            if record.has_pixels:
+                image = _image_ref(record, series.info.frame_of_reference_uid)
+                by_uid[record.sop_instance_uid] = image
+                by_path[record.path] = image
+    return by_uid, by_path
+
+
 def _load(
     library: StudyLibrary, studies: list[str], image_of: dict[str, ImageRef]
 ) -> tuple[list[str], list[Annotation], list[ImageRef]]:
@@ -106,16 +119,7 @@ class AnnotationPersistence(QObject):
 
     # --- loading ------------------------------------------------------------------------
     def _records(self) -> tuple[dict[str, ImageRef], dict[str, ImageRef]]:
-        """Images of the opened files by SOP Instance UID and by path."""
-        by_uid: dict[str, ImageRef] = {}
-        by_path: dict[str, ImageRef] = {}
-        for series in self.window.catalog.all_series():
-            for record in series.instances:
-                if record.has_pixels:
-                    image = _image_ref(record, series.info.frame_of_reference_uid)
-                    by_uid[record.sop_instance_uid] = image
-                    by_path[record.path] = image
-        return by_uid, by_path
+        return open_images(self.window.catalog)
 
     def load_opened(self) -> None:
         """Read the stored objects of the studies opened since the last call."""
@@ -144,7 +148,7 @@ class AnnotationPersistence(QObject):
         fresh = [a for a in annotations if a.id not in known]
         self._loaded.update(studies)
         if fresh:
-            self.store.load(fresh)
+            self.store.load(fresh, foreign=False)
             self.window.show_message(f"{len(fresh)} measurement(s) from the study database")
         if keys:
             self.store.load_key_images(keys)
@@ -168,6 +172,8 @@ class AnnotationPersistence(QObject):
             image = replace(known, frame=annotation.image.frame)
             found[known.study_uid][0].append(replace(annotation, image=image))
         for key in self.store.key_images.values():
+            if key.key in self.store.foreign_key_images:
+                continue
             known = by_path.get(key.path)
             if known is not None and known.study_uid in found:
                 found[known.study_uid][1].append(replace(known, frame=key.frame))

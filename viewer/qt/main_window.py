@@ -769,6 +769,7 @@ class MainWindow(WindowHost):
         view.preset_store = self.window_settings.settings
         view.status.connect(self.show_message)
         view.voi_changed.connect(self.state.set_voi)
+        view.measure.set_tool(self.viewports.active_tool)
         self.mpr_view = view
         self._put_up(view)
 

@@ -122,7 +122,7 @@ def measurement_report(
 
     groups = []
     for number, (annotation, measured) in enumerate(items, start=1):
-        if annotation.kind == shapes.TEXT:
+        if annotation.kind in shapes.ANNOTATIONS:
             continue
         source = sources[annotation.image.path]
         source_image = hd.sr.SourceImageForRegion.from_source_image(
@@ -267,10 +267,11 @@ def presentation_state(
             graphics.append(hd.pr.GraphicObject("POLYLINE", data, "PIXEL"))
         elif annotation.kind == shapes.POINT:
             graphics.append(hd.pr.GraphicObject("POINT", data, "PIXEL"))
-        text = annotation.text if annotation.kind == shapes.TEXT else " ".join(lines)
+        text = annotation.text if annotation.kind in shapes.ANNOTATIONS else " ".join(lines)
         texts = []
         if text:
-            anchor = annotation.points[-1] if annotation.points else (0.0, 0.0)
+            at = 0 if annotation.kind == shapes.ARROW else -1  # an arrow's text at its tail
+            anchor = annotation.points[at] if annotation.points else (0.0, 0.0)
             texts.append(
                 hd.pr.TextObject(
                     text[:1024],

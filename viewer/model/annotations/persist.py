@@ -24,6 +24,7 @@ def to_payload(annotation: Annotation) -> dict[str, Any]:
         "visible": annotation.visible,
         "series_uid": annotation.image.series_uid,
         "sop_class_uid": annotation.image.sop_class_uid,
+        **({"label": list(annotation.label)} if annotation.label is not None else {}),
     }
 
 
@@ -63,6 +64,7 @@ def from_payload(row: Any, image_of: Mapping[str, ImageRef]) -> Annotation | Non
     if image is None:
         return None
     points = tuple((float(x), float(y)) for x, y in payload.get("points", []))
+    label = payload.get("label")
     return Annotation(
         row.kind,
         points,
@@ -70,6 +72,7 @@ def from_payload(row: Any, image_of: Mapping[str, ImageRef]) -> Annotation | Non
         str(payload.get("text", "")),
         bool(payload.get("visible", True)),
         str(payload.get("id")),
+        (float(label[0]), float(label[1])) if label else None,
     )
 
 

@@ -40,6 +40,8 @@ POINT_COUNTS: dict[str, int | None] = {
     ARROW: 2,  # tail, head
     TEXT: 1,
 }
+#: Kinds that are annotations, not measurements: their label is their text (GSPS, not SR).
+ANNOTATIONS = frozenset({ARROW, TEXT})
 #: Kinds whose statistics come from the pixels they enclose.
 REGIONS = frozenset({ELLIPSE, RECTANGLE, POLYGON, FREEHAND})
 #: Kinds drawn as separate straight segments, two points each (not one polyline).
@@ -79,9 +81,14 @@ class Annotation:
     text: str = ""
     visible: bool = True
     id: str = field(default_factory=new_id)
+    #: Where the user put the label (its top left corner, image coordinates); None: placed
+    #: by the view beside the shape.
+    label: Point | None = None
 
     def moved(self, dx: float, dy: float) -> Annotation:
-        return replace(self, points=tuple((x + dx, y + dy) for x, y in self.points))
+        label = (self.label[0] + dx, self.label[1] + dy) if self.label is not None else None
+        points = tuple((x + dx, y + dy) for x, y in self.points)
+        return replace(self, points=points, label=label)
 
     def with_point(self, index: int, point: Point) -> Annotation:
         if self.kind == BIDIRECTIONAL and len(self.points) == 4:
@@ -94,6 +101,27 @@ class Annotation:
     def complete(self) -> bool:
         count = POINT_COUNTS.get(self.kind)
         return len(self.points) >= 3 if count is None else len(self.points) == count
+
+
+#: The handle index of an annotation's label (-1 is its body, 0.. its points).
+LABEL_HANDLE = -2
+
+
+def edited(
+    annotation: Annotation, handle: int, dx: float, dy: float, label_from: Point | None = None
+) -> Annotation:
+    """``annotation`` after a drag by (dx, dy) of one of its points, its body (-1) or its label
+    (:data:`LABEL_HANDLE`: from its own place, else from ``label_from``, where the view put
+    it)."""
+    if handle == LABEL_HANDLE:
+        base = annotation.label or label_from
+        if base is None:
+            return annotation
+        return replace(annotation, label=(base[0] + dx, base[1] + dy))
+    if handle < 0:
+        return annotation.moved(dx, dy)
+    x, y = annotation.points[handle]
+    return annotation.with_point(handle, (x + dx, y + dy))
 
 
 def ellipse_axes(points: tuple[Point, ...]) -> tuple[float, float, float, float]:
