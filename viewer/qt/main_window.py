@@ -39,6 +39,7 @@ from viewer.model.problems import UNSORTED, Problem, SeriesOfPath, group_label
 from viewer.model.series_choice import best_stack, displayable_in_order, first_to_show
 from viewer.qt.database_browser import DatabaseDock
 from viewer.qt.dates import format_date
+from viewer.qt.documents import DocumentViews
 from viewer.qt.image_view import ImageViewport
 from viewer.qt.listener import StorageListener
 from viewer.qt.mpr_view import MprView
@@ -106,6 +107,7 @@ class MainWindow(WindowHost):
         self._make_status_bar()
         self._make_menus()
         self.view_controls = ViewControls(self, self.viewports)
+        self.documents = DocumentViews(self)  # SR, KO and PDF rows of the tree (issue 17)
         self.viewports.status.connect(self.show_message)
         self.viewports.active_changed.connect(self._mark_shown)
         self.viewports.active_shows.connect(self._mark_shown)
@@ -495,6 +497,8 @@ class MainWindow(WindowHost):
     def _on_tree_chosen(self, uid: str, stack: int, by_mouse: bool) -> None:
         """A row clicked (on release), entered or reached by keys: show it in the active
         viewport; after a click the image takes the keys."""
+        if self.documents.open_series(uid):  # a report, key images or a PDF
+            return
         if stack == SERIES_ROW:
             series = self.catalog.series(uid)
             stack = (best_stack(series) or 0) if series is not None else 0
@@ -777,6 +781,7 @@ class MainWindow(WindowHost):
         if self.vr_view is not None:
             self.vr_view.shutdown()
         self.view_controls.shutdown()
+        self.documents.shutdown()
         self.thumbnails.shutdown()
         self.loader.shutdown()
         self.database_dock.shutdown()

@@ -56,6 +56,8 @@ FRAMES_ROLE = Qt.ItemDataRole.UserRole + 5
 SERIES_MIME = "application/x-dicom-viewer-series"
 #: The row of the series (and stack) a viewport shows: bold, in this colour.
 SHOWN_COLOUR = "#3d8ee8"
+#: What the tree calls a key object selection series (its row reads "Key images").
+KEY_IMAGES_KIND = "Key object selection"
 COLUMNS = ("Patient / study / series", "Modality", "Date", "Images")
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -84,6 +86,8 @@ def series_label(info: SeriesInfo, kind: str = "") -> str:
     number = f"#{info.number} " if info.number is not None else ""
     details = "  · ".join(part for part in (info.body_part, kind) if part)
     text = f"{number}{info.description or '(no description)'}"
+    if kind == KEY_IMAGES_KIND:  # a click shows its images (viewer.qt.documents)
+        text = f"{number}Key images" + (f": {info.description}" if info.description else "")
     return f"{text}\n{details}" if details else text
 
 
