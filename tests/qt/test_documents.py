@@ -15,6 +15,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from tests.foreign_objects import presentation_state
 from tests.gui_driving import open_and_wait, show_modality, wait_for
 from viewer.core.user_dirs import cache_dir
 from viewer.qt.main_window import MainWindow
@@ -209,3 +210,45 @@ def test_a_pdf_opens_from_a_private_copy_in_the_cache(
     assert copy.resolve().is_relative_to(cache_dir().resolve())
     assert not copy.resolve().is_relative_to(tmp_path.resolve())
     assert copy.stat().st_mode & 0o077 == 0
+
+
+def test_several_presentation_states_the_user_chooses_one_or_none(
+    window: MainWindow, tmp_path: Path, qtbot
+) -> None:  # type: ignore[no-untyped-def]
+    show_modality(window, "CT")
+    stack = window.state.stack
+    assert stack is not None
+    path, _ = stack.sources[150]
+    source = pydicom.dcmread(path)
+    uid = str(source.SOPInstanceUID)
+    for name, text, created, centre in (
+        ("OLDER", "older text", "080000", 300.0),
+        ("NEWER", "newer text", "090000", None),
+    ):
+        window_ = (centre, 100.0) if centre is not None else None
+        state = presentation_state(source, name, (), [(text, (130.0, 100.0))], created, window_)
+        state.save_as(tmp_path / f"{name}.dcm", enforce_file_format=True)
+    open_and_wait(qtbot, window, [str(tmp_path)])
+    states = window.presentation_states
+    wait_for(lambda: len(states.states_for(uid)) == 2, 30)
+
+    def texts() -> list[str]:
+        return sorted(a.text for a in window.viewports.annotations.on_instance(uid))
+
+    assert texts() == ["newer text"]  # the newest applies by default
+    window.show_series(window.state.series_uid, 0, 150)
+    assert states.shown_image() == uid
+    states.menu.aboutToShow.emit()
+    entries = [a.text() for a in states.menu.actions()]
+    assert entries == ["None", "NEWER (2026-01-01 09:00)", "OLDER (2026-01-01 08:00)"]
+    assert [a.isChecked() for a in states.menu.actions()] == [False, True, False]
+    states.menu.actions()[2].trigger()
+    assert texts() == ["older text"]
+    assert window.state.voi is not None and window.state.voi.center == pytest.approx(300.0)
+    window.viewport.refresh_annotations()
+    assert ["older text"] in window.viewport.annotation_layer.labels
+    states.menu.aboutToShow.emit()
+    states.menu.actions()[0].trigger()  # None
+    assert texts() == []
+    states.menu.aboutToShow.emit()
+    assert [a.isChecked() for a in states.menu.actions()] == [True, False, False]

@@ -43,6 +43,7 @@ from viewer.qt.documents import DocumentViews
 from viewer.qt.image_view import ImageViewport
 from viewer.qt.listener import StorageListener
 from viewer.qt.mpr_view import MprView
+from viewer.qt.presentation_states import PresentationStates
 from viewer.qt.problems import ProblemsDock
 from viewer.qt.query_retrieve import QueryRetrieveDock
 from viewer.qt.series_tree import SERIES_ROW, SeriesTreeView
@@ -108,6 +109,7 @@ class MainWindow(WindowHost):
         self._make_menus()
         self.view_controls = ViewControls(self, self.viewports)
         self.documents = DocumentViews(self)  # SR, KO and PDF rows of the tree (issue 17)
+        self.presentation_states = PresentationStates(self, self.viewports)
         self.viewports.status.connect(self.show_message)
         self.viewports.active_changed.connect(self._mark_shown)
         self.viewports.active_shows.connect(self._mark_shown)
@@ -782,6 +784,7 @@ class MainWindow(WindowHost):
             self.vr_view.shutdown()
         self.view_controls.shutdown()
         self.documents.shutdown()
+        self.presentation_states.shutdown()
         self.thumbnails.shutdown()
         self.loader.shutdown()
         self.database_dock.shutdown()
