@@ -252,3 +252,17 @@ def test_several_presentation_states_the_user_chooses_one_or_none(
     assert texts() == []
     states.menu.aboutToShow.emit()
     assert [a.isChecked() for a in states.menu.actions()] == [True, False, False]
+    # A click on the OLDER state's row in the tree shows its image with it applied.
+    older = next(
+        s.uid
+        for s in window.catalog.all_series()
+        if s.instances
+        and s.instances[0].sop_instance_uid in states.states
+        and states.states[s.instances[0].sop_instance_uid].label == "OLDER"
+    )
+    window.state.set_index(0)
+    click_row(window, older)
+    assert shown_key(window) == (path, 0)
+    assert texts() == ["older text"]
+    tip = window.tree_model.series_item(older).toolTip()  # type: ignore[union-attr]
+    assert "a click shows its image with it applied" in tip

@@ -499,8 +499,8 @@ class MainWindow(WindowHost):
     def _on_tree_chosen(self, uid: str, stack: int, by_mouse: bool) -> None:
         """A row clicked (on release), entered or reached by keys: show it in the active
         viewport; after a click the image takes the keys."""
-        if self.documents.open_series(uid):  # a report, key images or a PDF
-            return
+        if self.documents.open_series(uid) or self.presentation_states.open_series(uid):
+            return  # a report, key images, a PDF or a presentation state
         if stack == SERIES_ROW:
             series = self.catalog.series(uid)
             stack = (best_stack(series) or 0) if series is not None else 0

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QMenu
 
 from viewer.model.annotations.dicom_objects import Report
 from viewer.model.annotations.shapes import Annotation, ImageRef
-from viewer.model.documents import PR_PREFIX
+from viewer.model.documents import PR_PREFIX, locate, series_kind
 from viewer.model.window_level import Voi
 from viewer.qt.latest_call import LatestCall
 from viewer.qt.viewport_grid import ViewportGrid
@@ -161,6 +161,29 @@ class PresentationStates(QObject):
         )
 
     # --- choosing ---------------------------------------------------------------------------
+    def open_series(self, series_uid: str) -> bool:
+        """A presentation state's row chosen in the tree: show its first image that is open
+        with it applied (its newest state when the series holds several). False for a
+        series of another kind."""
+        series = self.window.catalog.series(series_uid)
+        if series is None or series_kind(series) != "PR":
+            return False
+        found = [s for s in (self.states.get(r.sop_instance_uid) for r in series.instances) if s]
+        if not found:
+            self.window.show_message("That presentation state is not read yet, or unreadable")
+            return True
+        state = max(found, key=lambda s: s.created)
+        references = [uid for uid, _ in state.report.references] + sorted(state.images)
+        place = next(
+            (p for p in (locate(self.window.catalog, uid) for uid in references) if p), None
+        )
+        if place is None:
+            self.window.show_message("None of the images it applies to is open")
+            return True
+        self.window.show_series(place.series_uid, place.stack, place.index)
+        self.choose(state.uid)
+        return True
+
     def states_for(self, sop_instance_uid: str) -> list[FoundState]:
         """The states that apply to an image, newest first."""
         found = [s for s in self.states.values() if sop_instance_uid in s.images]

@@ -58,6 +58,15 @@ SERIES_MIME = "application/x-dicom-viewer-series"
 SHOWN_COLOUR = "#3d8ee8"
 #: What the tree calls a key object selection series (its row reads "Key images").
 KEY_IMAGES_KIND = "Key object selection"
+#: What a click on a row of objects without images does (viewer.qt.documents,
+#: viewer.qt.presentation_states), for its tooltip.
+CLICK_HINTS = {
+    "Structured report": "a click shows it in the Report panel",
+    "Dose report": "a click shows it in the Report panel",
+    KEY_IMAGES_KIND: "a click shows its images",
+    "Encapsulated PDF": "a click opens it in the system's PDF viewer",
+    "Presentation state": "a click shows its image with it applied",
+}
 COLUMNS = ("Patient / study / series", "Modality", "Date", "Images")
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -478,7 +487,7 @@ def _series_tooltip(state: _SeriesState) -> str:
         f"Series Instance UID {info.uid}",
     ]
     if state.kind:
-        lines.insert(1, state.kind + " (not displayable)")
+        lines.insert(1, f"{state.kind} ({CLICK_HINTS.get(state.kind, 'not displayable')})")
     if state.expected:
         lines.append(f"DICOMDIR lists {state.expected} instance(s)")
     if state.problems:
