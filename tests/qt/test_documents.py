@@ -170,6 +170,10 @@ def test_key_images_row_shows_just_those_images(window: MainWindow, tmp_path: Pa
     wait_for(lambda: window.viewport.frame is not None, 30)
     window.state.step(1)
     assert shown_key(window) == keys[1]
+    wait_for(lambda: window.viewport.overlay.corners["tr"][2].startswith("Key images · Se: 2"), 10)
+    if window.documents.dock is not None:
+        window.documents.dock.hide()  # the picture shows the viewport at its width
+        wait_for(lambda: window.viewport.width() > 400, 10)
     grab(window, "key-images.png")
 
 
@@ -266,3 +270,37 @@ def test_several_presentation_states_the_user_chooses_one_or_none(
     assert texts() == ["older text"]
     tip = window.tree_model.series_item(older).toolTip()  # type: ignore[union-attr]
     assert "a click shows its image with it applied" in tip
+
+
+def test_an_enhanced_sr_from_another_system_reads_as_text(
+    window: MainWindow, tmp_path: Path, qtbot
+) -> None:  # type: ignore[no-untyped-def]
+    """pydicom's test-SR.dcm (Enhanced SR, another vendor): its title, texts and numbers
+    show; its image references are to images that are not open, and say so."""
+    import shutil
+
+    from pydicom.data import get_testdata_file
+
+    shutil.copy(get_testdata_file("test-SR.dcm"), tmp_path / "sr.dcm")
+    open_and_wait(qtbot, window, [str(tmp_path)])
+    uid = "1.2.276.0.7230010.3.1.4.2139363186.7819.982086466.3"
+    click_row(window, uid)
+    documents = window.documents
+    wait_for(lambda: documents.dock is not None and documents.dock.tree.topLevelItemCount(), 30)
+    dock = documents.dock
+    assert dock is not None
+    wait_for(lambda: dock.tree.topLevelItem(0).text(0) == "Diagnosis", 30)  # type: ignore[union-attr]
+    top = dock.tree.topLevelItem(0)
+    assert top is not None
+    groups = {top.child(i).text(0): top.child(i) for i in range(top.childCount())}
+    values = [groups["Measurements"].child(i) for i in range(groups["Measurements"].childCount())]
+    assert [(v.text(0), v.text(1)) for v in values] == [("Diameter", "3 cm")] * 2
+    texts = [groups["Text"].child(i).text(1) for i in range(groups["Text"].childCount())]
+    assert "A mass of" in texts and "was detected." in texts
+    images = groups["Images referenced"]
+    assert images.child(0).text(2) == "not open"
+    dock.tree.scrollToItem(images.child(0))
+    QApplication.processEvents()
+    centre = dock.tree.visualItemRect(images.child(0)).center()
+    QTest.mouseClick(dock.tree.viewport(), LEFT, Qt.KeyboardModifier.NoModifier, centre)
+    assert "not open" in window.statusBar().currentMessage()

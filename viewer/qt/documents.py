@@ -169,8 +169,10 @@ class DocumentViews(QObject):
         first = locate(self.window.catalog, *references[0])
         # The series of the first key image, for its overlay text; then just the key images.
         self.window.show_series(found.series_uid, first.stack if first else 0)
-        state = self.window.viewports.active.state
-        state.set_series(
+        viewport = self.window.viewports.active
+        text = viewport.patient_text
+        viewport.patient_text = {**text, "series": f"Key images · {text.get('series', '')}"}
+        viewport.state.set_series(
             [found.stack], 0, 0, info.frame_of_reference_uid, info.modality, found.series_uid
         )
         left = f" ({found.missing} not open)" if found.missing else ""
