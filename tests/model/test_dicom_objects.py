@@ -153,10 +153,13 @@ def test_a_gsps_from_another_system_becomes_annotations(tmp_path: Path) -> None:
             hd.pr.SoftcopyVOILUTTransformation(window_center=-600, window_width=1500)
         ],
     )
+    assert dicom_objects.read_report(state).rotation == 0  # highdicom writes none
+    state.ImageRotation, state.ImageHorizontalFlip = 270, "Y"  # PS3.3 C.10.6
     path = tmp_path / "other.dcm"
     state.save_as(path)
     report = dicom_objects.read_report(pydicom.dcmread(path))
     assert report.window == (-600.0, 1500.0) and report.label == "OTHER"
+    assert (report.rotation, report.flip) == (270, True)
     image = ImageRef(CT_SMALL, 0, str(source.SOPInstanceUID))
     back = dicom_objects.annotations_from_report(report, {image.sop_instance_uid: image})
     kinds = sorted(a.kind for a in back)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 from tests.foreign_objects import presentation_state
 from tests.gui_driving import open_and_wait, show_modality, wait_for
 from viewer.core.user_dirs import cache_dir
+from viewer.model.orientation import FLIP_HORIZONTAL, IDENTITY, ROTATE_CLOCKWISE, compose
 from viewer.qt.main_window import MainWindow
 
 LEFT = Qt.MouseButton.LeftButton
@@ -231,6 +232,9 @@ def test_several_presentation_states_the_user_chooses_one_or_none(
     ):
         window_ = (centre, 100.0) if centre is not None else None
         state = presentation_state(source, name, (), [(text, (130.0, 100.0))], created, window_)
+        if name == "OLDER":  # PS3.3 C.10.6: a quarter turn clockwise, then mirrored
+            state.ImageHorizontalFlip = "Y"
+            state.ImageRotation = 90
         state.save_as(tmp_path / f"{name}.dcm", enforce_file_format=True)
     open_and_wait(qtbot, window, [str(tmp_path)])
     states = window.presentation_states
@@ -249,11 +253,13 @@ def test_several_presentation_states_the_user_chooses_one_or_none(
     states.menu.actions()[2].trigger()
     assert texts() == ["older text"]
     assert window.state.voi is not None and window.state.voi.center == pytest.approx(300.0)
+    assert window.state.screen_matrix == compose(FLIP_HORIZONTAL, ROTATE_CLOCKWISE)
     window.viewport.refresh_annotations()
     assert ["older text"] in window.viewport.annotation_layer.labels
     states.menu.aboutToShow.emit()
     states.menu.actions()[0].trigger()  # None
     assert texts() == []
+    assert window.state.screen_matrix == IDENTITY
     states.menu.aboutToShow.emit()
     assert [a.isChecked() for a in states.menu.actions()] == [True, False, False]
     # A click on the OLDER state's row in the tree shows its image with it applied.

@@ -5,7 +5,8 @@ After indexing, every softcopy presentation state among the opened files is read
 Each image shows at most one of them: by default the newest (Presentation Creation Date and
 Time) that references it. View > Presentation state lists the states of the image the active
 viewport shows, and "None"; choosing one shows its graphics and texts on every image it
-references (and its window on the image shown), "None" takes them off the shown series.
+references (and its window, flip and rotation on the image shown), "None" takes them off
+the shown series.
 The graphics go into the grid's annotation store with :meth:`AnnotationStore.load` and leave
 it with :meth:`AnnotationStore.unload` (neither is an undo step).
 """
@@ -22,6 +23,13 @@ from PySide6.QtWidgets import QMenu
 from viewer.model.annotations.dicom_objects import Report
 from viewer.model.annotations.shapes import Annotation, ImageRef
 from viewer.model.documents import PR_PREFIX, locate, series_kind
+from viewer.model.orientation import (
+    FLIP_HORIZONTAL,
+    IDENTITY,
+    ROTATE_CLOCKWISE,
+    ScreenMatrix,
+    compose,
+)
 from viewer.model.window_level import Voi
 from viewer.qt.latest_call import LatestCall
 from viewer.qt.viewport_grid import ViewportGrid
@@ -46,6 +54,15 @@ class FoundState:
         stamp = f"{when[:4]}-{when[4:6]}-{when[6:8]} {when[8:10]}:{when[10:12]}" if when else ""
         name = self.label or self.report.title or "Presentation state"
         return f"{name} ({stamp})" if stamp else name
+
+
+def screen_matrix(report: Report) -> ScreenMatrix:
+    """The view's turn and mirror a presentation state asks for (PS3.3 C.10.6): its rotation
+    clockwise, then the horizontal flip of the rotated image."""
+    matrix = IDENTITY
+    for _ in range(report.rotation // 90):
+        matrix = compose(ROTATE_CLOCKWISE, matrix)
+    return compose(FLIP_HORIZONTAL, matrix) if report.flip else matrix
 
 
 def read_states(paths: list[str], image_of: Mapping[str, ImageRef]) -> list[FoundState]:
@@ -209,14 +226,17 @@ class PresentationStates(QObject):
                 if uid in self.choice:
                     self.choice[uid] = ""
             self._apply()
+            viewport_state.set_screen_matrix(IDENTITY)
             self.window.show_message("No presentation state on this series")
             return
         for image in state.images:
             self.choice[image] = state.uid
         self._apply()
         window = state.report.window
-        if window is not None and self.shown_image() in state.images:
-            viewport_state.set_voi(Voi.from_center_width(*window))
+        if self.shown_image() in state.images:
+            if window is not None:
+                viewport_state.set_voi(Voi.from_center_width(*window))
+            viewport_state.set_screen_matrix(screen_matrix(state.report))
         self.window.show_message(f"Presentation state: {state.title}")
 
     def _apply(self) -> None:

@@ -349,6 +349,10 @@ class Report:
     references: list[tuple[str, int]] = field(default_factory=list)  # (SOP UID, frame)
     window: tuple[float, float] | None = None  # (centre, width)
     label: str = ""
+    #: A presentation state's spatial transformation (PS3.3 C.10.6): the rotation clockwise
+    #: in degrees (0, 90, 180, 270), then a horizontal flip.
+    flip: bool = False
+    rotation: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -575,6 +579,9 @@ def _read_presentation_state(ds: Any, uid: str) -> Report:
     window = _first_window(ds)
     if window is not None:
         report.window = window
+    report.flip = str(ds.get("ImageHorizontalFlip", "") or "").upper() == "Y"
+    rotation = int(ds.get("ImageRotation", 0) or 0)
+    report.rotation = rotation % 360 if rotation % 90 == 0 else 0
     return report
 
 
