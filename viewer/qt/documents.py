@@ -72,13 +72,17 @@ class DocumentViews(QObject):
         self.last_pdf: Path | None = None
         self.key_images: KeyImages | None = None
 
-    def open_series(self, uid: str) -> bool:
+    def open_series(self, uid: str, by_mouse: bool = True) -> bool:
         """Show what the series ``uid`` holds when it is an SR, a KO or a PDF; False for
-        other series (images, presentation states...)."""
+        other series (images, presentation states...). A PDF opens on a click only, not
+        when the keys move through the tree (that would start a PDF viewer per row)."""
         series = self.window.catalog.series(uid)
         kind = series_kind(series) if series is not None else ""
         if series is None or kind not in ("SR", "KO", "PDF"):
             return False
+        if kind == "PDF" and not by_mouse:
+            self.window.show_message("Click the row to open the PDF in the system viewer")
+            return True
         paths = [record.path for record in series.instances]
         self.window.show_message(
             {"SR": "Reading the report…", "KO": "Reading the key images…"}.get(

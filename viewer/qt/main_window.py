@@ -499,7 +499,7 @@ class MainWindow(WindowHost):
     def _on_tree_chosen(self, uid: str, stack: int, by_mouse: bool) -> None:
         """A row clicked (on release), entered or reached by keys: show it in the active
         viewport; after a click the image takes the keys."""
-        if self.documents.open_series(uid) or self.presentation_states.open_series(uid):
+        if self.documents.open_series(uid, by_mouse) or self.presentation_states.open_series(uid):
             return  # a report, key images, a PDF or a presentation state
         if stack == SERIES_ROW:
             series = self.catalog.series(uid)
