@@ -39,6 +39,8 @@ KEYS = [
     "mpr_oblique_ms",
     "mpr_slab_mip_ms",
     "mpr_oblique_slab_mip_ms",
+    "roi_stats_ms.512",
+    "roi_stats_ms.3000",
     "vr_interactive_ms",
     "vr_full_ms",
     "vr_mip_ms",

@@ -32,3 +32,18 @@ def test_save_reopen_change_delete(tmp_path: Path) -> None:
     assert persist.load(reopened, "1.2", {}) == []  # image not open: nothing placed
     assert persist.save(reopened, "1.2", [line.moved(1, 0)]) == 0  # unchanged: no write
     reopened.close()
+
+
+def test_loaded_annotations_are_another_systems_unless_said_otherwise() -> None:
+    """Whatever loads a presentation state's graphics (any reader) marks them foreign by
+    default, so the viewer never saves them as its own; the study database's rows are
+    loaded as the viewer's own."""
+    from viewer.model.annotations.store import AnnotationStore
+
+    image = ImageRef("/x.dcm", 0, "1.2.3")
+    theirs = Annotation(shapes.ELLIPSE, ((1.0, 1.0), (5.0, 5.0)), image)
+    ours = Annotation(shapes.LENGTH, ((1.0, 1.0), (5.0, 5.0)), image)
+    store = AnnotationStore()
+    store.load([theirs])
+    store.load([ours], foreign=False)
+    assert store.foreign == {theirs.id}

@@ -24,7 +24,7 @@ from viewer.model.annotations.calibration import (
     Calibration,
     read_calibration,
 )
-from viewer.model.annotations.measure import measure, region_mask
+from viewer.model.annotations.measure import _stats, measure, region_mask, region_values
 from viewer.model.annotations.shapes import Annotation, ImageRef
 from viewer.model.annotations.store import AnnotationStore
 
@@ -117,6 +117,44 @@ def test_region_masks_match_the_pixel_centre_rule(seed: int) -> None:
         np.testing.assert_array_equal(
             full_mask(annotation, shape), brute_inside(kind, points, shape), err_msg=kind
         )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_region_values_are_the_pixels_inside_in_row_order(seed: int) -> None:
+    """The gathered values (row spans for ellipses, no mask) are the pixel-centre rule's
+    pixels, row by row, for fixed-seed shapes, some crossing the edge, some pixel-centred."""
+    rng = np.random.default_rng(seed)
+    shape = (37, 29)
+    stored = rng.integers(0, 4096, size=shape).astype(np.uint16)
+    for kind in (shapes.ELLIPSE, shapes.RECTANGLE, shapes.POLYGON, shapes.ELLIPSE):
+        count = 2 if kind != shapes.POLYGON else int(rng.integers(3, 9))
+        points = tuple((float(x), float(y)) for x, y in rng.uniform(-5, 40, size=(count, 2)))
+        if seed % 2 and kind != shapes.POLYGON:  # ties: ends exactly on pixel centres
+            points = tuple((round(x) + 0.5, round(y) + 0.5) for x, y in points)
+        annotation = ann(kind, *points)
+        if kind == shapes.ELLIPSE and min(shapes.ellipse_axes(points)[2:]) <= 0:
+            continue
+        inside = brute_inside(kind, points, shape)
+        got = region_values(annotation, stored)
+        expected = stored[inside]
+        if got is None:
+            assert expected.size == 0
+        else:
+            np.testing.assert_array_equal(got, expected, err_msg=kind)
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.int16, np.uint8, np.float32])
+@pytest.mark.parametrize("count", [1, 2, 7, 1000, 1001])
+def test_statistics_match_numpy(dtype: type, count: int) -> None:
+    rng = np.random.default_rng(count)
+    values = rng.integers(-2000 if dtype is np.int16 else 0, 4000, size=count).astype(dtype)
+    stats = _stats(values.copy(), 0.5, -100.0)
+    mapped = values.astype(np.float64) * 0.5 - 100.0
+    assert stats.count == count
+    assert stats.mean == pytest.approx(mapped.mean(), rel=1e-12, abs=1e-9)
+    assert stats.sd == pytest.approx(mapped.std(), rel=1e-9, abs=1e-9)
+    assert (stats.min, stats.max) == (mapped.min(), mapped.max())
+    assert stats.median == pytest.approx(np.median(mapped), rel=1e-12)
 
 
 def test_rectangle_area_perimeter_and_count() -> None:

@@ -43,6 +43,11 @@ def ct() -> tuple[pydicom.Dataset, ImageRef, list[tuple[Annotation, object]]]:
         Annotation(shapes.POINT, ((64.5, 64.5),), image),
         Annotation(shapes.ARROW, ((100.0, 100.0), (110.0, 90.0)), image),
         Annotation(shapes.TEXT, ((5.0, 100.0),), image, text="Note"),
+        Annotation(shapes.COBB, ((10.0, 10.0), (50.0, 20.0), (10.0, 80.0), (50.0, 60.0)), image),
+        Annotation(shapes.BIDIRECTIONAL, shapes.bidirectional_axes(((20, 30), (60, 50))), image),
+        Annotation(
+            shapes.FREEHAND, ((70.0, 10.0), (90.0, 12.0), (95.0, 30.0), (75.0, 35.0)), image
+        ),
     ]
     return header, image, [(a, measure(a, calibration, frame, "CT")) for a in drawn]
 
@@ -64,7 +69,7 @@ def test_measurement_report_passes_dsrdump_and_reads_back(ct, tmp_path: Path) ->
 
     sr = highdicom.sr.srread(path)
     groups = sr.content.get_planar_roi_measurement_groups()
-    assert len(groups) == 3  # ellipse, rectangle, polygon
+    assert len(groups) == 4  # ellipse, rectangle, polygon, freehand
     ellipse = next(g for g in groups if g.roi.graphic_type.value == "ELLIPSE")
     _, ellipse_measured = items[1]
     names = {
@@ -80,6 +85,14 @@ def test_measurement_report_passes_dsrdump_and_reads_back(ct, tmp_path: Path) ->
     assert lengths[0].sop_instance_uid == image.sop_instance_uid
     assert lengths[0].points == ((10.5, 20.5), (40.5, 60.5))
     assert {v.name for v in report.values} >= {"Angle", "Area", "Perimeter", "Length"}
+    by_name = {v.name: v for v in report.values}
+    cobb, bidirectional = items[8][1], items[9][1]
+    assert by_name["Cobb angle"].value == pytest.approx(cobb.values["angle"])
+    assert by_name["Long axis"].value == pytest.approx(bidirectional.values["long"])
+    assert by_name["Short axis"].value == pytest.approx(bidirectional.values["short"])
+    assert by_name["Long axis"].points == ((20.0, 30.0), (60.0, 50.0))
+    assert len(by_name["Short axis"].points) == 2
+    assert 'NUM:(,,"Cobb angle")' in run.stdout and 'NUM:(,,"Long axis")' in run.stdout
 
 
 def test_presentation_state_passes_dcmpschk_and_keeps_graphics_and_window(
@@ -178,6 +191,11 @@ def test_study_objects_are_written_per_study_and_never_beside_the_sources(
     drawn = [
         Annotation(shapes.ELLIPSE, ((30.0, 40.0), (90.0, 80.0)), image),
         Annotation(shapes.TEXT, ((5.0, 100.0),), image, text="Note"),
+        Annotation(shapes.COBB, ((10.0, 10.0), (50.0, 20.0), (10.0, 80.0), (50.0, 60.0)), image),
+        Annotation(shapes.BIDIRECTIONAL, shapes.bidirectional_axes(((20, 30), (60, 50))), image),
+        Annotation(
+            shapes.FREEHAND, ((70.0, 10.0), (90.0, 12.0), (95.0, 30.0), (75.0, 35.0)), image
+        ),
     ]
     paths = write_study_objects(drawn, [image], tmp_path / "out", window=(40.0, 400.0))
     kinds = sorted(Path(p).name.split("_")[0] for p in paths)

@@ -143,6 +143,7 @@ def test_builtin_tools_keep_their_stored_names() -> None:
         "window_level", "pan", "zoom", "scroll",
         # The measurement tools (issue 17) may be given to a button too.
         "length", "angle", "ellipse_roi", "rectangle_roi", "probe", "arrow", "text",
+        "cobb", "bidirectional", "polygon_roi", "freehand_roi",
     ]  # fmt: skip
 
 

@@ -205,7 +205,9 @@ def _measure_checks(window: MainWindow) -> dict[str, Callable[[dict[str, object]
     tools = {
         "tool_default": "", "tool_edit": "edit", "tool_length": "length", "tool_angle": "angle",
         "tool_ellipse": "ellipse_roi", "tool_rectangle": "rectangle_roi", "tool_probe": "probe",
-        "tool_arrow": "arrow", "tool_text": "text",
+        "tool_arrow": "arrow", "tool_text": "text", "tool_cobb": "cobb",
+        "tool_bidirectional": "bidirectional", "tool_polygon": "polygon_roi",
+        "tool_freehand": "freehand_roi",
     }  # fmt: skip
     checks: dict[str, Callable[[dict[str, object]], bool]] = {
         command: (lambda _b, name=name: grid.active_tool == name and (

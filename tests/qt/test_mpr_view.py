@@ -297,3 +297,76 @@ def test_screenshot_layout_mpr_draws_three_views(tmp_path: Path) -> None:
     assert red.sum() > 200 and green.sum() > 200 and yellow.sum() > 200
     grey = (image[..., 0] == image[..., 1]) & (image[..., 1] == image[..., 2])
     assert len(np.unique(image[..., 0][grey])) > 20  # the slices are drawn, not blank panes
+
+
+def test_measurement_tools_draw_on_a_plane_in_mm(window: MainWindow, view: MprView) -> None:
+    """The toolbar's length tool draws in the coronal view: its length is the drag's length in
+    mm in the plane; an ellipse in the axial view has the plane's HU inside it; an annotation
+    shows only on its plane; Esc gives the left button back to the crosshair."""
+    from viewer.model.annotations import shapes
+
+    controls = window.view_controls.measure
+    widget = view.views[View.CORONAL]
+    start_mm, end_mm = (-40.0, -20.0), (30.0, 25.0)
+    controls.choose("length")
+    try:
+        # A first press in the MPR may re-lay the views out (focus): a click first, which
+        # draws nothing (no length), then the drag from points mapped afterwards.
+        click(widget, device_point(widget, 0.0, 0.0))
+        for _ in range(20):
+            QApplication.processEvents()
+        assert len(view.measure.store) == 0
+        path = [device_point(widget, *start_mm)]
+        path += [
+            device_point(widget, start_mm[0] + 7 * k, start_mm[1] + 4.5 * k) for k in range(1, 11)
+        ]
+        drag(widget, path)
+        QApplication.processEvents()
+        (line,) = list(view.measure.store)
+        assert line.kind == shapes.LENGTH
+        pixel_mm = widget.view_box.viewRect().width() / widget.view_box.width()
+        assert line.points[0] == pytest.approx(start_mm, abs=pixel_mm)  # within a screen pixel
+        assert line.points[1] == pytest.approx(end_mm, abs=pixel_mm)
+        value = view.measure.measurement(line, View.CORONAL).values["length"]
+        expected = math.dist(line.points[0], line.points[1])
+        assert value == pytest.approx(expected, rel=1e-9)
+        assert view.measure.layers[View.CORONAL].labels == [[f"{expected:.1f} mm (in plane)"]]
+        assert len(window.viewports.annotations) == 0  # not a 2D view's annotation
+
+        controls.choose("ellipse_roi")
+        axial = view.views[View.AXIAL]
+        click(axial, device_point(axial, 0.0, 0.0))  # an ellipse of no size: nothing
+        for _ in range(20):
+            QApplication.processEvents()
+        corner, other = (-30.0, -25.0), (20.0, 15.0)
+        dx, dy = other[0] - corner[0], other[1] - corner[1]
+        steps = [
+            device_point(axial, corner[0] + dx * k / 10, corner[1] + dy * k / 10) for k in range(11)
+        ]
+        drag(axial, steps)
+        QApplication.processEvents()
+        roi = next(a for a in view.measure.store if a.kind == shapes.ELLIPSE)
+        stats = view.measure.measurement(roi, View.AXIAL).stats
+        shown, rect = view._shown[View.AXIAL], view.image_rect(View.AXIAL)
+        assert stats is not None and rect is not None
+        width, height = shown.plane.pixel_mm
+        rows, columns = np.indices(shown.image.shape)
+        x, y = rect.left() + (columns + 0.5) * width, rect.top() + (rows + 0.5) * height
+        cx, cy, rx, ry = shapes.ellipse_axes(roi.points)
+        inside = ((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 <= 1
+        state = view.state
+        assert state is not None
+        hu = shown.image[inside] * state.volume.rescale_slope + state.volume.rescale_intercept
+        assert stats.count == inside.sum() > 100
+        assert stats.mean == pytest.approx(hu.mean())
+
+        wheel(axial, 3)  # another plane: the ellipse is not on it
+        wait_for(lambda: view.measure.layers[View.AXIAL].labels == [])
+        for _ in range(3):
+            state.move(View.AXIAL, -1)
+        wait_for(lambda: len(view.measure.layers[View.AXIAL].labels) == 1)
+    finally:
+        controls.choose("")
+        for annotation in list(view.measure.store):
+            view.measure.store.remove(annotation.id)
+    assert view.measure.tool == ""

@@ -12,6 +12,7 @@ from viewer.bench.loading import measure_loading
 from viewer.bench.memory import measure_memory
 from viewer.bench.mpr import measure_mpr
 from viewer.bench.retrieve import measure_retrieve
+from viewer.bench.roi import measure_roi
 from viewer.bench.sizes import BenchSizes
 from viewer.bench.startup import measure_startup
 from viewer.bench.stats import Figure
@@ -30,6 +31,7 @@ MEASUREMENTS: dict[str, Measure] = {
     "gui": measure_gui,
     "startup": lambda data, sizes, log: measure_startup(data.ct["uncompressed"], sizes),
     "mpr": lambda data, sizes, log: measure_mpr(data.volume, sizes),
+    "roi": lambda data, sizes, log: measure_roi(sizes),
     "export": lambda data, sizes, log: measure_export(
         data.ct["uncompressed"], sizes.ct_slices, sizes, log
     ),

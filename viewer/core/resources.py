@@ -52,6 +52,10 @@ TOOLBAR_ICONS = (
     "measure-probe",
     "measure-arrow",
     "measure-text",
+    "measure-cobb",
+    "measure-bidirectional",
+    "measure-polygon",
+    "measure-freehand",
 )
 
 

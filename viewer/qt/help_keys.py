@@ -115,6 +115,22 @@ KEY_BINDINGS: tuple[KeyBinding, ...] = (
     KeyBinding("tool_arrow", ("Shift+A",), "Arrow", "Measure"),
     KeyBinding("tool_text", ("Shift+T",), "Text label", "Measure"),
     KeyBinding(
+        "tool_cobb", ("Shift+L",), "Cobb angle (drag along one endplate, then the other)", "Measure"
+    ),
+    KeyBinding(
+        "tool_bidirectional",
+        ("Shift+D",),
+        "Bidirectional: long and short axis at right angles (RECIST)",
+        "Measure",
+    ),
+    KeyBinding(
+        "tool_polygon",
+        ("P",),
+        "Polygon ROI (click each vertex; click the first or double-click to close)",
+        "Measure",
+    ),
+    KeyBinding("tool_freehand", ("Shift+F",), "Freehand ROI (trace in one drag)", "Measure"),
+    KeyBinding(
         "delete_annotation", ("Del", "Backspace"), "Delete the selected measurement", "Measure"
     ),
     KeyBinding("undo", ("Ctrl+Z",), "Undo the last measurement edit", "Measure"),

@@ -45,7 +45,7 @@ from viewer.model.annotations.calibration import PIXEL_SPACING as SPACING_CALIBR
 from viewer.model.annotations.calibration import UNCALIBRATED, Calibration
 from viewer.model.annotations.measure import Measurement, measure
 from viewer.model.annotations.shapes import Annotation, ImageRef
-from viewer.model.annotations.store import AnnotationStore
+from viewer.model.annotations.store import AnnotationStore, DragEdit
 from viewer.model.display import ViewState
 from viewer.model.interaction import Interaction
 from viewer.model.orientation import edge_letters, is_mirrored, letters_vector
@@ -238,8 +238,12 @@ class ImageViewport(pg.GraphicsView):
         #: False hides every annotation (key Shift+H).
         self.annotations_visible = True
         self._draft: Annotation | None = None  # the shape being drawn
-        self._pending: tuple[Point, ...] = ()  # an angle's first arm, waiting for its end
-        self._editing: Annotation | None = None  # the value an edit drag started from
+        #: A shape drawn in more than one gesture, waiting for the next: an angle's or a Cobb
+        #: angle's first arm, a polygon's vertices so far.
+        self._pending: tuple[Point, ...] = ()
+        #: The question a text label or an arrow asks for its words, while it is open.
+        self.text_dialog: Any = None
+        self._drag = DragEdit()  # an edit drag: live moves, then one undo step
         self._measured: dict[str, tuple[Annotation, object, Measurement]] = {}
         self.annotations.changed.connect(self._on_annotations_changed)
         self._annotation_redraw = QTimer(self)
@@ -985,11 +989,11 @@ class ImageViewport(pg.GraphicsView):
             return
         self._draft = None
         if not change.finished:
-            if _spread(change.points) > 0:
+            if _spread(change.points) > 0 or change.kind == shapes.POLYGON:
                 self._pending, self._draft = change.points, draft
         elif change.kind in (shapes.POINT, shapes.TEXT) or _spread(change.points) > 0:
             self._pending = ()
-            if change.kind == shapes.TEXT:
+            if change.kind in shapes.ANNOTATIONS:
                 self._ask_text(draft)
                 return
             self.annotations.selected = draft.id
@@ -998,41 +1002,48 @@ class ImageViewport(pg.GraphicsView):
         self.refresh_annotations()
 
     def _ask_text(self, draft: Annotation) -> None:
-        """A text label asks for its words (non-modal: the GUI keeps running)."""
+        """A text label asks for its words, an arrow for its optional text (non-modal: the GUI
+        keeps running); an arrow is kept when the question is cancelled, a text without words
+        is not."""
         from PySide6.QtWidgets import QInputDialog
 
+        arrow = draft.kind == shapes.ARROW
         dialog = QInputDialog(self)
-        dialog.setWindowTitle("Text label")
-        dialog.setLabelText("Text:")
+        dialog.setWindowTitle("Arrow" if arrow else "Text label")
+        dialog.setLabelText("Text (optional):" if arrow else "Text:")
         self.text_dialog = dialog
+        if arrow:
+            self._draft = draft  # shown until the question is answered
+            self.refresh_annotations()
 
-        def accepted(text: str) -> None:
-            if text.strip():
+        def answered(text: str) -> None:
+            self.text_dialog = None
+            self._draft = None
+            if text.strip() or arrow:
                 self.annotations.selected = draft.id
                 self.annotations.add(dataclasses.replace(draft, text=text.strip()))
+            self.refresh_annotations()
 
-        dialog.textValueSelected.connect(accepted)
+        dialog.textValueSelected.connect(answered)
+        dialog.rejected.connect(lambda: answered("") if self.text_dialog is dialog else None)
         dialog.open()
 
     def _apply_edit(self, change: EditShape) -> None:
-        original = self._editing
-        if original is None or original.id != change.annotation_id:
-            original = self.annotations.get(change.annotation_id)
-            self._editing = original
-        if original is None:
-            return
-        dx, dy = change.end[0] - change.start[0], change.end[1] - change.start[1]
-        if change.handle < 0:
-            edited = original.moved(dx, dy)
-        else:
-            x, y = original.points[change.handle]
-            edited = original.with_point(change.handle, (x + dx, y + dy))
-        if change.done:
-            self._editing = None
-            self.annotations.update(edited, before=original)
+        delta = (change.end[0] - change.start[0], change.end[1] - change.start[1])
+        edited = self._drag.apply(
+            self.annotations, change.annotation_id, change.handle, delta, change.done,
+            self._label_pixel,
+        )  # fmt: skip
+        if edited is not None and change.done:
             self.status.emit(" ".join(self.measurement(edited).lines))
-        else:
-            self.annotations.show_live(edited)
+
+    def _label_pixel(self, annotation_id: str) -> Point | None:
+        """Where the layer put a label, in image coordinates."""
+        at = self.annotation_layer.label_at.get(annotation_id)
+        if at is None:
+            return None
+        pixel = self.view_to_pixel(at)
+        return (pixel.x(), pixel.y())
 
     def _apply(self, change: Change) -> None:
         if isinstance(change, SetVoi):

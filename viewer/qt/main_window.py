@@ -37,6 +37,7 @@ from viewer.dicom.io.zips import shown_path
 from viewer.model.display import ViewState
 from viewer.model.problems import UNSORTED, Problem, SeriesOfPath, group_label
 from viewer.model.series_choice import best_stack, displayable_in_order, first_to_show
+from viewer.qt.annotation_persistence import AnnotationPersistence
 from viewer.qt.database_browser import DatabaseDock
 from viewer.qt.dates import format_date
 from viewer.qt.documents import DocumentViews
@@ -115,6 +116,9 @@ class MainWindow(WindowHost):
         self.viewports.active_shows.connect(self._mark_shown)
         self._make_problems_dock()
         self._make_database_dock()
+        self.annotations_db = AnnotationPersistence(
+            self, self.viewports.annotations, self.library, self
+        )
         self.window_settings = WindowSettings(self, self.view_controls)
         remove_stale_folders_in_background()  # zips unpacked by viewers that died
         self._make_mpr_action()
@@ -591,6 +595,7 @@ class MainWindow(WindowHost):
         view.preset_store = self.window_settings.settings
         view.status.connect(self.show_message)
         view.voi_changed.connect(self.state.set_voi)
+        view.measure.set_tool(self.viewports.active_tool)
         self.mpr_view = view
         self._put_up(view)
 
@@ -787,6 +792,7 @@ class MainWindow(WindowHost):
         self.presentation_states.shutdown()
         self.thumbnails.shutdown()
         self.loader.shutdown()
+        self.annotations_db.shutdown()  # before the database closes
         self.database_dock.shutdown()
 
     def closeEvent(self, event: Any) -> None:

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QHeaderView,
     QMenu,
     QTableWidget,
     QTableWidgetItem,
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from viewer.model.annotations.export import ExportRefused, write_study_objects
 from viewer.model.annotations.shapes import Annotation
+from viewer.model.annotations.store import AnnotationStore
 from viewer.model.tools import draw, edit
 from viewer.qt.latest_call import LatestCall
 from viewer.qt.viewport_grid import ViewportGrid
@@ -43,13 +46,22 @@ TOOL_COMMANDS: dict[str, tuple[str, str]] = {
     "tool_probe": (draw.PROBE, "measure-probe"),
     "tool_arrow": (draw.ARROW, "measure-arrow"),
     "tool_text": (draw.TEXT, "measure-text"),
+    "tool_cobb": (draw.COBB, "measure-cobb"),
+    "tool_bidirectional": (draw.BIDIRECTIONAL, "measure-bidirectional"),
+    "tool_polygon": (draw.POLYGON, "measure-polygon"),
+    "tool_freehand": (draw.FREEHAND, "measure-freehand"),
 }
+#: Screen pixels the Measurements panel opens with (a value's lines and the slice fit).
+PANEL_WIDTH = 420
 KIND_NAMES = {
     "length": "Length",
     "angle": "Angle",
     "ellipse": "Ellipse",
     "rectangle": "Rectangle",
     "polygon": "Polygon",
+    "freehand": "Freehand",
+    "cobb": "Cobb angle",
+    "bidirectional": "Bidirectional",
     "point": "Probe",
     "arrow": "Arrow",
     "text": "Text",
@@ -67,6 +79,7 @@ class MeasureControls(QObject):
         self.panel: QDockWidget | None = None
         self.table: QTableWidget | None = None
         self._rows: list[str] = []  # annotation id per table row
+        self._widened = False
         self._tool_actions: dict[str, QAction] = {}
         self._writer = LatestCall(self)
         self._writer.result.connect(self._on_written)
@@ -74,15 +87,14 @@ class MeasureControls(QObject):
         self.last_written: list[str] = []
 
     def handlers(self) -> dict[str, Callable[[], object]]:
-        store = self.grid.annotations
         handlers: dict[str, Callable[[], object]] = {
             command: self._chooser(name) for command, (name, _icon) in TOOL_COMMANDS.items()
         }
         handlers.update(
             {
-                "delete_annotation": self.grid.on_active("delete_selected"),
-                "undo": store.undo,
-                "redo": store.redo,
+                "delete_annotation": self.delete_selected,
+                "undo": lambda: self._store().undo(),
+                "redo": lambda: self._store().redo(),
                 "copy_measurement": self.copy_selected,
                 "toggle_annotations": self.toggle_visible,
                 "measurements_panel": self.toggle_panel,
@@ -117,8 +129,27 @@ class MeasureControls(QObject):
     def _chooser(self, name: str) -> Callable[[], None]:
         return lambda: self.choose(name)
 
+    def _mpr(self) -> Any:
+        """The MPR view when it is up (its planes have their own annotations), else None."""
+        mpr = getattr(self.window, "mpr_view", None)
+        return mpr if mpr is not None and mpr.isVisible() else None
+
+    def _store(self) -> AnnotationStore:
+        mpr = self._mpr()
+        return mpr.measure.store if mpr is not None else self.grid.annotations
+
+    def delete_selected(self) -> None:
+        mpr = self._mpr()
+        if mpr is None:
+            self.grid.active.delete_selected()
+        elif mpr.measure.delete_selected():
+            self.window.show_message("Annotation deleted (Ctrl+Z undoes)")
+
     def choose(self, name: str) -> None:
         self.grid.set_active_tool(name)
+        mpr = getattr(self.window, "mpr_view", None)
+        if mpr is not None:
+            mpr.measure.set_tool(name)
         action = self._tool_actions.get(name)
         if action is not None and not action.isChecked():
             action.setChecked(True)
@@ -212,16 +243,29 @@ class MeasureControls(QObject):
         dock = QDockWidget("Measurements", self.window)
         dock.setObjectName("measurements-dock")
         table = QTableWidget(0, 4, dock)
-        table.setHorizontalHeaderLabels(["Measurement", "Value", "Series", "Slice"])
+        table.setHorizontalHeaderLabels(["Measurement", "Value", "Slice", "Series"])
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        table.horizontalHeader().setStretchLastSection(True)
+        table.setWordWrap(True)
+        header = table.horizontalHeader()
+        header.setStretchLastSection(True)
+        for column in (0, 1, 2):  # the whole value, one line of the label per line
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         table.cellDoubleClicked.connect(lambda row, _column: self.jump_to(row))
         table.itemChanged.connect(self._on_item_changed)
         dock.setWidget(table)
         self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         dock.hide()
+        dock.visibilityChanged.connect(self._widen_panel)
         self.panel, self.table = dock, table
+
+    def _widen_panel(self, visible: bool) -> None:
+        """Wide enough for whole values and the slice, once, when first shown."""
+        if not visible or self._widened or self.panel is None or self.panel.isFloating():
+            return
+        self._widened = True
+        self.window.resizeDocks([self.panel], [PANEL_WIDTH], Qt.Orientation.Horizontal)
 
     def refresh_panel(self) -> None:
         table = self.table
@@ -237,19 +281,23 @@ class MeasureControls(QObject):
             checked = Qt.CheckState.Checked if annotation.visible else Qt.CheckState.Unchecked
             first.setCheckState(checked)
             table.setItem(row, 0, first)
-            table.setItem(row, 1, QTableWidgetItem(self._value_text(annotation)))
-            table.setItem(row, 2, QTableWidgetItem(self._series_text(annotation)))
+            value = QTableWidgetItem(self._value_text(annotation))
+            value.setToolTip(value.text())
+            table.setItem(row, 1, value)
             slice_number = self._slice_index(annotation)
             table.setItem(
-                row, 3, QTableWidgetItem(str(slice_number + 1) if slice_number >= 0 else "")
+                row, 2, QTableWidgetItem(str(slice_number + 1) if slice_number >= 0 else "")
             )
+            series = QTableWidgetItem(self._series_text(annotation))
+            series.setToolTip(series.text())
+            table.setItem(row, 3, series)
         table.blockSignals(False)
 
     def _value_text(self, annotation: Annotation) -> str:
-        if annotation.kind == "text":
+        if annotation.kind in ("text", "arrow"):
             return annotation.text
         lines = self.grid.annotations.labels.get(annotation.id, ())
-        return "; ".join(lines)
+        return "\n".join(lines)
 
     def _series_text(self, annotation: Annotation) -> str:
         series = self.window.catalog.series(annotation.image.series_uid)

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -60,12 +61,18 @@ from viewer.model.tools.zoom import NAME as ZOOM
 from viewer.model.volume3d.engine import vtk_problem
 from viewer.model.window_level import Voi
 from viewer.qt.gpu import current_rendering, set_view_rendering
+from viewer.qt.mpr_annotations import MprAnnotations
 from viewer.qt.overlay import OverlayLayer
 from viewer.qt.tool_adapter import Press, ToolAdapter, ToolViewBox
 from viewer.qt.volume_loader import LoadedVolume, VolumeLoader
 from viewer.qt.volume_view import PresetStore, VolumeView3D
 
 log = logging.getLogger(__name__)
+
+
+def _same_point(point: tuple[float, float]) -> tuple[float, float]:
+    return point
+
 
 #: Each view's colour: its frame, and its line in the other two views (3D Slicer's colours).
 VIEW_COLOURS = {View.AXIAL: "#ff5a5a", View.CORONAL: "#5ad25a", View.SAGITTAL: "#f0cc3c"}
@@ -352,6 +359,8 @@ class MprView(QWidget):
         self.loader.bridge.progress.connect(self._on_progress)
         for view, widget in self.views.items():
             self._connect_view(view, widget)
+        #: The toolbar's measurement tools on the planes (lengths in mm in the plane).
+        self.measure = MprAnnotations(self)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
     # --- construction ---------------------------------------------------------------------
@@ -371,6 +380,9 @@ class MprView(QWidget):
         self.reset_button.setToolTip("Reset the planes to axial, coronal and sagittal")
         self.invert_box = QCheckBox("Invert")
         self.readout = QLabel("Loading volume…")
+        # Its text follows the pointer: its length must not re-lay the views out (they would
+        # move under a drag).
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         for widget in (QLabel("Slab"), self.slab_box, self.thickness_box, self.reset_button):
             controls.addWidget(widget)
@@ -417,6 +429,7 @@ class MprView(QWidget):
             partial(self._tool_for, view),
             partial(self._tool_context, view),
             partial(self._apply, view),
+            to_image=_same_point,  # the drawing tools' points: the view's mm (MprAnnotations)
             to_patient=partial(self._patient_at, view),
         )
         box.tools.on_gesture = partial(self._on_gesture, view)
@@ -598,11 +611,20 @@ class MprView(QWidget):
             volume.rescale_intercept,
             state.displays_inverted,
         )
-        plane = shown.plane
-        x, y = state.to_view(view, plane.origin)
-        width, height = plane.pixel_mm
-        rect = QRectF(x - width / 2, y - height / 2, plane.size[0] * width, plane.size[1] * height)
+        rect = self.image_rect(view)
+        assert rect is not None
         self.views[view].show_image(image, rect, final=shown.final)
+        self.measure.refresh(view)
+
+    def image_rect(self, view: View) -> QRectF | None:
+        """Where the plane's reformatted image lies in the view (mm); None: none shown."""
+        state, shown = self.state, self._shown.get(view)
+        if state is None or shown is None:
+            return None
+        plane = shown.plane
+        x, y = state.to_view(view, plane.origin)  # the centre of pixel (0, 0)
+        width, height = plane.pixel_mm
+        return QRectF(x - width / 2, y - height / 2, plane.size[0] * width, plane.size[1] * height)
 
     def _update_lines(self) -> None:
         if self.state is None:
@@ -658,8 +680,12 @@ class MprView(QWidget):
     # --- interaction (viewer.model.tools through viewer.qt.tool_adapter) -------------------
     def _tool_for(self, view: View, press: Press) -> str:
         """Left: the crosshair (a line's handle: rotate that plane; Shift: window/level);
-        middle: pan; right: zoom."""
+        middle: pan; right: zoom. With a measurement tool chosen on the toolbar the left
+        button draws it (or edits the annotation it is pressed on)."""
         self._active = view
+        chosen = self.measure.tool_for(view, press)
+        if chosen is not None:
+            return chosen
         if press.button == "left":
             if press.shift:
                 return WINDOW_LEVEL
@@ -678,6 +704,7 @@ class MprView(QWidget):
             self.interaction.wl_drag,
             anchor=anchor,
             zoom_speed=self.interaction.zoom_speed,
+            **self.measure.context(view),
         )
 
     def _patient_at(self, view: View, point: tuple[float, float]) -> Vec3 | None:
@@ -688,7 +715,7 @@ class MprView(QWidget):
 
     def _apply(self, view: View, change: Change) -> None:
         state = self.state
-        if state is None:
+        if state is None or self.measure.apply(view, change, self.status.emit):
             return
         if isinstance(change, SetVoi):
             state.set_voi(change.voi)

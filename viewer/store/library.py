@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from viewer.dicom.catalog.records import ScannedFile
 from viewer.dicom.io.zips import MEMBER_SEPARATOR
@@ -44,6 +45,7 @@ CLOSE_WAIT_S = 10.0
 LISTING_LIMIT = 10_000
 
 Notify = Callable[[str], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +195,18 @@ class StudyLibrary:
         except DatabaseError as error:
             self._fail(error)
             return 0
+
+    def use(self, work: Callable[[StudyDatabase], T], writer: bool = True) -> T | None:
+        """``work(database)`` on the writer (or reader) connection, from a worker thread (the
+        viewer's own objects, issue 17); None when the database cannot be used."""
+        database = self._connection(writer=writer)
+        if database is None:
+            return None
+        try:
+            return work(database)
+        except DatabaseError as error:
+            self._fail(error)
+            return None
 
     # --- recording ---------------------------------------------------------------------------
     def hold(self) -> None:

@@ -91,7 +91,7 @@ def _scoord(annotation: Annotation) -> tuple[str, np.ndarray]:
         else:
             data = [(cx, cy - ry), (cx, cy + ry), (cx - rx, cy), (cx + rx, cy)]
         return "ELLIPSE", np.asarray(data, dtype=np.float64)
-    if kind in (shapes.RECTANGLE, shapes.POLYGON):
+    if kind in (shapes.RECTANGLE, shapes.POLYGON, shapes.FREEHAND):
         outline = np.asarray(shapes.outline(annotation), dtype=np.float64)
         return "POLYLINE", np.vstack(
             [outline, outline[:1]]
@@ -99,6 +99,15 @@ def _scoord(annotation: Annotation) -> tuple[str, np.ndarray]:
     if kind in (shapes.POINT, shapes.TEXT):
         return "POINT", points[:1]
     return "POLYLINE", points
+
+
+def _scoords(annotation: Annotation) -> list[tuple[str, np.ndarray]]:
+    """The SCOORDs of an annotation: a Cobb angle's and a bidirectional measurement's two
+    lines are one POLYLINE of two points each; everything else is one (:func:`_scoord`)."""
+    if annotation.kind in shapes.SEGMENTS:
+        points = np.asarray(annotation.points, dtype=np.float64)
+        return [("POLYLINE", points[i : i + 2]) for i in range(0, len(points) - 1, 2)]
+    return [_scoord(annotation)]
 
 
 def measurement_report(
@@ -113,7 +122,7 @@ def measurement_report(
 
     groups = []
     for number, (annotation, measured) in enumerate(items, start=1):
-        if annotation.kind == shapes.TEXT:
+        if annotation.kind in shapes.ANNOTATIONS:
             continue
         source = sources[annotation.image.path]
         source_image = hd.sr.SourceImageForRegion.from_source_image(
@@ -151,7 +160,27 @@ def measurement_report(
                 )
             )
             continue
-        coordinates = [hd.sr.CoordinatesForMeasurement(graphic_type, data, source_image)]
+        coordinates = [
+            hd.sr.CoordinatesForMeasurement(kind, points, source_image)
+            for kind, points in _scoords(annotation)
+        ]
+        if "long" in measured.values:
+            axes = []
+            for name, key, line in (
+                (codes.SCT.LongAxis, "long", coordinates[:1]),
+                (codes.SCT.ShortAxis, "short", coordinates[1:2]),
+            ):
+                axes.append(
+                    hd.sr.Measurement(
+                        name, measured.values[key], length_unit, referenced_coordinates=line
+                    )
+                )
+            groups.append(
+                hd.sr.MeasurementsAndQualitativeEvaluations(
+                    tracking_identifier=tracking, measurements=axes
+                )
+            )
+            continue
         if "length" in measured.values:
             row = hd.sr.Measurement(
                 codes.SCT.Length,
@@ -161,7 +190,7 @@ def measurement_report(
             )
         elif "angle" in measured.values:
             row = hd.sr.Measurement(
-                codes.SCT.Angle,
+                codes.SCT.CobbAngle if annotation.kind == shapes.COBB else codes.SCT.Angle,
                 measured.values["angle"],
                 codes.UCUM.Degree,
                 referenced_coordinates=coordinates,
@@ -229,16 +258,20 @@ def presentation_state(
         source = sources[annotation.image.path]
         graphics = []
         _graphic_type, data = _scoord(annotation)
-        if annotation.kind == shapes.ELLIPSE:
+        if annotation.kind in shapes.SEGMENTS:
+            for _kind, line in _scoords(annotation):
+                graphics.append(hd.pr.GraphicObject("POLYLINE", line, "PIXEL"))
+        elif annotation.kind == shapes.ELLIPSE:
             graphics.append(hd.pr.GraphicObject("ELLIPSE", data, "PIXEL"))
         elif annotation.kind not in (shapes.TEXT, shapes.POINT):
             graphics.append(hd.pr.GraphicObject("POLYLINE", data, "PIXEL"))
         elif annotation.kind == shapes.POINT:
             graphics.append(hd.pr.GraphicObject("POINT", data, "PIXEL"))
-        text = annotation.text if annotation.kind == shapes.TEXT else " ".join(lines)
+        text = annotation.text if annotation.kind in shapes.ANNOTATIONS else " ".join(lines)
         texts = []
         if text:
-            anchor = annotation.points[-1] if annotation.points else (0.0, 0.0)
+            at = 0 if annotation.kind == shapes.ARROW else -1  # an arrow's text at its tail
+            anchor = annotation.points[at] if annotation.points else (0.0, 0.0)
             texts.append(
                 hd.pr.TextObject(
                     text[:1024],

@@ -76,7 +76,7 @@ def write_study_objects(
             )
         study_headers = {a.image.path: headers[a.image.path] for a in drawn}
         modality = str(next(iter(study_headers.values())).get("Modality", "")) if drawn else ""
-        measured = [(a, m) for a, m in items if a.kind != shapes.TEXT]
+        measured = [(a, m) for a, m in items if a.kind not in shapes.ANNOTATIONS]
         if measured:
             sr = dicom_objects.measurement_report(measured, study_headers, modality)
             written.append(_save(sr, out, "SR"))

@@ -27,7 +27,10 @@ from viewer.model.annotations.calibration import Calibration, Scale
 from viewer.model.annotations.shapes import (
     ANGLE,
     ARROW,
+    BIDIRECTIONAL,
+    COBB,
     ELLIPSE,
+    FREEHAND,
     LENGTH,
     POINT,
     POLYGON,
@@ -106,6 +109,18 @@ def angle_degrees(points: tuple[Point, ...], spacing: tuple[float, float] | None
         return 0.0
     cosine = float(np.dot(u, v)) / norms
     return math.degrees(math.acos(min(1.0, max(-1.0, cosine))))
+
+
+def cobb_degrees(points: tuple[Point, ...], spacing: tuple[float, float] | None) -> float:
+    """The Cobb angle: the angle between two lines (an endplate each), 0 to 90 degrees
+    (lines have no direction, so the angle and its supplement are one; the smaller is it)."""
+    a0, a1, b0, b1 = _mm(points[:4], spacing)
+    u, v = a1 - a0, b1 - b0
+    norms = float(np.hypot(*u) * np.hypot(*v))
+    if norms == 0:
+        return 0.0
+    cosine = abs(float(np.dot(u, v))) / norms
+    return math.degrees(math.acos(min(1.0, cosine)))
 
 
 def polygon_area(points: tuple[Point, ...], spacing: tuple[float, float] | None) -> float:
@@ -199,17 +214,69 @@ def luminance(rgb: NDArray[Any]) -> NDArray[np.float64]:
     return np.asarray(rgb[..., :3], dtype=np.float64) @ weights
 
 
-def region_stats(annotation: Annotation, frame: DecodedFrame) -> Stats | None:
-    """Statistics of the modality values inside ``annotation`` (None: no pixel inside)."""
-    stored = frame.stored
-    found = region_mask(annotation, (stored.shape[0], stored.shape[1]))
+def _ellipse_spans(
+    annotation: Annotation, shape: tuple[int, int]
+) -> tuple[int, NDArray[np.intp], NDArray[np.intp]] | None:
+    """(first row, first column, end column) per row of the pixels whose centres are inside an
+    ellipse: the same pixels as :func:`region_mask` (the same test decides each span's ends)
+    without a mask the size of the ellipse's box."""
+    rows, columns = shape
+    cx, cy, rx, ry = ellipse_axes(annotation.points)
+    if rx <= 0 or ry <= 0:
+        return None
+    r0, r1 = max(0, math.ceil(cy - ry - 0.5)), min(rows, math.floor(cy + ry - 0.5) + 1)
+    if r1 <= r0:
+        return None
+    dy2 = ((np.arange(r0, r1, dtype=np.float64) + 0.5 - cy) / ry) ** 2
+    half = rx * np.sqrt(np.clip(1.0 - dy2, 0.0, None))
+
+    def inside(column: NDArray[np.float64]) -> NDArray[np.bool_]:
+        result: NDArray[np.bool_] = ((column + 0.5 - cx) / rx) ** 2 + dy2 <= 1.0
+        return result
+
+    first = np.ceil(cx - half - 0.5)
+    last = np.floor(cx + half - 0.5)
+    # Rounding can put an end one pixel off the mask's test: settle each end by that test.
+    first = np.where(inside(first - 1), first - 1, np.where(inside(first), first, first + 1))
+    last = np.where(inside(last + 1), last + 1, np.where(inside(last), last, last - 1))
+    begin = np.clip(first, 0, columns).astype(np.intp)
+    end = np.clip(last + 1, 0, columns).astype(np.intp)
+    return r0, begin, end
+
+
+def region_values(annotation: Annotation, stored: NDArray[Any]) -> NDArray[Any] | None:
+    """A fresh 1-D array (rows of samples for colour) of the stored values inside the region;
+    None when no pixel is. Ellipses are gathered row span by row span and rectangles as their
+    block, so a large ROI costs one copy of its pixels (no mask)."""
+    shape = (stored.shape[0], stored.shape[1])
+    if annotation.kind == ELLIPSE:
+        spans = _ellipse_spans(annotation, shape)
+        if spans is None:
+            return None
+        r0, begin, end = spans
+        parts = [
+            stored[r0 + i, b:e] for i, (b, e) in enumerate(zip(begin, end, strict=True)) if e > b
+        ]
+        if not parts:
+            return None
+        return np.concatenate(parts)
+    found = region_mask(annotation, shape)
     if found is None:
         return None
     (r0, c0, r1, c1), mask = found
     part = stored[r0:r1, c0:c1]
+    if annotation.kind == RECTANGLE:
+        return part.reshape(-1, *part.shape[2:]).copy()
+    return part[mask]
+
+
+def region_stats(annotation: Annotation, frame: DecodedFrame) -> Stats | None:
+    """Statistics of the modality values inside ``annotation`` (None: no pixel inside)."""
+    picked = region_values(annotation, frame.stored)
+    if picked is None:
+        return None
     if frame.is_color:
-        return _stats(luminance(part)[mask], 1.0, 0.0)
-    picked = part[mask]
+        return _stats(luminance(picked), 1.0, 0.0)
     transform = frame.transform
     if transform.modality_lut is None and not frame.is_palette:
         return _stats(picked, transform.rescale_slope, transform.rescale_intercept)
@@ -219,18 +286,34 @@ def region_stats(annotation: Annotation, frame: DecodedFrame) -> Stats | None:
 
 
 def _stats(values: NDArray[Any], slope: float, intercept: float) -> Stats:
-    """Statistics of ``values`` * slope + intercept, computed on ``values``."""
-    as_float = values.astype(np.float64, copy=False)
-    mean = float(as_float.mean())
-    sd = float(as_float.std())
+    """Statistics of ``values`` * slope + intercept, computed on ``values`` (a 1-D array this
+    call may reorder). Integers of up to 16 bits take exact integer sums (sum and sum of
+    squares in int64, the variance in Python integers); the median is a partition in place."""
+    values = values.reshape(-1)
+    count = int(values.size)
+    if values.dtype.kind in "iu" and values.dtype.itemsize <= 2:
+        total = int(values.sum(dtype=np.int64))
+        squares = int(np.einsum("i,i->", values, values, dtype=np.int64, casting="unsafe"))
+        mean = total / count
+        sd = math.sqrt(max(count * squares - total * total, 0)) / count
+    else:
+        as_float = values.astype(np.float64, copy=False)
+        mean = float(as_float.mean())
+        sd = float(as_float.std())
     low, high = float(values.min()), float(values.max())
-    median = float(np.median(values))
+    middle = count // 2
+    if count % 2:
+        values.partition(middle)
+        median = float(values[middle])
+    else:  # the lower middle is the largest below the upper one (one kth: introselect fast)
+        values.partition(middle)
+        median = (float(values[:middle].max()) + float(values[middle])) / 2
 
     def line(v: float) -> float:
         return v * slope + intercept
 
     low, high = sorted((line(low), line(high)))
-    return Stats(line(mean), sd * abs(slope), low, high, line(median), int(values.size))
+    return Stats(line(mean), sd * abs(slope), low, high, line(median), count)
 
 
 def probe_value(point: Point, frame: DecodedFrame) -> float | None:
@@ -260,10 +343,15 @@ def measure(
     values: dict[str, float] = {}
     stats: Stats | None = None
     unit = value_unit(frame, modality)
-    if kind in (LENGTH, ARROW) and len(points) >= 2:
+    if kind == LENGTH and len(points) >= 2:
         values["length"] = length(points, spacing)
     elif kind == ANGLE and len(points) >= 3:
         values["angle"] = angle_degrees(points, spacing)
+    elif kind == COBB and len(points) >= 4:
+        values["angle"] = cobb_degrees(points, spacing)
+    elif kind == BIDIRECTIONAL and len(points) >= 4:
+        values["long"] = length(points[:2], spacing)
+        values["short"] = length(points[2:4], spacing)
     elif kind == ELLIPSE and len(points) >= 2:
         values["area"], values["perimeter"] = ellipse_area_perimeter(points, spacing)
     elif kind == RECTANGLE and len(points) >= 2:
@@ -271,16 +359,16 @@ def measure(
         corners = ((left, top), (right, top), (right, bottom), (left, bottom))
         values["area"] = polygon_area(corners, spacing)
         values["perimeter"] = polygon_perimeter(corners, spacing)
-    elif kind == POLYGON and len(points) >= 3:
+    elif kind in (POLYGON, FREEHAND) and len(points) >= 3:
         values["area"] = polygon_area(points, spacing)
         values["perimeter"] = polygon_perimeter(points, spacing)
     elif kind == POINT and points and frame is not None:
         value = probe_value(points[0], frame)
         if value is not None:
             values["value"] = value
-    if kind in (ELLIPSE, RECTANGLE, POLYGON) and frame is not None:
+    if kind in (ELLIPSE, RECTANGLE, POLYGON, FREEHAND) and frame is not None:
         stats = region_stats(annotation, frame)
-    if kind == TEXT:
+    if kind in (TEXT, ARROW):  # annotations: their text is their label
         return Measurement(kind, {}, scale, unit)
     return Measurement(kind, values, scale, unit, stats)
 
@@ -302,8 +390,13 @@ def label_lines(measurement: Measurement) -> list[str]:
     lines: list[str] = []
     if "length" in values:
         lines.append(f"{_number(values['length'])} {unit}{note}")
+    if "long" in values:
+        lines.append(
+            f"L {_number(values['long'])} {unit}  S {_number(values['short'])} {unit}{note}"
+        )
     if "angle" in values:
-        lines.append(f"{values['angle']:.1f}°")
+        cobb = "Cobb " if measurement.kind == COBB else ""
+        lines.append(f"{cobb}{values['angle']:.1f}°")
     if "value" in values:
         lines.append(f"{_number(values['value'])} {measurement.value_unit}".rstrip())
     stats = measurement.stats

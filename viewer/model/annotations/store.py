@@ -9,10 +9,11 @@ times is one step when the view passes the value it started from (``before``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 
-from viewer.model.annotations.shapes import Annotation, ImageRef
+from viewer.model.annotations import shapes
+from viewer.model.annotations.shapes import Annotation, ImageRef, Point
 from viewer.model.signal import Signal
 
 #: Undo remembers this many steps.
@@ -37,6 +38,11 @@ class AnnotationStore:
         self.labels: dict[str, tuple[str, ...]] = {}
         #: Frames flagged as key images (key K), by :attr:`ImageRef.key`.
         self.key_images: dict[tuple[str, int], ImageRef] = {}
+        #: Ids of annotations read from other systems' objects (a presentation state): shown
+        #: and exported, but not saved as the viewer's own in the study database.
+        self.foreign: set[str] = set()
+        #: Key images flagged by another system's KO (by :attr:`ImageRef.key`), likewise.
+        self.foreign_key_images: set[tuple[str, int]] = set()
 
     # --- reading ------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -88,12 +94,16 @@ class AnnotationStore:
         self._items[annotation.id] = annotation
         self.changed.emit((annotation.id,))
 
-    def load(self, annotations: Iterable[Annotation]) -> None:
-        """Add annotations read from somewhere (not undoable; the undo history is kept)."""
+    def load(self, annotations: Iterable[Annotation], foreign: bool = True) -> None:
+        """Add annotations read from somewhere (not undoable; the undo history is kept).
+        They are another system's (see :attr:`foreign`: not saved as the viewer's own) unless
+        ``foreign`` is False (the viewer's own, read back from the study database)."""
         ids = []
         for annotation in annotations:
             self._items[annotation.id] = annotation
             ids.append(annotation.id)
+            if foreign:
+                self.foreign.add(annotation.id)
         if ids:
             self.changed.emit(tuple(ids))
 
@@ -110,7 +120,17 @@ class AnnotationStore:
             self.selected = ""
         self._undo = [s for s in self._undo if not any(i in gone for i, _, _ in s)]
         self._redo = [s for s in self._redo if not any(i in gone for i, _, _ in s)]
+        self.foreign.difference_update(gone)
         self.changed.emit(tuple(gone))
+
+    def load_key_images(self, images: Iterable[ImageRef], foreign: bool = False) -> None:
+        """Flag key images read from somewhere (the study database; ``foreign``: another
+        system's Key Object Selection, not saved as the viewer's own)."""
+        for image in images:
+            self.key_images[image.key] = image
+            if foreign:
+                self.foreign_key_images.add(image.key)
+        self.changed.emit(())
 
     def toggle_key_image(self, image: ImageRef) -> bool:
         """Flag ``image`` as a key image, or unflag it; whether it is one now."""
@@ -160,3 +180,40 @@ class AnnotationStore:
         self._apply(step, forward=True)
         self._undo.append(step)
         return True
+
+
+class DragEdit:
+    """One view's annotation drags (a point, the body or the label): live moves without undo
+    steps, then one undo step when the drag ends (:class:`~viewer.model.tools.base.EditShape`
+    gives the id, the handle, the start and the pointer, and whether it is done)."""
+
+    def __init__(self) -> None:
+        self._original: Annotation | None = None
+        self._label_from: Point | None = None
+
+    def apply(
+        self,
+        store: AnnotationStore,
+        annotation_id: str,
+        handle: int,
+        delta: Point,
+        done: bool,
+        label_at: Callable[[str], Point | None],
+    ) -> Annotation | None:
+        """The annotation as the drag leaves it (None: not found). ``label_at``: where the
+        view placed an annotation's label (image coordinates), asked once per drag."""
+        original = self._original
+        if original is None or original.id != annotation_id:
+            original = self._original = store.get(annotation_id)
+            self._label_from = None
+            if original is not None and handle == shapes.LABEL_HANDLE:
+                self._label_from = label_at(annotation_id)
+        if original is None:
+            return None
+        edited = shapes.edited(original, handle, delta[0], delta[1], self._label_from)
+        if done:
+            self._original = self._label_from = None
+            store.update(edited, before=original)
+        else:
+            store.show_live(edited)
+        return edited
