@@ -84,6 +84,8 @@ def test_measurement_report_passes_dsrdump_and_reads_back(ct, tmp_path: Path) ->
     assert lengths[0].value == pytest.approx(items[0][1].values["length"])
     assert lengths[0].sop_instance_uid == image.sop_instance_uid
     assert lengths[0].points == ((10.5, 20.5), (40.5, 60.5))
+    assert lengths[0].group == "length 1"  # its group's Tracking Identifier
+    assert all(v.group for v in report.values)
     assert {v.name for v in report.values} >= {"Angle", "Area", "Perimeter", "Length"}
     by_name = {v.name: v for v in report.values}
     cobb, bidirectional = items[8][1], items[9][1]

@@ -133,6 +133,8 @@ def test_a_report_lists_its_measurements_and_a_click_shows_the_image(
     assert dock is not None and dock.isVisible()
     rows = {item.text(0): item for item in dock.measurement_items()}
     assert rows["Length"].text(1) == "12.5 mm"
+    assert rows["Length"].parent().text(0) == "lesion 1"  # its measurement group
+    assert rows["Attenuation Coefficient (Mean)"].parent().text(0) == "ROI 1"
     assert rows["Attenuation Coefficient (Mean)"].text(1) == "42 HU"
     assert rows["Length"].text(2) == "Se 2, Im 6/192"
     assert rows["Attenuation Coefficient (Mean)"].text(2) == "Se 2, Im 41/192"

@@ -16,9 +16,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QDockWidget, QTreeWidget, QTreeWidgetItem, QWidget
 
-from viewer.model.annotations.dicom_objects import Report
+from viewer.model.annotations.dicom_objects import Report, ReportedValue
 from viewer.model.documents import unit_text
 
+#: The concept of the text that names a measurement group (its rows are under that name).
+GROUP_NAME = "Tracking Identifier"
 #: The (SOP Instance UID, frame) a row links to.
 REFERENCE_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -87,21 +89,19 @@ class ReportDock(QDockWidget):
             if read.heading:
                 heading = QTreeWidgetItem(top, [read.heading, "", ""])
                 heading.setFirstColumnSpanned(True)
+            groups = {value.group for value in report.values if value.group}
             if report.values:
                 group = QTreeWidgetItem(top, ["Measurements", str(len(report.values)), ""])
+                parents: dict[str, QTreeWidgetItem] = {"": group}
                 for value in report.values:
-                    self._value_row(
-                        group,
-                        value.name,
-                        value.derivation,
-                        value.value,
-                        value.unit,
-                        value.sop_instance_uid,
-                        value.frame,
-                    )
-            if report.texts:
+                    parent = parents.get(value.group)
+                    if parent is None:  # one row per measurement group: "lesion 1"
+                        parent = parents[value.group] = QTreeWidgetItem(group, [value.group])
+                    self._value_row(parent, value)
+            texts = [(n, t) for n, t in report.texts if n != GROUP_NAME or t not in groups]
+            if texts:
                 group = QTreeWidgetItem(top, ["Text", "", ""])
-                for name, text in report.texts:
+                for name, text in texts:
                     item = QTreeWidgetItem(group, [name, text, ""])
                     item.setToolTip(1, text)
             if report.references:
@@ -114,19 +114,11 @@ class ReportDock(QDockWidget):
         for column in range(2):
             tree.resizeColumnToContents(column)
 
-    def _value_row(
-        self,
-        group: QTreeWidgetItem,
-        name: str,
-        derivation: str,
-        number: float,
-        unit: str,
-        uid: str,
-        frame: int,
-    ) -> None:
+    def _value_row(self, group: QTreeWidgetItem, reported: ReportedValue) -> None:
+        name, derivation = reported.name, reported.derivation
+        uid, frame = reported.sop_instance_uid, reported.frame
         what = f"{name} ({derivation})" if derivation else name
-        shown_unit = unit_text(unit)
-        value = f"{number:.6g} {shown_unit}".strip()
+        value = f"{reported.value:.6g} {unit_text(reported.unit)}".strip()
         item = QTreeWidgetItem(group, [what, value, self.image_label(uid, frame) if uid else ""])
         if uid:
             item.setData(0, REFERENCE_ROLE, (uid, frame))

@@ -354,6 +354,9 @@ class ReportedValue:
     points: tuple[tuple[float, float], ...] = ()
     sop_instance_uid: str = ""
     frame: int = 0  # 0-based
+    #: The Tracking Identifier of the measurement group it is in (TID 1410/1411/1501: "lesion
+    #: 1"), "" outside one.
+    group: str = ""
 
 
 @dataclass(frozen=True)
@@ -403,6 +406,7 @@ class Report:
                     "points": [list(p) for p in v.points],
                     "sop_instance_uid": v.sop_instance_uid,
                     "frame": v.frame,
+                    "group": v.group,
                 }
                 for v in self.values
             ],
@@ -500,9 +504,28 @@ def read_report(ds: Any) -> Report:
     raise ValueError("not a structured report, presentation state or key object selection")
 
 
+def _walk_groups(items: Any, group: str = "") -> Iterator[tuple[Any, str]]:
+    """Every content item with the Tracking Identifier of the group it is in (a CONTAINER
+    with a TEXT child of that concept names its group, PS3.16 TID 4108)."""
+    for item in items or []:
+        yield item, group
+        children = item.get("ContentSequence") or []
+        inner = group
+        if item.get("ValueType") == "CONTAINER":
+            inner = next(
+                (
+                    str(c.get("TextValue", ""))
+                    for c in children
+                    if c.get("ValueType") == "TEXT" and _meaning(c) == "Tracking Identifier"
+                ),
+                group,
+            )
+        yield from _walk_groups(children, inner)
+
+
 def _read_sr(ds: Any, uid: str) -> Report:
     report = Report("SR", _meaning(ds), uid)
-    for item in _walk(ds.get("ContentSequence")):
+    for item, group in _walk_groups(ds.get("ContentSequence")):
         kind = item.get("ValueType")
         if kind == "NUM":
             measured = item.get("MeasuredValueSequence")
@@ -534,6 +557,7 @@ def _read_sr(ds: Any, uid: str) -> Report:
                     points,
                     sop_uid,
                     frame,
+                    group,
                 )
             )
         elif kind == "TEXT":
