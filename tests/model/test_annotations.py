@@ -276,6 +276,23 @@ def test_secondary_capture_without_spacing_measures_pixels() -> None:
 
 
 # --- the store ----------------------------------------------------------------------------
+def test_unload_takes_loaded_annotations_away_for_good() -> None:
+    """Another presentation state chosen: its graphics leave, and no undo brings them back."""
+    store = AnnotationStore()
+    mine = ann(shapes.LENGTH, (0, 0), (10, 0))
+    theirs = ann(shapes.TEXT, (5, 5))
+    store.add(mine)
+    store.load([theirs])
+    store.update(theirs.moved(1, 1))  # the user moved it: an undo step
+    store.selected = theirs.id
+    seen: list[tuple[str, ...]] = []
+    store.changed.connect(seen.append)
+    store.unload([theirs.id, "not there"])
+    assert list(store) == [mine] and store.selected == "" and seen == [(theirs.id,)]
+    assert store.undo() and len(store) == 0  # the add of ``mine``; the move is gone
+    assert not store.undo()
+
+
 def test_undo_redo_of_add_move_and_delete() -> None:
     store = AnnotationStore()
     seen: list[tuple[str, ...]] = []

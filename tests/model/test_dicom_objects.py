@@ -84,6 +84,8 @@ def test_measurement_report_passes_dsrdump_and_reads_back(ct, tmp_path: Path) ->
     assert lengths[0].value == pytest.approx(items[0][1].values["length"])
     assert lengths[0].sop_instance_uid == image.sop_instance_uid
     assert lengths[0].points == ((10.5, 20.5), (40.5, 60.5))
+    assert lengths[0].group == "length 1"  # its group's Tracking Identifier
+    assert all(v.group for v in report.values)
     assert {v.name for v in report.values} >= {"Angle", "Area", "Perimeter", "Length"}
     by_name = {v.name: v for v in report.values}
     cobb, bidirectional = items[8][1], items[9][1]
@@ -166,10 +168,13 @@ def test_a_gsps_from_another_system_becomes_annotations(tmp_path: Path) -> None:
             hd.pr.SoftcopyVOILUTTransformation(window_center=-600, window_width=1500)
         ],
     )
+    assert dicom_objects.read_report(state).rotation == 0  # highdicom writes none
+    state.ImageRotation, state.ImageHorizontalFlip = 270, "Y"  # PS3.3 C.10.6
     path = tmp_path / "other.dcm"
     state.save_as(path)
     report = dicom_objects.read_report(pydicom.dcmread(path))
     assert report.window == (-600.0, 1500.0) and report.label == "OTHER"
+    assert (report.rotation, report.flip) == (270, True)
     image = ImageRef(CT_SMALL, 0, str(source.SOPInstanceUID))
     back = dicom_objects.annotations_from_report(report, {image.sop_instance_uid: image})
     kinds = sorted(a.kind for a in back)

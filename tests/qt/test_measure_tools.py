@@ -13,6 +13,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from tests.foreign_objects import presentation_state
 from tests.gui_driving import drag, focus_viewport, show_modality, wait_for
 from viewer.model.annotations import shapes
 from viewer.qt.main_window import MainWindow
@@ -213,29 +214,8 @@ def test_a_presentation_state_in_the_study_is_drawn(window: MainWindow, tmp_path
     start(window, Qt.Key.Key_Escape)
     path, frame = window.state.stack.sources[window.state.index]  # type: ignore[union-attr]
     source = pydicom.dcmread(path)
-    layer = hd.pr.GraphicLayer(layer_name="PACS", order=1)
-    annotation = hd.pr.GraphicAnnotation(
-        referenced_images=[source],
-        graphic_layer=layer,
-        graphic_objects=[
-            hd.pr.GraphicObject("CIRCLE", np.array([[100.0, 100.0], [120.0, 100.0]]), "PIXEL")
-        ],
-        text_objects=[hd.pr.TextObject("from PACS", "PIXEL", anchor_point=(130.0, 100.0))],
-    )
-    state = hd.pr.GrayscaleSoftcopyPresentationState(
-        referenced_images=[source],
-        series_instance_uid=hd.UID(),
-        series_number=99,
-        sop_instance_uid=hd.UID(),
-        instance_number=1,
-        manufacturer="PACS",
-        manufacturer_model_name="X",
-        software_versions="1",
-        device_serial_number="1",
-        content_label="PACS",
-        graphic_annotations=[annotation],
-        graphic_layers=[layer],
-    )
+    graphic = hd.pr.GraphicObject("CIRCLE", np.array([[100.0, 100.0], [120.0, 100.0]]), "PIXEL")
+    state = presentation_state(source, "PACS", [graphic], [("from PACS", (130.0, 100.0))])
     state.save_as(tmp_path / "pr.dcm")
     done: list[bool] = []
     window.indexing_finished.connect(lambda: done.append(True))

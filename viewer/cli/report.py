@@ -51,6 +51,7 @@ def _run(args: argparse.Namespace) -> int:
     print(f"{found.kind}: {found.title or found.label}".rstrip(": "))
     for value in found.values:
         what = f"{value.name} ({value.derivation})" if value.derivation else value.name
+        what = f"{value.group}: {what}" if value.group else what  # its measurement group
         where = (
             f" on {value.sop_instance_uid} frame {value.frame + 1}"
             if value.sop_instance_uid

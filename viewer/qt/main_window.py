@@ -46,9 +46,11 @@ from viewer.model.series_choice import (
 from viewer.qt.annotation_persistence import AnnotationPersistence
 from viewer.qt.database_browser import DatabaseDock
 from viewer.qt.dates import format_date
+from viewer.qt.documents import DocumentViews
 from viewer.qt.image_view import ImageViewport
 from viewer.qt.listener import StorageListener
 from viewer.qt.mpr_view import MprView
+from viewer.qt.presentation_states import PresentationStates
 from viewer.qt.problems import ProblemsDock
 from viewer.qt.query_retrieve import QueryRetrieveDock
 from viewer.qt.series_tree import SERIES_ROW, SeriesTreeView
@@ -139,6 +141,8 @@ class MainWindow(WindowHost):
         self._make_status_bar()
         self._make_menus()
         self.view_controls = ViewControls(self, self.viewports)
+        self.documents = DocumentViews(self)  # SR, KO and PDF rows of the tree (issue 17)
+        self.presentation_states = PresentationStates(self, self.viewports)
         self.viewports.status.connect(self.show_message)
         self.viewports.active_changed.connect(self._mark_shown)
         self.viewports.active_shows.connect(self._mark_shown)
@@ -623,6 +627,8 @@ class MainWindow(WindowHost):
     def _on_tree_chosen(self, uid: str, stack: int, by_mouse: bool) -> None:
         """A row clicked (on release), entered or reached by keys: show it in the active
         viewport; after a click the image takes the keys."""
+        if self.documents.open_series(uid, by_mouse) or self.presentation_states.open_series(uid):
+            return  # a report, key images, a PDF or a presentation state
         if stack == SERIES_ROW:
             series = self.catalog.series(uid)
             stack = (best_stack(series) or 0) if series is not None else 0
@@ -986,6 +992,8 @@ class MainWindow(WindowHost):
         if self.vr_view is not None:
             self.vr_view.shutdown()
         self.view_controls.shutdown()
+        self.documents.shutdown()
+        self.presentation_states.shutdown()
         self.thumbnails.shutdown()
         self.loader.shutdown()
         self.annotations_db.shutdown()  # before the database closes

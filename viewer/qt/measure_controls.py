@@ -11,7 +11,7 @@ image. The annotations themselves live in the grid's
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from viewer.dicom import reasons
 from viewer.model.annotations.export import ExportRefused, write_study_objects
-from viewer.model.annotations.shapes import Annotation, ImageRef
+from viewer.model.annotations.shapes import Annotation
 from viewer.model.annotations.store import AnnotationStore
 from viewer.model.tools import draw, edit
 from viewer.qt.latest_call import LatestCall
@@ -69,28 +69,6 @@ KIND_NAMES = {
 }
 
 
-#: SOP Class UIDs of the softcopy presentation states (PS3.4 B.5: ...1.1.11.x).
-PRESENTATION_STATE_PREFIX = "1.2.840.10008.5.1.4.1.1.11."
-
-
-def read_presentation_states(
-    paths: list[str], image_of: Mapping[str, ImageRef]
-) -> list[Annotation]:
-    """The annotations of the presentation states at ``paths`` (worker thread)."""
-    from pydicom import dcmread
-
-    from viewer.model.annotations.dicom_objects import annotations_from_report, read_report
-
-    found: list[Annotation] = []
-    for path in paths:
-        try:
-            report = read_report(dcmread(path))
-        except Exception:  # an unreadable state is left out; the others still show
-            continue
-        found.extend(annotations_from_report(report, image_of))
-    return found
-
-
 class MeasureControls(QObject):
     """The measurement actions' handlers, their toolbar and the Measurements panel."""
 
@@ -106,9 +84,6 @@ class MeasureControls(QObject):
         self._tool_actions: dict[str, QAction] = {}
         self._writer = LatestCall(self)
         self._writer.result.connect(self._on_written)
-        self._reader = LatestCall(self)
-        self._reader.result.connect(self._on_states)
-        self._states_read: set[str] = set()
         #: The files the last save wrote (tests read them).
         self.last_written: list[str] = []
 
@@ -150,9 +125,6 @@ class MeasureControls(QObject):
         self._make_panel()
         self._make_menu(actions)
         self.grid.annotations.changed.connect(lambda _ids: self.refresh_panel())
-        finished = getattr(self.window, "indexing_finished", None)
-        if finished is not None:
-            finished.connect(self.load_presentation_states)
 
     # --- commands ---------------------------------------------------------------------------
     def _chooser(self, name: str) -> Callable[[], None]:
@@ -204,7 +176,6 @@ class MeasureControls(QObject):
 
     def shutdown(self) -> None:
         self._writer.shutdown()
-        self._reader.shutdown()
 
     def toggle_panel(self) -> None:
         if self.panel is not None:
@@ -267,37 +238,6 @@ class MeasureControls(QObject):
             self.last_written = [str(p) for p in result]
             folder = Path(result[0]).parent if result else ""
             self.window.show_message(f"{len(result)} DICOM object(s) written to {folder}")
-
-    def load_presentation_states(self) -> None:
-        """Show the graphics of the presentation states found among the opened files on
-        their images (read in a worker; each state once)."""
-        catalog = self.window.catalog
-        image_of: dict[str, ImageRef] = {}
-        states: list[str] = []
-        for series in catalog.all_series():
-            for record in series.instances:
-                if record.has_pixels:
-                    image_of[record.sop_instance_uid] = ImageRef(
-                        record.path,
-                        0,
-                        record.sop_instance_uid,
-                        record.sop_class_uid,
-                        record.series_uid,
-                        record.study_uid,
-                        series.info.frame_of_reference_uid,
-                    )
-                elif record.sop_class_uid.startswith(PRESENTATION_STATE_PREFIX) and (
-                    record.sop_instance_uid not in self._states_read
-                ):
-                    states.append(record.path)
-                    self._states_read.add(record.sop_instance_uid)
-        if states:
-            self._reader.submit(read_presentation_states, states, image_of)
-
-    def _on_states(self, result: object) -> None:
-        if isinstance(result, list) and result:
-            self.grid.annotations.load(result)
-            self.window.show_message(f"{len(result)} annotation(s) from presentation states")
 
     # --- the panel --------------------------------------------------------------------------
     def _make_panel(self) -> None:

@@ -62,6 +62,17 @@ SHOWN_COLOUR = "#3d8ee8"
 #: in the middle before a date is cut); :data:`COLUMN_TIPS` says them in full.
 COLUMNS = ("Patient / study / series", "Mod.", "Date", "#")
 COLUMN_TIPS = ("Patient, study and series", "Modality", "Study date and time", "Images (frames)")
+#: What the tree calls a key object selection series (its row reads "Key images").
+KEY_IMAGES_KIND = "Key object selection"
+#: What a click on a row of objects without images does (viewer.qt.documents,
+#: viewer.qt.presentation_states), for its tooltip.
+CLICK_HINTS = {
+    "Structured report": "a click shows it in the Report panel",
+    "Dose report": "a click shows it in the Report panel",
+    KEY_IMAGES_KIND: "a click shows its images",
+    "Encapsulated PDF": "a click opens it in the system's PDF viewer",
+    "Presentation state": "a click shows its image with it applied",
+}
 ModelIndex = QModelIndex | QPersistentModelIndex
 
 
@@ -89,6 +100,8 @@ def series_label(info: SeriesInfo, kind: str = "") -> str:
     number = f"#{info.number} " if info.number is not None else ""
     details = "  · ".join(part for part in (info.body_part, kind) if part)
     text = f"{number}{info.description or '(no description)'}"
+    if kind == KEY_IMAGES_KIND:  # a click shows its images (viewer.qt.documents)
+        text = f"{number}Key images" + (f": {info.description}" if info.description else "")
     return f"{text}\n{details}" if details else text
 
 
@@ -492,7 +505,7 @@ def _series_tooltip(state: _SeriesState) -> str:
         f"Series Instance UID {info.uid}",
     ]
     if state.kind:
-        lines.insert(1, state.kind + " (not displayable)")
+        lines.insert(1, f"{state.kind} ({CLICK_HINTS.get(state.kind, 'not displayable')})")
     if state.expected:
         lines.append(f"DICOMDIR lists {state.expected} instance(s)")
     if state.problems:

@@ -354,6 +354,9 @@ class ReportedValue:
     points: tuple[tuple[float, float], ...] = ()
     sop_instance_uid: str = ""
     frame: int = 0  # 0-based
+    #: The Tracking Identifier of the measurement group it is in (TID 1410/1411/1501: "lesion
+    #: 1"), "" outside one.
+    group: str = ""
 
 
 @dataclass(frozen=True)
@@ -382,6 +385,10 @@ class Report:
     references: list[tuple[str, int]] = field(default_factory=list)  # (SOP UID, frame)
     window: tuple[float, float] | None = None  # (centre, width)
     label: str = ""
+    #: A presentation state's spatial transformation (PS3.3 C.10.6): the rotation clockwise
+    #: in degrees (0, 90, 180, 270), then a horizontal flip.
+    flip: bool = False
+    rotation: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -399,6 +406,7 @@ class Report:
                     "points": [list(p) for p in v.points],
                     "sop_instance_uid": v.sop_instance_uid,
                     "frame": v.frame,
+                    "group": v.group,
                 }
                 for v in self.values
             ],
@@ -496,9 +504,28 @@ def read_report(ds: Any) -> Report:
     raise ValueError("not a structured report, presentation state or key object selection")
 
 
+def _walk_groups(items: Any, group: str = "") -> Iterator[tuple[Any, str]]:
+    """Every content item with the Tracking Identifier of the group it is in (a CONTAINER
+    with a TEXT child of that concept names its group, PS3.16 TID 4108)."""
+    for item in items or []:
+        yield item, group
+        children = item.get("ContentSequence") or []
+        inner = group
+        if item.get("ValueType") == "CONTAINER":
+            inner = next(
+                (
+                    str(c.get("TextValue", ""))
+                    for c in children
+                    if c.get("ValueType") == "TEXT" and _meaning(c) == "Tracking Identifier"
+                ),
+                group,
+            )
+        yield from _walk_groups(children, inner)
+
+
 def _read_sr(ds: Any, uid: str) -> Report:
     report = Report("SR", _meaning(ds), uid)
-    for item in _walk(ds.get("ContentSequence")):
+    for item, group in _walk_groups(ds.get("ContentSequence")):
         kind = item.get("ValueType")
         if kind == "NUM":
             measured = item.get("MeasuredValueSequence")
@@ -530,6 +557,7 @@ def _read_sr(ds: Any, uid: str) -> Report:
                     points,
                     sop_uid,
                     frame,
+                    group,
                 )
             )
         elif kind == "TEXT":
@@ -608,6 +636,9 @@ def _read_presentation_state(ds: Any, uid: str) -> Report:
     window = _first_window(ds)
     if window is not None:
         report.window = window
+    report.flip = str(ds.get("ImageHorizontalFlip", "") or "").upper() == "Y"
+    rotation = int(ds.get("ImageRotation", 0) or 0)
+    report.rotation = rotation % 360 if rotation % 90 == 0 else 0
     return report
 
 

@@ -107,6 +107,22 @@ class AnnotationStore:
         if ids:
             self.changed.emit(tuple(ids))
 
+    def unload(self, annotation_ids: Iterable[str]) -> None:
+        """Take away annotations :meth:`load` put in (another presentation state chosen): not
+        undoable, and no undo or redo step brings them back."""
+        gone = {i for i in annotation_ids if i in self._items}
+        if not gone:
+            return
+        for annotation_id in gone:
+            del self._items[annotation_id]
+            self.labels.pop(annotation_id, None)
+        if self.selected in gone:
+            self.selected = ""
+        self._undo = [s for s in self._undo if not any(i in gone for i, _, _ in s)]
+        self._redo = [s for s in self._redo if not any(i in gone for i, _, _ in s)]
+        self.foreign.difference_update(gone)
+        self.changed.emit(tuple(gone))
+
     def load_key_images(self, images: Iterable[ImageRef], foreign: bool = False) -> None:
         """Flag key images read from somewhere (the study database; ``foreign``: another
         system's Key Object Selection, not saved as the viewer's own)."""
