@@ -255,16 +255,19 @@ _PUTS_PER_TRIM = 64
 _puts_since_trim = 0
 
 
-def read_frame_cached(path: str, frame: int, store: FrameStore) -> DecodedFrame:
+def read_frame_cached(
+    path: str, frame: int, store: FrameStore, isolate: Isolate | None = None
+) -> DecodedFrame:
     """:func:`read_frame` through the decoded-frame cache (:mod:`viewer.dicom.pixels.frame_store`),
     for the 2D viewport: a compressed monochrome frame found there costs a header read (its
     :class:`PixelTransform`, built as :func:`read_frame` builds it) and a memory copy, not a
     decode (``decoder`` is then ``"frame cache"``); one decoded here is written there (the
-    same entries the volume loader writes and reads). Anything else is read as usual."""
+    same entries the volume loader writes and reads). Anything else is read as usual;
+    ``isolate`` as for :func:`read_frame`."""
     local = local_path(path)
     header = _cacheable_header(local) if local is not None else None
     if local is None or header is None:
-        return read_frame(path, frame)
+        return read_frame(path, frame, isolate=isolate)
     rows, columns = _int(header.get("Rows"), 0), _int(header.get("Columns"), 0)
     signed = _int(header.get("PixelRepresentation"), 0) == 1
     width = max(1, _int(header.get("BitsAllocated"), 16) // 8)
@@ -278,7 +281,7 @@ def read_frame_cached(path: str, frame: int, store: FrameStore) -> DecodedFrame:
             except Exception as error:
                 raise DecodeError(path, _reason(error)) from error
             return DecodedFrame(target, transform, path, frame, "frame cache")
-    decoded = read_frame(path, frame)
+    decoded = read_frame(path, frame, isolate=isolate)
     if (
         key
         and decoded.stored.shape == (rows, columns)

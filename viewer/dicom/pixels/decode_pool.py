@@ -403,8 +403,9 @@ def decode_frame(
     and is written there when decoded (:func:`viewer.dicom.pixels.decode.read_frame_cached`)."""
     beat(frame, limits.deadline_scale(_declared_frame_bytes(source)))
     try:
-        if store is not None and isinstance(source, str):  # a worker: nothing to isolate
-            return read_frame_cached(source, frame, FrameStore(Path(store[0]), store[1]))
+        if store is not None and isinstance(source, str):
+            cache = FrameStore(Path(store[0]), store[1])
+            return read_frame_cached(source, frame, cache, isolate=isolated_decode)
         return read_isolated(source, frame, name=name)
     except DecodeError as error:
         return error.reason
