@@ -198,17 +198,21 @@ class MainWindow(WindowHost):
             menu.exec(self.tree.viewport().mapToGlobal(point))
 
     def tree_menu(self, index: Any) -> QMenu | None:
-        """The context menu of a series (or stack) row: show it, compare it with the prior."""
-        first = index.siblingAtColumn(0) if index.isValid() else index
-        uid = first.data(SERIES_UID_ROLE) if index.isValid() else None
-        if not uid:
+        """The tree's context menu: on a series (or stack) row, show it or compare it with
+        the prior; on any row, send the selection (:class:`TreeSend`)."""
+        if not index.isValid():
             return None
-        stack = first.data(STACK_ROLE)
-        number = int(stack) if stack is not None else SERIES_ROW
+        first = index.siblingAtColumn(0)
+        uid = first.data(SERIES_UID_ROLE)
         menu = QMenu(self.tree)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        menu.addAction("Show", lambda: self._on_tree_chosen(str(uid), number, True))
-        menu.addAction("Compare with prior", lambda: self._compare_row(str(uid), number))
+        if uid:
+            stack = first.data(STACK_ROLE)
+            number = int(stack) if stack is not None else SERIES_ROW
+            menu.addAction("Show", lambda: self._on_tree_chosen(str(uid), number, True))
+            menu.addAction("Compare with prior", lambda: self._compare_row(str(uid), number))
+            menu.addSeparator()
+        self.tree_send.add_actions(menu)
         return menu
 
     def _compare_row(self, uid: str, stack: int) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt
+from PySide6.QtCore import QModelIndex
 from PySide6.QtWidgets import QInputDialog, QMenu, QWidget
 
 from viewer.net.nodes import Node, NodeBook, load_nodes
@@ -90,21 +90,20 @@ def files_of(catalog: Catalog, studies: list[str], series: list[str]) -> tuple[s
 
 
 class TreeSend:
-    """The study tree's "Send to…" context menu for ``window``."""
+    """The study tree's "Send to…" entries for ``window``'s tree context menu
+    (:meth:`add_actions`; the window builds the one menu)."""
 
     def __init__(self, window: SendHost, choose: NodeChooser = ask_for_node) -> None:
         self.window = window
         self.choose = choose
-        tree = window.tree
-        tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        tree.customContextMenuRequested.connect(self._menu)
-
-    def _menu(self, point: QPoint) -> None:
-        menu = self.make_menu()
-        menu.exec(self.window.tree.viewport().mapToGlobal(point))
 
     def make_menu(self) -> QMenu:
+        """A menu of just the send entries."""
         menu = QMenu(self.window.tree)
+        self.add_actions(menu)
+        return menu
+
+    def add_actions(self, menu: QMenu) -> None:
         send = menu.addAction("Send to…")
         send.setEnabled(self.window.tree.selectionModel().hasSelection())
         send.triggered.connect(lambda _checked=False: self.send_selected())
@@ -113,7 +112,6 @@ class TreeSend:
             "The viewer's own objects: measurements (SR), annotations (GSPS), key images (KO)"
         )
         objects.triggered.connect(lambda _checked=False: self.send_measurements())
-        return menu
 
     def _node(self) -> Node | None:
         book = load_nodes()
