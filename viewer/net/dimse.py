@@ -53,6 +53,7 @@ from pynetdicom import (
     build_role,
     evt,
 )
+from pynetdicom import _config as pynetdicom_config
 from pynetdicom.association import Association
 from pynetdicom.dsutils import encode_file_meta
 from pynetdicom.transport import AssociationSocket
@@ -94,6 +95,10 @@ AssociationSocket._shutdown_socket = _shutdown_then_close  # type: ignore[method
 
 # pynetdicom logs identifiers (patient names) at INFO/DEBUG: keep our log free of them.
 logging.getLogger("pynetdicom").setLevel(logging.WARNING)
+# Nor bind its "standard" logging handlers to every association: they run for each PDU
+# and DIMSE message (32 PDUs per 512x512 image) only to build INFO/DEBUG lines that the
+# level above drops. Warnings and errors are still logged.
+pynetdicom_config.LOG_HANDLER_LEVEL = "none"
 
 #: Seconds to wait for a connection, an association answer, a DIMSE message.
 DEFAULT_TIMEOUT = 30.0
