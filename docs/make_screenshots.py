@@ -140,6 +140,8 @@ def guide_pictures(out: Path, demo: Path, dynamic: Path, broken: Path) -> None:
         view = window.mpr_view
         assert view is not None
         wait_for(lambda: view.ready and all(w.final for w in view.views.values()), 120)
+        quadrant = view.volume_3d  # its first frame (VTK renders it in its own thread)
+        wait_for(lambda: quadrant is None or quadrant.was_painted or quadrant.problem, 120)
         shoot("mpr.png")
         window.mpr_action.setChecked(False)
         open_and_wait([str(broken)])
