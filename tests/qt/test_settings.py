@@ -139,13 +139,13 @@ def test_unreadable_or_clashing_stored_keys_fall_back_to_the_defaults(settings_p
         "fit=Ctrl+K Ctrl+C\n"  # not one key
         "invert=H\n"  # H flips horizontally
         "corner_text=\n"  # no key: allowed
-        "cine=P\n"
+        "cine=G\n"
     )
     keys = ViewerSettings(settings_path).shortcuts()
     defaults = default_shortcuts()
     for command in ("next_slice", "previous_slice", "fit", "invert", "flip_horizontal"):
         assert keys[command] == defaults[command], command
-    assert keys["corner_text"] == () and keys["cine"] == ("P",)
+    assert keys["corner_text"] == () and keys["cine"] == ("G",)
 
 
 def test_default_memory_budget_follows_the_machine(settings_path: Path) -> None:

@@ -211,12 +211,12 @@ def test_gui_with_mpr_leaves_nothing(name, compressed_ct, viewer_env, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["SIGHUP", "SIGTERM"])
-def test_a_signal_to_the_whole_process_group_is_clean(name, demo_ct, viewer_env, tmp_path):
+def test_a_signal_to_the_whole_process_group_is_clean(name, compressed_ct, viewer_env, tmp_path):
     """A hangup reaches every process of the terminal's group: the resource tracker and the
     fork server used to die of it at once (and the tracker's relaunch printed KeyErrors)."""
     number = getattr(signal, name)
     log = tmp_path / "stderr.txt"
-    process = start(["volume", str(demo_ct), str(tmp_path / "ct.npz")], viewer_env, log)
+    process = start(["volume", str(compressed_ct), str(tmp_path / "ct.npz")], viewer_env, log)
     found = signal_and_list(process, number, log, group=True)
     assert found["status"] == expected_status(number), log.read_text()[-2000:]
     assert found["gone"], f"left after {name}: {found['left']} (before: {found['before']})"

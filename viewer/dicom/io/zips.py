@@ -83,7 +83,7 @@ def read_member(uri: str) -> bytes:
     """The bytes of the member a ``zip:ARCHIVE!/MEMBER`` URI names (nested zips in turn).
 
     Raises ValueError for a URI without a member, a member name with ``..`` or a member larger
-    than MAX_MEMBER_BYTES; KeyError (as zipfile does) for a missing member; OSError and
+    than MAX_MEMBER_BYTES or a missing member; OSError and
     zipfile.BadZipFile for an unreadable archive.
     """
     scheme, _, rest = uri.partition(":")
@@ -96,7 +96,10 @@ def read_member(uri: str) -> bytes:
         if ".." in PurePosixPath(name).parts:
             raise ValueError("a zip member name with '..' is refused")
         with zipfile.ZipFile(source) as archive:
-            info = archive.getinfo(name)
+            try:
+                info = archive.getinfo(name)
+            except KeyError:
+                raise ValueError(f"the zip has no member {name}") from None
             if info.file_size > MAX_MEMBER_BYTES:
                 raise ValueError("the zip member is too large to read into memory")
             with archive.open(info) as member:
