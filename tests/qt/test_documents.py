@@ -5,6 +5,7 @@ system viewer from a private copy. Real files: the demo CT, and objects written 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,8 @@ from viewer.model.orientation import FLIP_HORIZONTAL, IDENTITY, ROTATE_CLOCKWISE
 from viewer.qt.main_window import MainWindow
 
 LEFT = Qt.MouseButton.LeftButton
-SHOTS = Path("/work/notes/shots-srview")
+#: Where the tests save what they show, to be looked at: only when this variable names a folder.
+SHOTS = Path(os.environ.get("DICOM_VIEWER_TEST_SHOTS", "") or "/nonexistent")
 
 
 def click_row(window: MainWindow, series_uid: str) -> None:
@@ -49,8 +51,7 @@ def shown_key(window: MainWindow) -> tuple[str, int]:
 
 
 def grab(window: MainWindow, name: str) -> None:
-    if SHOTS.parent.is_dir():
-        SHOTS.mkdir(exist_ok=True)
+    if SHOTS.is_dir():
         window.grab().save(str(SHOTS / name))
 
 
@@ -138,7 +139,6 @@ def test_a_report_lists_its_measurements_and_a_click_shows_the_image(
     assert rows["Attenuation Coefficient (Mean)"].text(1) == "42 HU"
     assert rows["Length"].text(2) == "Se 2, Im 6/192"
     assert rows["Attenuation Coefficient (Mean)"].text(2) == "Se 2, Im 41/192"
-    grab(window, "report-dock.png")
     window.state.set_index(100)
     for name, path in (("Attenuation Coefficient (Mean)", path_b), ("Length", path_a)):
         item = rows[name]
@@ -149,6 +149,21 @@ def test_a_report_lists_its_measurements_and_a_click_shows_the_image(
         wait_for(lambda p=path: shown_key(window) == (p, 0), 10)  # type: ignore[misc]
         wait_for(lambda: window.viewport.frame is not None, 30)
     assert window.state.series_uid == series_of(window, "CT")
+    # Its length and its ellipse are drawn on their images, as another system's.
+    store = window.viewports.annotations
+    drawn = [store.get(i) for i in documents.drawn]
+    assert sorted((a.kind, a.image.path) for a in drawn if a) == [
+        ("ellipse", path_b),
+        ("length", path_a),
+    ]
+    assert set(documents.drawn) <= store.foreign
+    length = next(a for a in drawn if a and a.kind == "length")
+    assert length.points == ((100.0, 100.0), (140.0, 120.0))
+    ids = list(documents.drawn)
+    window.viewport.refresh_annotations()
+    grab(window, "report-dock.png")  # the Length row chosen, its line on image 6
+    dock.hide()
+    assert ids and not any(i in store for i in ids) and not documents.drawn
 
 
 def test_key_images_row_shows_just_those_images(window: MainWindow, tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -256,8 +271,7 @@ def test_several_presentation_states_the_user_chooses_one_or_none(
     entries = [a.text() for a in states.menu.actions()]
     assert entries == ["None", "NEWER (2026-01-01 09:00)", "OLDER (2026-01-01 08:00)"]
     assert [a.isChecked() for a in states.menu.actions()] == [False, True, False]
-    if SHOTS.parent.is_dir():  # the menu, drawn without popping up
-        SHOTS.mkdir(exist_ok=True)
+    if SHOTS.is_dir():  # the menu, drawn without popping up
         states.menu.adjustSize()
         states.menu.grab().save(str(SHOTS / "presentation-state-menu.png"))
     states.menu.actions()[2].trigger()

@@ -1,7 +1,8 @@
 """What choosing a series without images in the study tree does (issue 17 item 7).
 
 * A structured report: its text and measurements in the Report dock
-  (:mod:`viewer.qt.report_dock`); a click on a measurement shows the image it is on.
+  (:mod:`viewer.qt.report_dock`); a click on a measurement shows the image it is on, where
+  the report's regions and coordinates are drawn while the dock shows it.
 * A key object selection (the tree lists it as "Key images"): a stack of just the images it
   references, in its order, in the active viewport.
 * An encapsulated PDF: a private copy in this process's scratch folder of the user cache
@@ -14,6 +15,7 @@ from :func:`viewer.model.annotations.dicom_objects.read_report`, the ``report`` 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +23,9 @@ from PySide6.QtCore import QObject, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 
 from viewer.model.annotations.dicom_objects import Report
+from viewer.model.annotations.shapes import Annotation, ImageRef
 from viewer.model.documents import KeyImages, key_image_stack, locate, series_kind
+from viewer.qt.annotation_persistence import open_images
 from viewer.qt.latest_call import LatestCall
 from viewer.qt.report_dock import ReadReport, ReportDock, heading_of
 from viewer.qt.window_host import WindowHost
@@ -34,13 +38,18 @@ class _Read:
     reports: list[ReadReport]
     pdf: Path | None = None
     problems: tuple[str, ...] = ()
+    #: An SR's regions and coordinates on the open images, drawn while it is shown.
+    graphics: tuple[Annotation, ...] = ()
 
 
-def read_objects(kind: str, series_uid: str, paths: list[str]) -> _Read:
-    """Read the SRs or KOs at ``paths``, or copy the first PDF (worker thread)."""
+def read_objects(
+    kind: str, series_uid: str, paths: list[str], image_of: Mapping[str, ImageRef]
+) -> _Read:
+    """Read the SRs or KOs at ``paths``, or copy the first PDF (worker thread); an SR's
+    graphics on ``image_of`` (the open images by SOP Instance UID) come as annotations."""
     from pydicom import dcmread
 
-    from viewer.model.annotations.dicom_objects import read_report
+    from viewer.model.annotations.dicom_objects import annotations_from_report, read_report
 
     if kind == "PDF":
         from viewer.core.scratch import new_private_folder
@@ -56,7 +65,11 @@ def read_objects(kind: str, series_uid: str, paths: list[str]) -> _Read:
             reports.append(ReadReport(path, read_report(ds), heading_of(ds)))
         except Exception as error:  # one unreadable document; the others still show
             problems.append(f"{Path(path).name}: {type(error).__name__}: {error}")
-    return _Read(kind, series_uid, reports, None, tuple(problems))
+    graphics: list[Annotation] = []
+    if kind == "SR":
+        for read in reports:
+            graphics.extend(annotations_from_report(read.report, image_of))
+    return _Read(kind, series_uid, reports, None, tuple(problems), tuple(graphics))
 
 
 class DocumentViews(QObject):
@@ -71,6 +84,8 @@ class DocumentViews(QObject):
         #: What the last choice showed (tests read them).
         self.last_pdf: Path | None = None
         self.key_images: KeyImages | None = None
+        #: Ids of the shown report's graphics in the annotation store.
+        self.drawn: list[str] = []
 
     def open_series(self, uid: str, by_mouse: bool = True) -> bool:
         """Show what the series ``uid`` holds when it is an SR, a KO or a PDF; False for
@@ -84,12 +99,13 @@ class DocumentViews(QObject):
             self.window.show_message("Click the row to open the PDF in the system viewer")
             return True
         paths = [record.path for record in series.instances]
+        image_of, _ = open_images(self.window.catalog) if kind == "SR" else ({}, {})
         self.window.show_message(
             {"SR": "Reading the report…", "KO": "Reading the key images…"}.get(
                 kind, "Opening the PDF…"
             )
         )
-        self._reader.submit(read_objects, kind, uid, paths)
+        self._reader.submit(read_objects, kind, uid, paths, image_of)
         return True
 
     def shutdown(self) -> None:
@@ -113,11 +129,24 @@ class DocumentViews(QObject):
             self._show_key_images(result)
             return
         self.show_reports(result.reports)
+        self._draw(result.graphics)
         count = sum(len(read.report.values) for read in result.reports)
         self.window.show_message(
             "; ".join(result.problems)
             or f"{len(result.reports)} report(s), {count} measurement(s): click one to see it"
         )
+
+    def _draw(self, graphics: tuple[Annotation, ...]) -> None:
+        """Draw the shown report's graphics (another system's: not saved as the viewer's
+        own); the last report's leave."""
+        store = self.window.viewports.annotations
+        store.unload(self.drawn)
+        self.drawn = [a.id for a in graphics]
+        store.load(graphics)
+
+    def _on_dock_visible(self, visible: bool) -> None:
+        if not visible and self.drawn:
+            self._draw(())
 
     def show_reports(self, reports: list[ReadReport]) -> ReportDock:
         dock = self._dock()
@@ -131,6 +160,7 @@ class DocumentViews(QObject):
             dock = ReportDock(self.window)
             dock.image_label = self.image_label
             dock.jump.connect(self.jump_to)
+            dock.visibilityChanged.connect(self._on_dock_visible)
             self.window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
             self.window.resizeDocks([dock], [440], Qt.Orientation.Horizontal)
             self.dock = dock
