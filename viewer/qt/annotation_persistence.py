@@ -21,7 +21,6 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from viewer.dicom.catalog.records import InstanceRecord
 from viewer.model.annotations import persist
 from viewer.model.annotations.shapes import Annotation, ImageRef
 from viewer.model.annotations.store import AnnotationStore
@@ -38,18 +37,6 @@ CLOSE_WAIT_S = 10.0
 Snapshot = dict[str, tuple[list[Annotation], list[ImageRef]]]
 
 
-def _image_ref(record: InstanceRecord, frame_of_reference: str) -> ImageRef:
-    return ImageRef(
-        record.path,
-        0,
-        record.sop_instance_uid,
-        record.sop_class_uid,
-        record.series_uid,
-        record.study_uid,
-        frame_of_reference,
-    )
-
-
 def open_images(catalog: Any) -> tuple[dict[str, ImageRef], dict[str, ImageRef]]:
     """The opened images (records with pixels) by SOP Instance UID and by path."""
     by_uid: dict[str, ImageRef] = {}
@@ -57,7 +44,7 @@ def open_images(catalog: Any) -> tuple[dict[str, ImageRef], dict[str, ImageRef]]
     for series in catalog.all_series():
         for record in series.instances:
             if record.has_pixels:
-                image = _image_ref(record, series.info.frame_of_reference_uid)
+                image = ImageRef.of_record(record, series.info.frame_of_reference_uid)
                 by_uid[record.sop_instance_uid] = image
                 by_path[record.path] = image
     return by_uid, by_path

@@ -140,14 +140,8 @@ class PresentationStates(QObject):
             frame_of_reference = series.info.frame_of_reference_uid
             for record in series.instances:
                 if record.has_pixels:
-                    image_of[record.sop_instance_uid] = ImageRef(
-                        record.path,
-                        0,
-                        record.sop_instance_uid,
-                        record.sop_class_uid,
-                        record.series_uid,
-                        record.study_uid,
-                        frame_of_reference,
+                    image_of[record.sop_instance_uid] = ImageRef.of_record(
+                        record, frame_of_reference
                     )
                     for frame in range(record.frames):
                         self._sop_of[(record.path, frame)] = record.sop_instance_uid

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from viewer.dicom.catalog.records import InstanceRecord
 
 Point = tuple[float, float]
 
@@ -65,6 +69,19 @@ class ImageRef:
     def key(self) -> tuple[str, int]:
         """What identifies the frame in this session."""
         return (self.path, self.frame)
+
+    @classmethod
+    def of_record(cls, record: InstanceRecord, frame_of_reference: str) -> ImageRef:
+        """The first frame of an indexed instance, with the UIDs its record holds."""
+        return cls(
+            record.path,
+            0,
+            record.sop_instance_uid,
+            record.sop_class_uid,
+            record.series_uid,
+            record.study_uid,
+            frame_of_reference,
+        )
 
 
 def new_id() -> str:
