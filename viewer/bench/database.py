@@ -30,7 +30,7 @@ from pathlib import Path
 from viewer.bench.indexing import index_with_gdcm
 from viewer.bench.loading import has_simpleitk, load_with_simpleitk
 from viewer.bench.sizes import DATA_VERSION, BenchSizes
-from viewer.bench.stats import Figure, interleaved_runs, milliseconds, rate, timed_runs
+from viewer.bench.stats import Figure, interleaved_rates, milliseconds, timed_runs
 
 Log = Callable[[str], None]
 
@@ -91,24 +91,13 @@ def import_by_reference(folder: Path, database_file: Path) -> int:
 
 def measure_import(folder: Path, files: int, sizes: BenchSizes) -> dict[str, Figure]:
     """db_import_files_per_s and db_import_gdcm_files_per_s, runs interleaved."""
-    found: dict[str, int] = {}
     with tempfile.TemporaryDirectory(prefix="dicom-viewer-bench-db-") as scratch:
         target = Path(scratch) / "studies.sqlite"
-
-        def ours() -> None:
-            found["ours"] = import_by_reference(folder, target)
-
-        def gdcm_scanner() -> None:
-            found["gdcm"] = index_with_gdcm(folder)
-
-        ours_s, gdcm_s = interleaved_runs([ours, gdcm_scanner], sizes.runs, sizes.warmups)
-    for name, count in found.items():
-        if count != files:
-            raise RuntimeError(f"{name} imported {count} of {files} files")
-    return {
-        "db_import_files_per_s": rate(files, ours_s, "files/s"),
-        "db_import_gdcm_files_per_s": rate(files, gdcm_s, "files/s"),
-    }
+        counters = {
+            "db_import_files_per_s": lambda: import_by_reference(folder, target),
+            "db_import_gdcm_files_per_s": lambda: index_with_gdcm(folder),
+        }
+        return interleaved_rates(counters, files, "files/s", sizes.runs, sizes.warmups)
 
 
 # --- queries --------------------------------------------------------------------------------
@@ -264,21 +253,11 @@ def _reopen_one(encoding: str, folder: Path, sizes: BenchSizes) -> dict[str, Fig
         if len(summary.study_uids) != 1:
             raise RuntimeError(f"{folder} holds {len(summary.study_uids)} studies")
         study_uid = next(iter(summary.study_uids))
-        counts: dict[str, int] = {}
-
-        def ours() -> None:
-            counts["ours"] = reopen_with_viewer(database, study_uid)
-
-        def simpleitk() -> None:
-            counts["simpleitk"] = load_with_simpleitk(folder)
-
-        ours()  # the first open decodes and fills the cache (untimed)
-        actions = [ours, simpleitk] if has_simpleitk() else [ours]
-        samples = interleaved_runs(actions, sizes.runs, sizes.warmups)
-    if any(count != slices for count in counts.values()):
-        raise RuntimeError(f"slices loaded {sorted(counts.values())}, expected {slices}")
-    names = ("reopen_slices_per_s", "reopen_simpleitk_slices_per_s")
-    return {
-        f"{name}.{encoding}": rate(slices, durations, "slices/s")
-        for name, durations in zip(names, samples, strict=False)
-    }
+        reopen_with_viewer(database, study_uid)  # decodes and fills the cache (untimed)
+        counters = {
+            f"reopen_slices_per_s.{encoding}": lambda: reopen_with_viewer(database, study_uid)
+        }
+        if has_simpleitk():
+            reference = f"reopen_simpleitk_slices_per_s.{encoding}"
+            counters[reference] = lambda: load_with_simpleitk(folder)
+        return interleaved_rates(counters, slices, "slices/s", sizes.runs, sizes.warmups)

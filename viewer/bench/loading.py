@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from viewer.bench.sizes import BenchSizes
-from viewer.bench.stats import Figure, interleaved_runs, rate
+from viewer.bench.stats import Figure, interleaved_rates, interleaved_runs
 
 #: The SimpleITK script of the whole-process comparison.
 SITK_VOLUME_SCRIPT = Path(__file__).with_name("sitk_volume.py")
@@ -71,25 +71,10 @@ def measure_loading(
 
 
 def _measure_one(encoding: str, folder: Path, slices: int, sizes: BenchSizes) -> dict[str, Figure]:
-    loaders: list[Callable[[Path], int]] = [load_with_viewer]
+    counters = {f"load_slices_per_s.{encoding}": lambda: load_with_viewer(folder)}
     if has_simpleitk():
-        loaders.append(load_with_simpleitk)
-    counts: dict[int, int] = {}
-
-    def runner(index: int) -> Callable[[], None]:
-        def run() -> None:
-            counts[index] = loaders[index](folder)
-
-        return run
-
-    samples = interleaved_runs([runner(i) for i in range(len(loaders))], sizes.runs, sizes.warmups)
-    if any(count != slices for count in counts.values()):
-        raise RuntimeError(f"slices loaded {sorted(counts.values())}, expected {slices}")
-    names = ("load_slices_per_s", "load_simpleitk_slices_per_s")
-    return {
-        f"{name}.{encoding}": rate(slices, durations, "slices/s")
-        for name, durations in zip(names, samples, strict=False)
-    }
+        counters[f"load_simpleitk_slices_per_s.{encoding}"] = lambda: load_with_simpleitk(folder)
+    return interleaved_rates(counters, slices, "slices/s", sizes.runs, sizes.warmups)
 
 
 def measure_whole_process(

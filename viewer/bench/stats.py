@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -51,6 +51,31 @@ def interleaved_runs(
         for index, action in enumerate(actions):
             samples[index].append(seconds(action))
     return samples
+
+
+def interleaved_rates(
+    counters: Mapping[str, Callable[[], int]], expected: int, unit: str, runs: int, warmups: int
+) -> dict[str, Figure]:
+    """Items per second of each action of ``counters`` (figure key -> an action returning how
+    many items it handled), run interleaved (:func:`interleaved_runs`). Raises RuntimeError
+    when an action handled other than ``expected`` items: a rate over a partial job is false."""
+    handled: dict[str, int] = {}
+
+    def counted(key: str, count: Callable[[], int]) -> Callable[[], None]:
+        def run() -> None:
+            handled[key] = count()
+
+        return run
+
+    actions = [counted(key, count) for key, count in counters.items()]
+    samples = interleaved_runs(actions, runs, warmups)
+    wrong = {key: number for key, number in handled.items() if number != expected}
+    if wrong:
+        raise RuntimeError(f"handled {wrong} items, expected {expected}")
+    return {
+        key: rate(expected, durations, unit)
+        for key, durations in zip(counters, samples, strict=True)
+    }
 
 
 def rate(count: int, samples: Sequence[float], unit: str) -> Figure:
