@@ -22,6 +22,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 
+from viewer.dicom import reasons
+from viewer.dicom.io import bounded
 from viewer.model.annotations.dicom_objects import Report
 from viewer.model.annotations.shapes import Annotation, ImageRef
 from viewer.model.documents import KeyImages, key_image_stack, locate, series_kind
@@ -55,16 +57,16 @@ def read_objects(
         from viewer.core.scratch import new_private_folder
         from viewer.model.documents import private_pdf_copy
 
-        copy = private_pdf_copy(dcmread(paths[0]), new_private_folder("pdf-"))
+        copy = private_pdf_copy(bounded.bounded(dcmread, paths[0]), new_private_folder("pdf-"))
         return _Read(kind, series_uid, [], copy)
     reports: list[ReadReport] = []
     problems: list[str] = []
     for path in paths:
         try:
-            ds = dcmread(path)
+            ds = bounded.bounded(dcmread, path)
             reports.append(ReadReport(path, read_report(ds), heading_of(ds)))
         except Exception as error:  # one unreadable document; the others still show
-            problems.append(f"{Path(path).name}: {type(error).__name__}: {error}")
+            problems.append(f"{Path(path).name}: {reasons.explain(error, path)}")
     graphics: list[Annotation] = []
     if kind == "SR":
         for read in reports:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
+from viewer.dicom import reasons
 from viewer.dicom.io.indexer import IndexProgress
 from viewer.store.importer import ImportSummary
 from viewer.store.library import StudyLibrary
@@ -82,7 +83,7 @@ class ImportAndCopy(QObject):
             failure = f"cannot copy into the viewer's store: {error.strerror or error}"
         except Exception as error:  # the worker must never die silently
             log.exception("import and copy failed")
-            failure = f"{type(error).__name__}: {error}"
+            failure = f"import and copy failed: {reasons.explain(error)}"
         self._bridge.finished.emit(failure)
 
     def _show_progress(self) -> None:

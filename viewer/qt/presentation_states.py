@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu
 
+from viewer.dicom.io import bounded
 from viewer.model.annotations.dicom_objects import Report
 from viewer.model.annotations.shapes import Annotation, ImageRef
 from viewer.model.documents import PR_PREFIX, locate, series_kind
@@ -74,7 +75,7 @@ def read_states(paths: list[str], image_of: Mapping[str, ImageRef]) -> list[Foun
     found: list[FoundState] = []
     for path in paths:
         try:
-            ds = dcmread(path, stop_before_pixels=True)
+            ds = bounded.bounded(dcmread, path, stop_before_pixels=True)
             report = read_report(ds)
         except Exception:  # an unreadable state is left out; the others still show
             continue
