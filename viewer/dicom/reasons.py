@@ -134,6 +134,8 @@ def _known(error: BaseException, text: str) -> str:
     """Messages for the errors that do not name an attribute."""
     if isinstance(error, MemoryError):
         return "not enough memory"
+    if type(error).__name__ == "InvalidDicomError":  # pydicom's, not imported here for it
+        return "not a DICOM file"
     if isinstance(error, RecursionError):
         return "the data is nested too deeply"
     if isinstance(error, UnicodeError):
