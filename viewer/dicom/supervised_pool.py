@@ -511,6 +511,7 @@ class SupervisedPool:
         with self._lock:
             executor = self._executor
             processes = dict(getattr(executor, "_processes", None) or {})  # private: see _kill
+        _forget_cancelled(executor)  # before shutdown wakes its thread to walk that table
         self.shutdown(wait=False)
         for process in processes.values():
             with contextlib.suppress(OSError, ValueError, AttributeError):
@@ -541,6 +542,19 @@ class SupervisedPool:
     @property
     def closed(self) -> bool:
         return self._closed
+
+
+def _forget_cancelled(executor: ProcessPoolExecutor | None) -> None:
+    """Drop the executor's cancelled, not yet started work items (private state, as _kill reads
+    its processes). Killing the workers next breaks the pool, and CPython 3.11's executor thread
+    then sets BrokenProcessPool on every pending item's future: on one a caller had cancelled
+    that raises InvalidStateError, and the thread dies with a traceback on stderr."""
+    pending = getattr(executor, "_pending_work_items", None)
+    if not isinstance(pending, dict):
+        return
+    for work_id, item in list(pending.items()):
+        if item.future.cancelled():
+            pending.pop(work_id, None)
 
 
 def _resolve(future: Future[Any], result: Any = None, error: BaseException | None = None) -> None:
